@@ -1,0 +1,42 @@
+"""pythonbpf: eBPF programs written as Python functions, compiled in-process, loaded by libbpf.
+
+BPF-side names (decorators, types, maps, helpers) import without llvmlite or libbpf; the
+compiler and the loader are imported when first used.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .lang.decorators import bpf, bpfglobal, map, section, struct
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "BPF": ("runtime.bpf", "BPF"),
+    "MapView": ("runtime.mapview", "MapView"),
+    "Record": ("runtime.codec", "Record"),
+    "compile": ("runtime.compile", "compile"),
+    "compile_to_ir": ("runtime.compile", "compile_to_ir"),
+    "trace_pipe": ("runtime.trace", "trace_pipe"),
+    "trace_fields": ("runtime.trace", "trace_fields"),
+    "CompileError": ("compiler.frontend.errors", "CompileError"),
+    "BPFError": ("loader.errors", "BPFError"),
+    "LoadError": ("loader.errors", "LoadError"),
+    "AttachError": ("loader.errors", "AttachError"),
+    "LibbpfMissingError": ("loader.errors", "LibbpfMissingError"),
+    "PermissionDeniedError": ("loader.errors", "PermissionDeniedError"),
+}
+
+__all__ = ["bpf", "bpfglobal", "map", "section", "struct", "__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the heavy parts on first use, so `from pythonbpf import bpf` stays cheap."""
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'pythonbpf' has no attribute {name!r}")

@@ -1,0 +1,36 @@
+"""The compiler: Python source -> typed program -> LLVM IR -> BPF ELF bytes.
+
+`compile_source` is a pure function of its inputs. The frontend never imports llvmlite, so
+checking a program costs no LLVM start-up.
+"""
+from __future__ import annotations
+
+from .frontend import CompileError, Program, check_source
+
+
+def compile_source(source: str, filename: str = "<string>") -> "CompiledObject":
+    """Compile a module's source text to a BPF ELF object plus the metadata user space needs."""
+    from .emit import emit_object
+    from .lower import lower_program
+
+    program = check_source(source, filename)
+    module = lower_program(program)
+    return CompiledObject(elf=emit_object(module), program=program)
+
+
+def compile_to_llvm_ir(source: str, filename: str = "<string>") -> str:
+    """The LLVM IR text of a module, for `pythonbpf ir` and `compile_to_ir`."""
+    from .lower import lower_program
+
+    return str(lower_program(check_source(source, filename)))
+
+
+class CompiledObject:
+    """An ELF object and the typed program it came from (names, map and struct types)."""
+
+    def __init__(self, elf: bytes, program: Program):
+        self.elf = elf
+        self.program = program
+
+
+__all__ = ["CompileError", "CompiledObject", "Program", "check_source", "compile_source", "compile_to_llvm_ir"]

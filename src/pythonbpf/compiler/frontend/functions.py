@@ -1,0 +1,264 @@
+"""Checks one function: parameters, statements, presence narrowing along control flow."""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Tuple
+
+from . import model as m
+from .calls import CallChecker
+from .declarations import Declarations
+from .errors import SourceFile
+from .expressions import ExprChecker
+from .names import Names
+from .types import (BOOL, I32, I64, BoolType, CtxType, IntType, LiteralInt, RefType, StrType,
+                    StructType, Type, VOID, VoidType)
+
+STATEMENT_HINTS = {
+    ast.While: ("loops are not supported yet", "unroll the loop by hand for now"),
+    ast.For: ("loops are not supported yet", "unroll the loop by hand for now"),
+    ast.Try: ("try is not supported in BPF programs", "BPF programs cannot raise; test values instead"),
+    ast.With: ("with is not supported in BPF programs", "there are no resources to manage in a program"),
+    ast.Raise: ("raise is not supported in BPF programs", "return an error code instead"),
+    ast.Import: ("import is not supported in BPF programs", "import at module level"),
+    ast.ImportFrom: ("import is not supported in BPF programs", "import at module level"),
+    ast.ClassDef: ("class is not supported in BPF programs", "declare @struct classes at module level"),
+    ast.FunctionDef: ("nested functions are not supported", "define a @bpf function at module level"),
+    ast.Global: ("global variables are not supported yet", "use a map to keep state"),
+    ast.Nonlocal: ("nonlocal is not supported in BPF programs", "pass values as arguments"),
+    ast.Assert: ("assert is not supported in BPF programs", "test the value with if"),
+    ast.Delete: ("del is not supported here yet", "use m.delete(key)"),
+}
+
+
+@dataclass
+class Signature:
+    name: str
+    section: Optional[str]
+    params: List[Tuple[str, Type]]
+    return_type: Type
+    node: ast.FunctionDef
+
+    @classmethod
+    def of(cls, fn: ast.FunctionDef, section: Optional[str], decls: Declarations,
+           src: SourceFile) -> "Signature":
+        args = fn.args
+        if args.vararg or args.kwarg or args.kwonlyargs or args.defaults or args.posonlyargs:
+            raise src.error(fn, "BPF functions take plain positional parameters only")
+        if section is not None:
+            if len(args.args) > 1:
+                raise src.error(args.args[1], "a program takes one parameter, its context",
+                                hint="write `def prog(ctx):`")
+            params = [(a.arg, CtxType(section)) for a in args.args]
+            ret = I32 if fn.returns is None else cls.int_return(fn, decls, src)
+            return cls(fn.name, section, params, ret, fn)
+        params = []
+        for a in args.args:
+            if a.annotation is None:
+                raise src.error(a, f"parameter '{a.arg}' needs a type", hint=f"write `{a.arg}: u64`")
+            t = decls.value_type(a.annotation, "parameter type")
+            if not isinstance(t, IntType):
+                raise src.error(a, "parameters are integers for now", hint="pass fields one by one")
+            params.append((a.arg, t))
+        if fn.returns is None or (isinstance(fn.returns, ast.Constant) and fn.returns.value is None):
+            has_value = any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(fn))
+            ret: Type = I64 if has_value and fn.returns is None else VOID
+        else:
+            ret = cls.int_return(fn, decls, src)
+        return cls(fn.name, None, params, ret, fn)
+
+    @staticmethod
+    def int_return(fn: ast.FunctionDef, decls: Declarations, src: SourceFile) -> IntType:
+        t = decls.value_type(fn.returns, "return type")
+        if not isinstance(t, IntType):
+            raise src.error(fn.returns, "functions return integers", hint="annotate -> c_int64")
+        return t
+
+
+class FunctionChecker(CallChecker, ExprChecker):
+    def __init__(self, src: SourceFile, names: Names, decls: Declarations, program: m.Program,
+                 signatures: Dict[str, Signature]):
+        super().__init__(src, names, decls, program)
+        self.signatures = signatures
+        self.calls: List[Tuple[str, ast.Call]] = []
+        self.sig: Optional[Signature] = None
+        self.temps = 0
+
+    def check(self, fn: ast.FunctionDef) -> m.Function:
+        self.sig = sig = self.signatures[fn.name]
+        if sig.section is not None and sig.params:
+            self.ctx_name = sig.params[0][0]
+        else:
+            self.locals.update(dict(sig.params))
+        body = self.block(fn.body)
+        if not self.terminates(body):
+            last = fn.body[-1]
+            pos = m.Pos(getattr(last, "end_lineno", fn.lineno) or fn.lineno, 1)
+            value = None if isinstance(sig.return_type, VoidType) else m.Const(sig.return_type, pos, 0)
+            body.append(m.Return(pos, value))
+        return m.Function(fn.name, sig.section, sig.params, sig.return_type, dict(self.locals), body,
+                          fn.lineno, fn.col_offset + 1, getattr(fn, "end_lineno", fn.lineno))
+
+    # ---- blocks ------------------------------------------------------------------------
+    def block(self, stmts: List[ast.stmt]) -> List[m.Stmt]:
+        out: List[m.Stmt] = []
+        for stmt in stmts:
+            if out and self.terminates(out):
+                break  # unreachable code after return is dropped, as CPython would never run it
+            out.extend(self.visit(stmt))
+        return out
+
+    @staticmethod
+    def terminates(stmts: List[m.Stmt]) -> bool:
+        if not stmts:
+            return False
+        last = stmts[-1]
+        if isinstance(last, m.Return):
+            return True
+        if isinstance(last, m.If):
+            return FunctionChecker.terminates(last.body) and FunctionChecker.terminates(last.orelse)
+        return False
+
+    def generic_visit(self, node: ast.AST):
+        if isinstance(node, ast.stmt):
+            message, hint = STATEMENT_HINTS.get(type(node), (f"{type(node).__name__} statements "
+                                                             "are not supported", ""))
+            raise self.src.error(node, message, hint=hint)
+        return ExprChecker.generic_visit(self, node)
+
+    # ---- statements --------------------------------------------------------------------
+    def visit_Pass(self, node: ast.Pass) -> List[m.Stmt]:
+        return []
+
+    def visit_Expr(self, node: ast.Expr) -> List[m.Stmt]:
+        if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            return []  # docstring
+        return [m.ExprStmt(self.pos(node), self.expr(node.value))]
+
+    def visit_Return(self, node: ast.Return) -> List[m.Stmt]:
+        want = self.sig.return_type
+        if node.value is None:
+            value = None if isinstance(want, VoidType) else m.Const(want, self.pos(node), 0)
+        elif isinstance(want, VoidType):
+            raise self.src.error(node.value, f"{self.sig.name}() is declared to return None")
+        else:
+            value = self.coerce(self.integer(node.value), want, node.value)
+        return [m.Return(self.pos(node), value)]
+
+    def visit_If(self, node: ast.If) -> List[m.Stmt]:
+        cond = self.cond(node.test)
+        when_true, when_false = self.facts(node.test)
+        before = set(self.present)
+        self.present = before | when_true
+        body = self.block(node.body)
+        after_body = self.present
+        self.present = before | when_false
+        orelse = self.block(node.orelse)
+        after_else = self.present
+        if self.terminates(body):
+            self.present = after_else
+        elif self.terminates(orelse):
+            self.present = after_body
+        else:
+            self.present = after_body & after_else
+        return [m.If(self.pos(node), cond, body, orelse)]
+
+    def visit_Assign(self, node: ast.Assign) -> List[m.Stmt]:
+        if len(node.targets) != 1:
+            raise self.src.error(node, "chained assignment is not supported", hint="assign one at a time")
+        target = node.targets[0]
+        if isinstance(target, ast.Tuple):
+            return self.tuple_assign(target, node.value, node)
+        return self.assign(target, self.expr(node.value), node.value, node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> List[m.Stmt]:
+        if not isinstance(node.target, ast.Name):
+            raise self.src.error(node.target, "only locals can be annotated")
+        t = self.decls.value_type(node.annotation, "type")
+        name = node.target.id
+        if name in self.locals and self.locals[name] != t:
+            raise self.src.error(node, f"'{name}' is already a {self.locals[name]}")
+        self.locals[name] = t
+        if node.value is None:
+            value: m.Expr = m.ZeroInit(t, self.pos(node)) if not isinstance(t, IntType) \
+                else m.Const(t, self.pos(node), 0)
+            return [m.Assign(self.pos(node), m.LocalRef(t, self.pos(node), name), value)]
+        return self.assign(node.target, self.expr(node.value), node.value, node)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> List[m.Stmt]:
+        binop = ast.BinOp(left=self.load_form(node.target), op=node.op, right=node.value)
+        ast.copy_location(binop, node)
+        return self.assign(node.target, self.expr(binop), node, node)
+
+    @staticmethod
+    def load_form(target: ast.AST) -> ast.AST:
+        clone = ast.parse(ast.unparse(target), mode="eval").body
+        for new, old in zip(ast.walk(clone), ast.walk(target)):
+            ast.copy_location(new, old)
+        return clone
+
+    def tuple_assign(self, target: ast.Tuple, value: ast.AST, node: ast.AST) -> List[m.Stmt]:
+        if not isinstance(value, ast.Tuple) or len(value.elts) != len(target.elts):
+            raise self.src.error(node, "tuple assignment needs a tuple of the same length on the right",
+                                 hint="write `a, b = x, y`")
+        stmts: List[m.Stmt] = []
+        temps = []
+        for elt in value.elts:
+            e = self.value(elt)
+            t = e.type if not isinstance(e.type, LiteralInt) else I64
+            name = f"$t{self.temps}"
+            self.temps += 1
+            self.locals[name] = t
+            stmts.append(m.Assign(self.pos(elt), m.LocalRef(t, self.pos(elt), name), self.coerce(e, t, elt)))
+            temps.append(m.LocalRef(t, self.pos(elt), name))
+        for tgt, tmp in zip(target.elts, temps):
+            stmts.extend(self.assign(tgt, tmp, tgt, node))
+        return stmts
+
+    def assign(self, target: ast.AST, value: m.Expr, value_node: ast.AST, node: ast.AST) -> List[m.Stmt]:
+        pos = self.pos(node)
+        if isinstance(target, ast.Name):
+            name = target.id
+            if name == self.ctx_name or name in self.program.maps:
+                raise self.src.error(target, f"cannot assign to '{name}'")
+            if name not in self.locals:
+                self.locals[name] = self.local_type(value, value_node)
+            t = self.locals[name]
+            self.present.discard(name)
+            if isinstance(t, RefType):
+                if value.type != t:
+                    raise self.src.error(value_node, f"'{name}' is a {t}; cannot assign a {value.type}")
+            elif isinstance(t, (StructType, StrType)):
+                value = self.aggregate_value(value, t, value_node)
+            else:
+                value = self.coerce(self.use(value, value_node), t, value_node)
+            return [m.Assign(pos, m.LocalRef(t, self.pos(target), name), value)]
+        if isinstance(target, ast.Attribute):
+            ref = self.expr(target)
+            field_type = ref.type.target
+            if isinstance(field_type, (StructType, StrType)):
+                value = self.aggregate_value(value, field_type, value_node)
+            else:
+                value = self.coerce(self.use(value, value_node), field_type, value_node)
+            return [m.Assign(pos, ref, value)]
+        raise self.src.error(target, f"cannot assign to {type(target).__name__.lower()}",
+                             hint="assign to a local name or a struct field")
+
+    def local_type(self, value: m.Expr, node: ast.AST) -> Type:
+        t = value.type
+        if isinstance(t, LiteralInt):
+            return I64
+        if isinstance(t, RefType) and isinstance(t.target, (IntType, BoolType)) and not t.nullable:
+            return t.target
+        if isinstance(t, (IntType, BoolType, RefType, StructType, StrType)):
+            return t
+        raise self.src.error(node, f"cannot keep a {t} in a local")
+
+    def aggregate_value(self, value: m.Expr, t: Type, node: ast.AST) -> m.Expr:
+        if isinstance(value, m.BytesConst) and isinstance(t, StrType):
+            if len(value.value) - 1 > t.length:
+                raise self.src.error(node, f"string of {len(value.value) - 1} bytes does not fit {t}")
+            return value
+        if isinstance(value, (m.ZeroInit, m.HelperCall)) and value.type == t:
+            return value
+        raise self.src.error(node, f"expected {t}, got {value.type}")

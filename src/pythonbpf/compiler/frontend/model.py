@@ -1,0 +1,218 @@
+"""The typed program: what the frontend proves and lowering (or a simulator) consumes.
+
+Every expression carries its type and the source position it came from (for debug line info).
+Everything is resolved: names to locals, maps, helpers or functions; literals to constants.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+from .types import Type, ValueType, IntType, StructType
+
+
+@dataclass
+class Pos:
+    line: int
+    col: int
+
+
+# ---- expressions -------------------------------------------------------------------------
+
+@dataclass
+class Expr:
+    type: Type
+    pos: Pos
+
+
+@dataclass
+class Const(Expr):
+    value: int
+
+
+@dataclass
+class BytesConst(Expr):
+    """A string literal, as NUL-terminated bytes (for str(N) stores and comparisons)."""
+
+    value: bytes
+
+
+@dataclass
+class LocalRef(Expr):
+    name: str
+
+
+@dataclass
+class CtxRef(Expr):
+    """The program's context argument."""
+
+
+@dataclass
+class BinOp(Expr):
+    op: str  # + - * // % & | ^ << >>
+    left: Expr
+    right: Expr
+
+
+@dataclass
+class UnaryOp(Expr):
+    op: str  # - ~
+    operand: Expr
+
+
+@dataclass
+class Compare(Expr):
+    op: str  # == != < <= > >=
+    left: Expr
+    right: Expr
+
+
+@dataclass
+class BoolOp(Expr):
+    op: str  # and, or
+    values: List[Expr]
+
+
+@dataclass
+class Not(Expr):
+    operand: Expr
+
+
+@dataclass
+class Truth(Expr):
+    """An integer or reference used as a condition: non-zero / present."""
+
+    operand: Expr
+
+
+@dataclass
+class Convert(Expr):
+    """An integer (or bool) converted to `type`: truncated or extended by its own signedness."""
+
+    operand: Expr
+
+
+@dataclass
+class Load(Expr):
+    """Read the value a (non-null) reference points to."""
+
+    ref: Expr
+
+
+@dataclass
+class FieldRef(Expr):
+    """A reference to a field of the struct that `base` refers to or holds (type: RefType)."""
+
+    base: Expr
+    field: str
+    offset: int
+
+
+@dataclass
+class HelperCall(Expr):
+    helper: str
+    args: List[Expr]
+
+
+@dataclass
+class MapCall(Expr):
+    """A map operation: lookup, update, delete, output (perf/ring), ..."""
+
+    map: str
+    method: str
+    args: List[Expr]
+
+
+@dataclass
+class FuncCall(Expr):
+    func: str
+    args: List[Expr]
+
+
+@dataclass
+class Print(Expr):
+    """trace_printk: a format string (already in printk syntax) and 64-bit arguments."""
+
+    fmt: bytes
+    args: List[Expr]
+
+
+# ---- statements --------------------------------------------------------------------------
+
+@dataclass
+class Stmt:
+    pos: Pos
+
+
+@dataclass
+class Assign(Stmt):
+    target: Expr  # LocalRef, or a reference-typed FieldRef/LocalRef to store through
+    value: Expr
+
+
+@dataclass
+class ExprStmt(Stmt):
+    expr: Expr
+
+
+@dataclass
+class If(Stmt):
+    cond: Expr
+    body: List[Stmt]
+    orelse: List[Stmt]
+
+
+@dataclass
+class Return(Stmt):
+    value: Optional[Expr]
+
+
+# ---- declarations ------------------------------------------------------------------------
+
+@dataclass
+class MapDecl:
+    name: str
+    kind: str  # hash, array, perf_event_array, ringbuf, ...
+    map_type: int
+    key: Optional[ValueType]
+    value: Optional[ValueType]
+    max_entries: int
+    key_size: int = 0  # for maps declared by size (perf event arrays)
+    value_size: int = 0
+    line: int = 0
+
+
+@dataclass
+class Function:
+    name: str
+    section: Optional[str]  # None for subprograms
+    params: List[Tuple[str, Type]]
+    return_type: Type
+    locals: Dict[str, Type]
+    body: List[Stmt]
+    line: int
+    col: int
+    end_line: int = 0
+
+
+@dataclass
+class Program:
+    """A whole checked module: what the ELF object will hold."""
+
+    filename: str
+    maps: Dict[str, MapDecl] = field(default_factory=dict)
+    structs: Dict[str, StructType] = field(default_factory=dict)
+    functions: Dict[str, Function] = field(default_factory=dict)
+    license: Optional[str] = None
+    event_types: Dict[str, ValueType] = field(default_factory=dict)  # ring/perf map -> record type
+
+    def programs(self) -> List[Function]:
+        return [f for f in self.functions.values() if f.section is not None]
+
+
+INT_RETURN = IntType(64, True)
+
+
+@dataclass
+class ZeroInit(Expr):
+    """A zeroed struct value, `Event()`."""

@@ -1,0 +1,137 @@
+"""Finds the BPF objects of a module (statically, from its source) and checks each one."""
+from __future__ import annotations
+
+import ast
+from typing import Dict, List, Optional, Set, Tuple
+
+from .declarations import Declarations
+from .errors import CompileError, Location, SourceFile
+from .functions import FunctionChecker, Signature
+from .model import Program
+from .names import Names
+
+DECORATORS = {"bpf", "map", "section", "bpfglobal", "struct"}
+
+
+def check_source(source: str, filename: str = "<string>") -> Program:
+    """Parse and check a module's source; the typed program, or a located CompileError."""
+    src = SourceFile(source, filename)
+    try:
+        tree = ast.parse(source, filename)
+    except SyntaxError as exc:
+        line = (exc.text or "").rstrip("\n")
+        raise CompileError(f"invalid Python syntax: {exc.msg}",
+                           Location(filename, exc.lineno or 0, exc.offset or 0), line) from None
+    return ModuleChecker(src, tree).check()
+
+
+class ModuleChecker:
+    def __init__(self, src: SourceFile, tree: ast.Module):
+        self.src = src
+        self.tree = tree
+        self.names = Names(tree)
+        self.decls = Declarations(src, self.names)
+        self.program = Program(filename=src.filename)
+
+    def decorators(self, node: ast.AST) -> Set[str]:
+        found = set()
+        for deco in getattr(node, "decorator_list", []):
+            target = deco.func if isinstance(deco, ast.Call) else deco
+            name = self.names.canonical(target)
+            if name in DECORATORS:
+                found.add(name)
+        return found
+
+    def section_of(self, node: ast.FunctionDef) -> Optional[str]:
+        for deco in node.decorator_list:
+            if isinstance(deco, ast.Call) and self.names.canonical(deco.func) == "section":
+                if len(deco.args) != 1 or not isinstance(deco.args[0], ast.Constant) \
+                        or not isinstance(deco.args[0].value, str):
+                    raise self.src.error(deco, "section() takes one string, the ELF section name",
+                                         hint='write @section("tracepoint/syscalls/sys_enter_openat")')
+                return deco.args[0].value
+        return None
+
+    def check(self) -> Program:
+        functions: List[ast.FunctionDef] = []
+        for node in self.tree.body:
+            kinds = self.decorators(node)
+            if isinstance(node, ast.Assign):
+                self.module_assign(node)
+            elif isinstance(node, ast.ClassDef) and "struct" in kinds:
+                self.program.structs[node.name] = self.decls.struct(node)
+            elif isinstance(node, ast.FunctionDef) and kinds:
+                if "map" in kinds:
+                    self.map_function(node)
+                elif "bpfglobal" in kinds:
+                    self.global_function(node)
+                else:
+                    functions.append(node)
+            elif isinstance(node, ast.AsyncFunctionDef) and kinds:
+                raise self.src.error(node, "BPF programs cannot be async", hint="use a plain def")
+        signatures = {fn.name: Signature.of(fn, self.section_of(fn), self.decls, self.src)
+                      for fn in functions}
+        calls = {}
+        for fn in functions:
+            checker = FunctionChecker(self.src, self.names, self.decls, self.program, signatures)
+            self.program.functions[fn.name] = checker.check(fn)
+            calls[fn.name] = checker.calls
+        self.reject_recursion(calls)
+        if not self.program.programs():
+            raise CompileError(f"{self.src.filename}: no BPF program found",
+                               hint='decorate a function with @bpf and @section("...")')
+        return self.program
+
+    def reject_recursion(self, calls: Dict[str, List[Tuple[str, ast.Call]]]) -> None:
+        """BPF has no recursion: a cycle in the call graph is an error at the call that closes it."""
+        done: Set[str] = set()
+
+        def visit(name: str, path: List[str]) -> None:
+            for callee, node in calls.get(name, []):
+                if callee in path:
+                    cycle = " -> ".join(path[path.index(callee):] + [callee])
+                    raise self.src.error(node, f"recursion is not allowed in BPF programs ({cycle})",
+                                         hint="rewrite it as a bounded loop")
+                if callee not in done:
+                    visit(callee, path + [callee])
+            done.add(name)
+
+        for name in calls:
+            visit(name, [name])
+
+    def module_assign(self, node: ast.Assign) -> None:
+        if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
+            return
+        name = node.targets[0].id
+        if self.decls.is_map_call(node.value):
+            self.program.maps[name] = self.decls.map(name, node.value)
+            return
+        value = self.decls.const_int(node.value)
+        if value is not None:
+            self.decls.constants[name] = value
+        else:
+            self.decls.constants.pop(name, None)
+
+    def single_return(self, node: ast.FunctionDef, what: str) -> ast.expr:
+        body = [s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+        if len(body) != 1 or not isinstance(body[0], ast.Return) or body[0].value is None:
+            raise self.src.error(node, f"a {what} function must consist of one return statement",
+                                 hint="write e.g. `return HashMap(key=u32, value=u64, max_entries=1024)`")
+        return body[0].value
+
+    def map_function(self, node: ast.FunctionDef) -> None:
+        value = self.single_return(node, "@map")
+        if not self.decls.is_map_call(value):
+            raise self.src.error(value, "a @map function must return a map declaration",
+                                 hint="return HashMap(...), ArrayMap(...), RingBuf(...), ...")
+        self.program.maps[node.name] = self.decls.map(node.name, value)
+
+    def global_function(self, node: ast.FunctionDef) -> None:
+        value = self.single_return(node, "@bpfglobal")
+        if node.name == "LICENSE":
+            if not isinstance(value, ast.Constant) or not isinstance(value.value, str):
+                raise self.src.error(value, "LICENSE must return a string", hint='return "GPL"')
+            self.program.license = value.value
+            return
+        raise self.src.error(node, f"global '{node.name}' is not supported yet",
+                             hint="only the LICENSE global is supported in this version")

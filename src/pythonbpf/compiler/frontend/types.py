@@ -1,0 +1,171 @@
+"""The frontend's type model: what every expression, local, field and map slot is.
+
+Plain frozen dataclasses, shared by lowering (to pick LLVM types), the runtime (to decode map
+contents) and later the reference semantics. No LLVM here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Tuple, Union
+
+
+@dataclass(frozen=True)
+class IntType:
+    bits: int
+    signed: bool
+
+    @property
+    def size(self) -> int:
+        return self.bits // 8
+
+    @property
+    def align(self) -> int:
+        return self.size
+
+    @property
+    def min(self) -> int:
+        return -(1 << (self.bits - 1)) if self.signed else 0
+
+    @property
+    def max(self) -> int:
+        return (1 << (self.bits - 1)) - 1 if self.signed else (1 << self.bits) - 1
+
+    def wrap(self, value: int) -> int:
+        """`value` reduced to this type's range, the way the kernel's registers hold it."""
+        value &= (1 << self.bits) - 1
+        if self.signed and value >> (self.bits - 1):
+            value -= 1 << self.bits
+        return value
+
+    def __str__(self) -> str:
+        return f"{'i' if self.signed else 'u'}{self.bits}"
+
+
+@dataclass(frozen=True)
+class LiteralInt:
+    """An integer literal not yet given a width; it takes the type of what it meets."""
+
+    def __str__(self) -> str:
+        return "int literal"
+
+
+@dataclass(frozen=True)
+class BoolType:
+    size: int = 1
+
+    def __str__(self) -> str:
+        return "bool"
+
+
+@dataclass(frozen=True)
+class StrType:
+    """`str(N)`: a fixed-size char array."""
+
+    length: int
+
+    @property
+    def size(self) -> int:
+        return self.length
+
+    @property
+    def align(self) -> int:
+        return 1
+
+    def __str__(self) -> str:
+        return f"str({self.length})"
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: "ValueType"
+    offset: int
+
+
+@dataclass(frozen=True)
+class StructType:
+    name: str
+    fields: Tuple[Field, ...]
+    size: int
+    align: int
+
+    def field(self, name: str) -> Optional[Field]:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        return None
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class RefType:
+    """A reference to memory holding `target`, e.g. a map value from `lookup()`.
+
+    `nullable` references must be tested before use; the test narrows them.
+    """
+
+    target: "ValueType"
+    nullable: bool = True
+
+    def __str__(self) -> str:
+        return f"{'optional ' if self.nullable else ''}reference to {self.target}"
+
+
+@dataclass(frozen=True)
+class CtxType:
+    """The program's context pointer."""
+
+    section: str = ""
+
+    def __str__(self) -> str:
+        return "context"
+
+
+@dataclass(frozen=True)
+class VoidType:
+    def __str__(self) -> str:
+        return "None"
+
+
+ValueType = Union[IntType, StrType, StructType]
+Type = Union[IntType, LiteralInt, BoolType, StrType, StructType, RefType, CtxType, VoidType]
+
+I8, I16, I32, I64 = (IntType(b, True) for b in (8, 16, 32, 64))
+U8, U16, U32, U64 = (IntType(b, False) for b in (8, 16, 32, 64))
+BOOL = BoolType()
+LITERAL = LiteralInt()
+VOID = VoidType()
+
+CTYPES_INTS = {
+    "c_int8": I8, "c_int16": I16, "c_int32": I32, "c_int64": I64,
+    "c_uint8": U8, "c_uint16": U16, "c_uint32": U32, "c_uint64": U64,
+    "c_byte": I8, "c_ubyte": U8, "c_short": I16, "c_ushort": U16, "c_int": I32, "c_uint": U32,
+    "c_long": I64, "c_ulong": U64, "c_longlong": I64, "c_ulonglong": U64, "c_size_t": U64,
+    "c_ssize_t": I64, "c_bool": U8, "c_char": I8,
+    "u8": U8, "u16": U16, "u32": U32, "u64": U64, "i8": I8, "i16": I16, "i32": I32, "i64": I64,
+}
+
+
+def is_int(t: Type) -> bool:
+    return isinstance(t, (IntType, LiteralInt, BoolType))
+
+
+def common_int_type(a: Type, b: Type) -> Union[IntType, LiteralInt]:
+    """The type two integer operands meet at: the wider width, and at equal width unsigned."""
+    if isinstance(a, BoolType):
+        a = I64 if isinstance(b, (LiteralInt, BoolType)) else b
+    if isinstance(b, BoolType):
+        b = a if isinstance(a, IntType) else I64
+    if isinstance(a, LiteralInt):
+        return b
+    if isinstance(b, LiteralInt):
+        return a
+    if a.bits != b.bits:
+        return a if a.bits > b.bits else b
+    return a if not a.signed else b
+
+
+def align_up(value: int, align: int) -> int:
+    return (value + align - 1) // align * align

@@ -1,0 +1,201 @@
+"""Lowers typed expressions to LLVM values. One `x_<Node>` method per expression kind."""
+from __future__ import annotations
+
+from typing import Dict, List
+
+from llvmlite import ir
+
+from ..frontend import model as m
+from ..frontend.types import BoolType, IntType, LiteralInt, RefType, StrType, StructType, Type
+from .arith import binop, compare
+from .helpers import BPF_F_CURRENT_CPU, call_helper
+from .types import I1, I32, I64, I8, PTR, alignment, llvm_type
+
+
+class ExprLowering:
+    builder: ir.IRBuilder
+    fn: ir.Function
+    locals: Dict[str, ir.Value]
+    maps: Dict[str, ir.GlobalVariable]
+
+    def entry_alloca(self, ty: ir.Type, align: int = 8, name: str = "") -> ir.Value:
+        """Stack slots live in the entry block, so loops never grow the stack."""
+        with self.builder.goto_entry_block():
+            if self.entry_insert is not None:
+                self.builder.position_after(self.entry_insert)
+            slot = self.builder.alloca(ty, name=name)
+            slot.align = align
+            self.entry_insert = slot
+        return slot
+
+    def value(self, e: m.Expr) -> ir.Value:
+        return getattr(self, "x_" + type(e).__name__)(e)
+
+    def address(self, e: m.Expr) -> ir.Value:
+        """The memory an aggregate or reference expression designates."""
+        if isinstance(e, m.LocalRef):
+            if isinstance(e.type, RefType):
+                return self.builder.load(self.locals[e.name], typ=PTR, align=8)
+            return self.locals[e.name]
+        if isinstance(e, m.FieldRef):
+            base = self.address(e.base)
+            return self.builder.gep(base, [ir.Constant(I64, e.offset)], source_etype=I8) if e.offset else base
+        if isinstance(e, m.HelperCall) and e.helper == "comm":
+            slot = self.entry_alloca(llvm_type(e.type), 1)
+            self.comm_into(slot, e.type.size)
+            return slot
+        if isinstance(e.type, RefType):
+            return self.value(e)
+        slot = self.entry_alloca(llvm_type(e.type), alignment(e.type))
+        self.builder.store(self.value(e), slot)
+        return slot
+
+    # ---- leaves ------------------------------------------------------------------------
+    def x_Const(self, e: m.Const) -> ir.Value:
+        return ir.Constant(llvm_type(e.type), e.value & ((1 << llvm_type(e.type).width) - 1))
+
+    def x_LocalRef(self, e: m.LocalRef) -> ir.Value:
+        return self.builder.load(self.locals[e.name], typ=llvm_type(e.type), align=alignment(e.type))
+
+    def x_CtxRef(self, e: m.CtxRef) -> ir.Value:
+        return self.fn.args[0]
+
+    def x_Load(self, e: m.Load) -> ir.Value:
+        return self.builder.load(self.address(e.ref), typ=llvm_type(e.type), align=alignment(e.type))
+
+    def x_FieldRef(self, e: m.FieldRef) -> ir.Value:
+        return self.address(e)
+
+    # ---- operators ---------------------------------------------------------------------
+    def x_Convert(self, e: m.Convert) -> ir.Value:
+        v = self.value(e.operand)
+        return self.convert(v, e.operand.type, llvm_type(e.type))
+
+    def convert(self, v: ir.Value, src: Type, dst: ir.IntType) -> ir.Value:
+        if v.type.width == dst.width:
+            return v
+        if v.type.width > dst.width:
+            return self.builder.trunc(v, dst)
+        signed = isinstance(src, LiteralInt) or (isinstance(src, IntType) and src.signed)
+        return self.builder.sext(v, dst) if signed else self.builder.zext(v, dst)
+
+    def x_BinOp(self, e: m.BinOp) -> ir.Value:
+        left, right = self.value(e.left), self.value(e.right)
+        if e.op in ("<<", ">>"):
+            right = self.convert(right, e.right.type, left.type) if right.type.width > left.type.width \
+                else self.builder.zext(right, left.type) if right.type.width < left.type.width else right
+        return binop(self.builder, e.op, left, right, e.type.signed)
+
+    def x_UnaryOp(self, e: m.UnaryOp) -> ir.Value:
+        v = self.value(e.operand)
+        return self.builder.neg(v) if e.op == "-" else self.builder.not_(v)
+
+    def x_Compare(self, e: m.Compare) -> ir.Value:
+        signed = isinstance(e.left.type, IntType) and e.left.type.signed
+        return compare(self.builder, e.op, self.value(e.left), self.value(e.right), signed)
+
+    def x_Truth(self, e: m.Truth) -> ir.Value:
+        t = e.operand.type
+        if isinstance(t, BoolType):
+            return self.value(e.operand)
+        if isinstance(t, RefType):
+            return self.builder.icmp_unsigned("!=", self.address(e.operand), ir.Constant(PTR, None))
+        v = self.value(e.operand)
+        return self.builder.icmp_unsigned("!=", v, ir.Constant(v.type, 0))
+
+    def x_Not(self, e: m.Not) -> ir.Value:
+        return self.builder.not_(self.value(e.operand))
+
+    def x_BoolOp(self, e: m.BoolOp) -> ir.Value:
+        """Short-circuit: later operands may rely on earlier ones (`v and v.x`)."""
+        done = self.fn.append_basic_block("bool.end")
+        incoming = []
+        short = ir.Constant(I1, 0 if e.op == "and" else 1)
+        for operand in e.values[:-1]:
+            v = self.value(operand)
+            nxt = self.fn.append_basic_block("bool.next")
+            incoming.append(self.builder.block)
+            if e.op == "and":
+                self.builder.cbranch(v, nxt, done)
+            else:
+                self.builder.cbranch(v, done, nxt)
+            self.builder.position_at_end(nxt)
+        last = self.value(e.values[-1])
+        last_block = self.builder.block
+        self.builder.branch(done)
+        self.builder.position_at_end(done)
+        phi = self.builder.phi(I1)
+        for block in incoming:
+            phi.add_incoming(short, block)
+        phi.add_incoming(last, last_block)
+        return phi
+
+    # ---- calls -------------------------------------------------------------------------
+    def x_HelperCall(self, e: m.HelperCall) -> ir.Value:
+        b = self.builder
+        if e.helper in ("pid", "tid"):
+            v = call_helper(b, "get_current_pid_tgid", I64, [])
+            return b.trunc(b.lshr(v, ir.Constant(I64, 32)) if e.helper == "pid" else v, I32)
+        if e.helper in ("uid", "gid"):
+            v = call_helper(b, "get_current_uid_gid", I64, [])
+            return b.trunc(b.lshr(v, ir.Constant(I64, 32)) if e.helper == "gid" else v, I32)
+        if e.helper == "ktime":
+            return call_helper(b, "ktime_get_ns", I64, [])
+        if e.helper == "cpu":
+            return call_helper(b, "get_smp_processor_id", I32, [])
+        if e.helper == "random":
+            return call_helper(b, "get_prandom_u32", I32, [])
+        if e.helper == "comm" and e.args:
+            buf = e.args[0]
+            size = buf.type.target.size if isinstance(buf.type, RefType) else buf.type.size
+            return self.comm_into(self.address(buf), size)
+        raise NotImplementedError(e.helper)
+
+    def comm_into(self, ptr: ir.Value, size: int) -> ir.Value:
+        return call_helper(self.builder, "get_current_comm", I64, [ptr, ir.Constant(I32, size)])
+
+    def x_FuncCall(self, e: m.FuncCall) -> ir.Value:
+        callee = self.functions[e.func]
+        return self.builder.call(callee, [self.value(a) for a in e.args])
+
+    def x_MapCall(self, e: m.MapCall) -> ir.Value:
+        b, gv = self.builder, self.maps[e.map]
+        if e.method == "lookup":
+            return call_helper(b, "map_lookup_elem", PTR, [gv, self.address(e.args[0])])
+        if e.method == "update":
+            key, val = self.address(e.args[0]), self.address(e.args[1])
+            return call_helper(b, "map_update_elem", I64, [gv, key, val, self.value(e.args[2])])
+        if e.method == "delete":
+            return call_helper(b, "map_delete_elem", I64, [gv, self.address(e.args[0])])
+        obj = e.args[0]
+        size = (obj.type.target if isinstance(obj.type, RefType) else obj.type).size
+        data = self.address(obj)
+        if self.program.maps[e.map].kind == "ringbuf":
+            return call_helper(b, "ringbuf_output", I64, [gv, data, ir.Constant(I64, size), ir.Constant(I64, 0)])
+        return call_helper(b, "perf_event_output", I64, [
+            self.fn.args[0], gv, ir.Constant(I64, BPF_F_CURRENT_CPU), data, ir.Constant(I64, size)])
+
+    def x_Print(self, e: m.Print) -> ir.Value:
+        fmt = self.string_constant(e.fmt + b"\0")
+        size = ir.Constant(I32, len(e.fmt) + 1)
+        args = [self.print_arg(a) for a in e.args]
+        if len(args) <= 3:
+            return call_helper(self.builder, "trace_printk", I64, [fmt, size] + args, var_arg=True, fixed=2)
+        array_ty = ir.ArrayType(I64, len(args))
+        data = self.entry_alloca(array_ty, 8)
+        for i, a in enumerate(args):
+            slot = self.builder.gep(data, [ir.Constant(I64, 0), ir.Constant(I32, i)], source_etype=array_ty)
+            self.builder.store(a, slot, align=8)
+        return call_helper(self.builder, "trace_vprintk", I64,
+                           [fmt, size, data, ir.Constant(I32, 8 * len(args))])
+
+    def print_arg(self, a: m.Expr) -> ir.Value:
+        if isinstance(a.type, (StrType, RefType)):
+            return self.builder.ptrtoint(self.address(a), I64)
+        return self.value(a)
+
+    def x_ZeroInit(self, e: m.ZeroInit) -> ir.Value:
+        return ir.Constant(llvm_type(e.type), None)
+
+    def x_BytesConst(self, e: m.BytesConst) -> ir.Value:
+        return ir.Constant(ir.ArrayType(I8, len(e.value)), bytearray(e.value))

@@ -1,0 +1,157 @@
+"""Lowers one typed function: stack slots, statements, returns, debug locations."""
+from __future__ import annotations
+
+from typing import Dict, List, Optional
+
+from llvmlite import ir
+
+from ..frontend import model as m
+from ..frontend.types import CtxType, IntType, RefType, StrType, StructType, VoidType
+from .debuginfo import DebugInfo
+from .expressions import ExprLowering
+from .types import PTR, alignment, llvm_type
+
+
+def declare_function(module: ir.Module, fn: m.Function) -> ir.Function:
+    ret = ir.VoidType() if isinstance(fn.return_type, VoidType) else llvm_type(fn.return_type)
+    fnty = ir.FunctionType(ret, [llvm_type(t) for _, t in fn.params])
+    func = ir.Function(module, fnty, fn.name)
+    func.attributes.add("nounwind")
+    if fn.section is None:
+        func.linkage = "internal"
+    else:
+        func.section = fn.section
+    for arg, (name, _) in zip(func.args, fn.params):
+        arg.name = name
+    return func
+
+
+class FunctionLowering(ExprLowering):
+    def __init__(self, module: ir.Module, di: DebugInfo, program: m.Program,
+                 functions: Dict[str, ir.Function], maps: Dict[str, ir.GlobalVariable],
+                 strings: "StringPool"):
+        self.module = module
+        self.di = di
+        self.program = program
+        self.functions = functions
+        self.maps = maps
+        self.strings = strings
+        self.locals: Dict[str, ir.Value] = {}
+        self.entry_insert: Optional[ir.Instruction] = None
+
+    def string_constant(self, data: bytes) -> ir.Value:
+        return self.strings.get(data)
+
+    def lower(self, fn: m.Function) -> None:
+        self.fn = func = self.functions[fn.name]
+        self.sp = self.debug_subprogram(fn)
+        self.builder = ir.IRBuilder(func.append_basic_block("entry"))
+        self.at(m.Pos(fn.line, fn.col))
+        self.declare_arguments(fn)
+        for name, t in fn.locals.items():
+            slot = self.entry_alloca(llvm_type(t), alignment(t), name=name.replace("$", "tmp."))
+            self.locals[name] = slot
+            if isinstance(t, (IntType, RefType)) or not isinstance(t, (StructType, StrType)):
+                self.builder.store(ir.Constant(llvm_type(t), None), slot)
+        for name, _ in fn.params:
+            if name in self.locals:
+                self.builder.store(func.args[[p for p, _ in fn.params].index(name)], self.locals[name])
+        self.block(fn.body)
+
+    def debug_subprogram(self, fn: m.Function) -> ir.DIValue:
+        ret = None if isinstance(fn.return_type, VoidType) else self.di.type(fn.return_type)
+        params = [(name, self.di.void_pointer() if isinstance(t, CtxType) else self.di.type(t))
+                  for name, t in fn.params]
+        sp, self.arg_vars = self.di.subprogram(self.fn, fn.name, fn.line, ret, params,
+                                               local=fn.section is None)
+        return sp
+
+    def declare_arguments(self, fn: m.Function) -> None:
+        """llvm.dbg.value for each argument: names the parameters in BTF."""
+        dbg_value = self.module.globals.get("llvm.dbg.value")
+        if dbg_value is None:
+            md = ir.MetaDataType()
+            dbg_value = ir.Function(self.module, ir.FunctionType(ir.VoidType(), [md, md, md]), "llvm.dbg.value")
+        empty = self.module.add_debug_info("DIExpression", {})
+        for arg, var in zip(self.fn.args, self.arg_vars):
+            self.builder.call(dbg_value, [arg, var, empty])
+
+    def at(self, pos: m.Pos) -> None:
+        self.builder.debug_metadata = self.di.location(self.sp, pos.line, pos.col)
+
+    # ---- statements --------------------------------------------------------------------
+    def block(self, stmts: List[m.Stmt]) -> None:
+        for stmt in stmts:
+            if self.builder.block.is_terminated:
+                return
+            self.at(stmt.pos)
+            getattr(self, "s_" + type(stmt).__name__)(stmt)
+
+    def s_ExprStmt(self, s: m.ExprStmt) -> None:
+        self.value(s.expr)
+
+    def s_Return(self, s: m.Return) -> None:
+        if s.value is None:
+            self.builder.ret_void()
+        else:
+            self.builder.ret(self.value(s.value))
+
+    def s_If(self, s: m.If) -> None:
+        cond = self.value(s.cond)
+        then_block = self.fn.append_basic_block("if.then")
+        else_block = self.fn.append_basic_block("if.else") if s.orelse else None
+        end_block = self.fn.append_basic_block("if.end")
+        self.builder.cbranch(cond, then_block, else_block or end_block)
+        for block, body in ((then_block, s.body), (else_block, s.orelse)):
+            if block is None:
+                continue
+            self.builder.position_at_end(block)
+            self.block(body)
+            if not self.builder.block.is_terminated:
+                self.builder.branch(end_block)
+        self.builder.position_at_end(end_block)
+        if not end_block.is_terminated and not self.has_predecessors(end_block):
+            self.builder.unreachable()
+
+    def has_predecessors(self, block: ir.Block) -> bool:
+        for other in self.fn.blocks:
+            term = other.terminator
+            if term is not None and block in getattr(term, "operands", []):
+                return True
+        return False
+
+    def s_Assign(self, s: m.Assign) -> None:
+        target, value = s.target, s.value
+        if isinstance(target, m.LocalRef) and not isinstance(target.type, (StructType, StrType)):
+            v = self.address(value) if isinstance(target.type, RefType) else self.value(value)
+            self.builder.store(v, self.locals[target.name], align=alignment(target.type))
+            return
+        ptr = self.address(target)
+        if isinstance(value, m.HelperCall) and value.helper == "comm" and not value.args:
+            self.comm_into(ptr, value.type.size)
+            return
+        if isinstance(value, m.BytesConst):
+            size = (target.type.target if isinstance(target.type, RefType) else target.type).size
+            value = m.BytesConst(value.type, value.pos, value.value.ljust(size, b"\0"))
+        self.builder.store(self.value(value), ptr, align=1 if isinstance(value, (m.ZeroInit, m.BytesConst))
+                           else alignment(value.type))
+
+
+class StringPool:
+    """Format strings as private constants (libbpf puts them in a read-only data map)."""
+
+    def __init__(self, module: ir.Module):
+        self.module = module
+        self.strings: Dict[bytes, ir.GlobalVariable] = {}
+
+    def get(self, data: bytes) -> ir.GlobalVariable:
+        if data not in self.strings:
+            ty = ir.ArrayType(ir.IntType(8), len(data))
+            gv = ir.GlobalVariable(self.module, ty, f".str.{len(self.strings)}")
+            gv.global_constant = True
+            gv.linkage = "private"
+            gv.unnamed_addr = True
+            gv.align = 1
+            gv.initializer = ir.Constant(ty, bytearray(data))
+            self.strings[data] = gv
+        return self.strings[data]

@@ -1,0 +1,39 @@
+"""BPF helper calls, the way clang emits them: a call through `inttoptr (HELPER_ID)`."""
+from __future__ import annotations
+
+from typing import List, Sequence
+
+from llvmlite import ir
+
+from .types import I32, I64, PTR
+
+HELPER_IDS = {
+    "map_lookup_elem": 1, "map_update_elem": 2, "map_delete_elem": 3, "ktime_get_ns": 5,
+    "trace_printk": 6, "get_prandom_u32": 7, "get_smp_processor_id": 8,
+    "get_current_pid_tgid": 14, "get_current_uid_gid": 15, "get_current_comm": 16,
+    "perf_event_output": 25, "ringbuf_output": 130, "trace_vprintk": 177,
+}
+BPF_F_CURRENT_CPU = 0xFFFFFFFF
+
+
+class HelperCallee(ir.values.Constant):
+    """`inttoptr (i64 ID to ptr)` that llvmlite's call builder accepts as a callee."""
+
+    def __init__(self, helper: str, ret: ir.Type, args: Sequence[ir.Type], var_arg: bool = False):
+        super().__init__(I64, HELPER_IDS[helper])
+        self.function_type = ir.FunctionType(ret, list(args), var_arg=var_arg)
+        self.type = PTR
+
+    def get_reference(self) -> str:
+        return f"inttoptr (i64 {HELPER_IDS[self.constant]} to ptr)" if isinstance(self.constant, str) \
+            else f"inttoptr (i64 {self.constant} to ptr)"
+
+
+def call_helper(builder: ir.IRBuilder, helper: str, ret: ir.Type, args: List[ir.Value],
+                var_arg: bool = False, fixed: int = -1) -> ir.Value:
+    types = [a.type for a in args] if fixed < 0 else [a.type for a in args[:fixed]]
+    callee = HelperCallee(helper, ret, types, var_arg)
+    return builder.call(callee, args)
+
+
+__all__ = ["BPF_F_CURRENT_CPU", "HELPER_IDS", "call_helper", "I32", "I64", "PTR"]

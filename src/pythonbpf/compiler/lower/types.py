@@ -1,0 +1,30 @@
+"""Frontend types -> LLVM types. Structs are byte arrays: fields are reached by byte offset,
+so the layout is exactly the one the frontend computed (and the runtime decodes)."""
+from __future__ import annotations
+
+from llvmlite import ir
+
+from ..frontend.types import BoolType, CtxType, IntType, LiteralInt, RefType, StrType, StructType, Type
+
+PTR = ir.PointerType()
+I1, I8, I32, I64 = ir.IntType(1), ir.IntType(8), ir.IntType(32), ir.IntType(64)
+
+
+def llvm_type(t: Type) -> ir.Type:
+    if isinstance(t, IntType):
+        return ir.IntType(t.bits)
+    if isinstance(t, LiteralInt):
+        return I64
+    if isinstance(t, BoolType):
+        return I1
+    if isinstance(t, (RefType, CtxType)):
+        return PTR
+    if isinstance(t, (StrType, StructType)):
+        return ir.ArrayType(I8, t.size)
+    raise TypeError(f"no LLVM type for {t}")
+
+
+def alignment(t: Type) -> int:
+    if isinstance(t, (StrType, StructType, IntType)):
+        return max(t.align, 1)
+    return 8

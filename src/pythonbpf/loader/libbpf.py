@@ -1,0 +1,266 @@
+"""The ctypes binding to the system libbpf (libbpf.so.1) and libc.
+
+This is the only module that loads native libraries. The handle is created
+lazily on first use so that importing pythonbpf never fails on a machine
+without libbpf; the failure surfaces as LibbpfMissingError when BPF is
+actually needed.
+
+libbpf reports diagnostics (including the verifier log) through a print
+callback. One callback is installed for the life of the process; it appends
+to the capture buffers active in the calling thread (see `capture_log`) and
+otherwise forwards warnings to the `pythonbpf.libbpf` logger.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import ctypes.util
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Iterator
+
+from .errors import LibbpfMissingError
+
+__all__ = ["lib", "libc", "capture_log", "LogCapture", "get_errno",
+           "LIBBPF_WARN", "LIBBPF_INFO", "LIBBPF_DEBUG", "version"]
+
+logger = logging.getLogger("pythonbpf.libbpf")
+
+LIBBPF_WARN = 0
+LIBBPF_INFO = 1
+LIBBPF_DEBUG = 2
+
+_c = ctypes
+_P = _c.c_void_p
+
+# name -> (restype, argtypes). Pointers to opaque libbpf objects are c_void_p
+# so that NULL comes back as None and no Python wrapper owns the memory.
+_LIBBPF_FUNCTIONS: dict[str, tuple[object, tuple[object, ...]]] = {
+    "libbpf_major_version": (_c.c_uint32, ()),
+    "libbpf_minor_version": (_c.c_uint32, ()),
+    "libbpf_version_string": (_c.c_char_p, ()),
+    "libbpf_set_print": (_P, (_P,)),
+    "libbpf_get_error": (_c.c_long, (_P,)),
+    "libbpf_num_possible_cpus": (_c.c_int, ()),
+    "bpf_object__open_mem": (_P, (_P, _c.c_size_t, _P)),
+    "bpf_object__load": (_c.c_int, (_P,)),
+    "bpf_object__close": (None, (_P,)),
+    "bpf_object__name": (_c.c_char_p, (_P,)),
+    "bpf_object__next_program": (_P, (_P, _P)),
+    "bpf_object__next_map": (_P, (_P, _P)),
+    "bpf_program__name": (_c.c_char_p, (_P,)),
+    "bpf_program__section_name": (_c.c_char_p, (_P,)),
+    "bpf_program__fd": (_c.c_int, (_P,)),
+    "bpf_program__type": (_c.c_int, (_P,)),
+    "bpf_program__attach": (_P, (_P,)),
+    "bpf_map__name": (_c.c_char_p, (_P,)),
+    "bpf_map__fd": (_c.c_int, (_P,)),
+    "bpf_map__type": (_c.c_int, (_P,)),
+    "bpf_map__key_size": (_c.c_uint32, (_P,)),
+    "bpf_map__value_size": (_c.c_uint32, (_P,)),
+    "bpf_map__max_entries": (_c.c_uint32, (_P,)),
+    "bpf_map__is_internal": (_c.c_bool, (_P,)),
+    "bpf_link__destroy": (_c.c_int, (_P,)),
+    "bpf_link__fd": (_c.c_int, (_P,)),
+    "bpf_map_lookup_elem": (_c.c_int, (_c.c_int, _P, _P)),
+    "bpf_map_update_elem": (_c.c_int, (_c.c_int, _P, _P, _c.c_uint64)),
+    "bpf_map_delete_elem": (_c.c_int, (_c.c_int, _P)),
+    "bpf_map_get_next_key": (_c.c_int, (_c.c_int, _P, _P)),
+    "bpf_obj_get_info_by_fd": (_c.c_int, (_c.c_int, _P, _c.POINTER(_c.c_uint32))),
+}
+
+_LIBC_FUNCTIONS: dict[str, tuple[object, tuple[object, ...]]] = {
+    "vasprintf": (_c.c_int, (_c.POINTER(_P), _c.c_char_p, _P)),
+    "vsnprintf": (_c.c_int, (_c.c_char_p, _c.c_size_t, _c.c_char_p, _P)),
+    "free": (None, (_P,)),
+    "mount": (_c.c_int, (_c.c_char_p, _c.c_char_p, _c.c_char_p, _c.c_ulong, _P)),
+}
+
+# int (*libbpf_print_fn_t)(enum libbpf_print_level, const char *, va_list).
+# va_list decays to a pointer when passed as an argument (x86-64, arm64).
+_PRINT_FN = _c.CFUNCTYPE(_c.c_int, _c.c_int, _c.c_char_p, _P)
+
+_FALLBACK_BUF = 65536
+
+
+class LogCapture(list):
+    """Collected libbpf messages (one string per print call), joinable as text."""
+
+    def __init__(self, debug: bool = False) -> None:
+        super().__init__()
+        self.debug = debug
+
+    @property
+    def text(self) -> str:
+        return "".join(self)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class _Handle:
+    libbpf: ctypes.CDLL
+    libc: ctypes.CDLL
+    print_cb: object  # keeps the ctypes callback alive while libbpf holds it
+
+
+_handle: _Handle | None = None
+_handle_lock = threading.Lock()
+_tls = threading.local()  # per-thread stack of active LogCapture buffers
+
+
+def _declare(cdll: ctypes.CDLL, table: dict[str, tuple[object, tuple[object, ...]]]) -> None:
+    for name, (restype, argtypes) in table.items():
+        fn = getattr(cdll, name)
+        fn.restype = restype
+        fn.argtypes = list(argtypes)
+
+
+def _open_libbpf() -> ctypes.CDLL:
+    errors = []
+    candidates = ["libbpf.so.1"]
+    found = ctypes.util.find_library("bpf")
+    if found and found not in candidates:
+        candidates.append(found)
+    for name in candidates:
+        try:
+            return ctypes.CDLL(name, use_errno=True)
+        except OSError as exc:
+            errors.append(str(exc))
+    raise LibbpfMissingError("; ".join(errors) or "library not found")
+
+
+def _open_libc() -> ctypes.CDLL:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    except OSError:
+        return ctypes.CDLL(None, use_errno=True)
+
+
+def _format(handle_libc: ctypes.CDLL, fmt: bytes, va: int | None) -> str:
+    """Format a printf-style message with its va_list (which can be consumed once)."""
+    try:
+        out = _P()
+        length = handle_libc.vasprintf(_c.byref(out), fmt, va)
+        if length < 0 or not out.value:
+            return ""
+        try:
+            return _c.string_at(out.value, length).decode("utf-8", "replace")
+        finally:
+            handle_libc.free(out)
+    except AttributeError:  # a libc without vasprintf
+        buf = _c.create_string_buffer(_FALLBACK_BUF)
+        handle_libc.vsnprintf(buf, _FALLBACK_BUF, fmt, va)
+        return buf.value.decode("utf-8", "replace")
+
+
+def _make_print_callback(handle_libc: ctypes.CDLL) -> object:
+    def on_print(level: int, fmt: bytes, va: int | None) -> int:
+        try:
+            captures = getattr(_tls, "stack", None)
+            wanted = [c for c in captures or () if level < LIBBPF_DEBUG or c.debug]
+            if not wanted and (captures or level >= LIBBPF_DEBUG):
+                return 0
+            text = _format(handle_libc, fmt, va)
+            if wanted:
+                for capture in wanted:
+                    capture.append(text)
+            elif level == LIBBPF_WARN:
+                logger.warning("%s", text.rstrip("\n"))
+            else:
+                logger.info("%s", text.rstrip("\n"))
+        except BaseException:  # never let an exception unwind into C
+            return 0
+        return 0
+
+    return _PRINT_FN(on_print)
+
+
+def _load() -> _Handle:
+    cdll = _open_libbpf()
+    try:
+        _declare(cdll, _LIBBPF_FUNCTIONS)
+    except AttributeError as exc:
+        raise LibbpfMissingError(f"libbpf lacks a required function ({exc})") from None
+    major = cdll.libbpf_major_version()
+    if major < 1:
+        raise LibbpfMissingError(f"found libbpf {major}.x, need 1.x or newer")
+    cdll_libc = _open_libc()
+    _declare(cdll_libc, {k: v for k, v in _LIBC_FUNCTIONS.items()
+                         if hasattr(cdll_libc, k)})
+    callback = _make_print_callback(cdll_libc)
+    cdll.libbpf_set_print(_c.cast(callback, _P))
+    atexit.register(_silence, cdll)
+    return _Handle(cdll, cdll_libc, callback)
+
+
+def _silence(cdll: ctypes.CDLL) -> None:
+    """At exit, stop libbpf from calling back into a finalizing interpreter."""
+    try:
+        cdll.libbpf_set_print(None)
+    except Exception:
+        pass
+
+
+def _get() -> _Handle:
+    global _handle
+    handle = _handle
+    if handle is None:
+        with _handle_lock:
+            if _handle is None:
+                _handle = _load()
+            handle = _handle
+    return handle
+
+
+def lib() -> ctypes.CDLL:
+    """The libbpf CDLL with argtypes/restypes declared; raises LibbpfMissingError."""
+    return _get().libbpf
+
+
+def libc() -> ctypes.CDLL:
+    """The C library (for mount(2) and printf formatting)."""
+    return _get().libc
+
+
+def loaded() -> bool:
+    """True once the library handle exists (used by finalizers at exit)."""
+    return _handle is not None
+
+
+def version() -> str:
+    """libbpf's version string, e.g. "v1.1"."""
+    raw = lib().libbpf_version_string()
+    return raw.decode() if raw else ""
+
+
+def get_errno() -> int:
+    """errno left by the last libbpf/libc call made through this module."""
+    return _c.get_errno()
+
+
+@contextlib.contextmanager
+def capture_log(debug: bool = False) -> Iterator[LogCapture]:
+    """Collect libbpf output printed by this thread while the block runs.
+
+    Warnings and info messages are captured; DEBUG messages only when
+    `debug` is true. Nested captures all receive the text.
+    """
+    _get()
+    stack = getattr(_tls, "stack", None)
+    if stack is None:
+        stack = _tls.stack = []
+    capture = LogCapture(debug)
+    stack.append(capture)
+    try:
+        yield capture
+    finally:
+        # identity, not equality: LogCapture is a list and empty ones compare equal
+        for index in range(len(stack) - 1, -1, -1):
+            if stack[index] is capture:
+                del stack[index]
+                break

@@ -1,0 +1,71 @@
+"""BPF links: the kernel objects that keep an attached program attached.
+
+Destroying the link detaches the program. A Link is owned by the Program that
+created it (and through it by the BpfObject), so closing the object detaches
+everything it attached.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Callable
+
+from . import libbpf
+from .errors import BPFError
+
+__all__ = ["Link"]
+
+
+class Link:
+    """Owner of one `struct bpf_link *`."""
+
+    def __init__(self, ptr: int, target: str = "",
+                 on_destroy: Callable[["Link"], None] | None = None) -> None:
+        if not ptr:
+            raise ValueError("NULL bpf_link pointer")
+        self._ptr: int | None = ptr
+        self.target = target
+        self._on_destroy = on_destroy
+
+    @property
+    def alive(self) -> bool:
+        return self._ptr is not None
+
+    @property
+    def fd(self) -> int:
+        """The link's file descriptor (negative errno for perf-event-less legacy links)."""
+        if self._ptr is None:
+            raise BPFError("link has been destroyed")
+        return libbpf.lib().bpf_link__fd(self._ptr)
+
+    def destroy(self) -> None:
+        """Detach and free the link; calling it again does nothing."""
+        ptr, self._ptr = self._ptr, None
+        if ptr is None:
+            return
+        callback, self._on_destroy = self._on_destroy, None
+        try:
+            libbpf.lib().bpf_link__destroy(ptr)
+        finally:
+            if callback is not None:
+                callback(self)
+
+    def __enter__(self) -> "Link":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.destroy()
+
+    def __del__(self) -> None:
+        # At interpreter exit the process is about to release every fd anyway;
+        # calling into libbpf then risks touching a half-torn-down ctypes.
+        try:
+            if self._ptr is None or sys.is_finalizing() or not libbpf.loaded():
+                return
+            self.destroy()
+        except Exception:
+            pass
+
+    def __repr__(self) -> str:
+        state = "alive" if self._ptr is not None else "destroyed"
+        return f"<Link {self.target!r} {state}>"

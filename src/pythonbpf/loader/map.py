@@ -1,0 +1,211 @@
+"""BPF maps of a libbpf object: geometry, kernel info and raw byte access.
+
+Keys and values are plain bytes here; typed views live in the user-space API.
+Operations go through the map fd with libbpf's low-level bpf_map_* wrappers,
+which in libbpf 1.x return a negative errno directly.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+from dataclasses import dataclass
+from typing import Iterator
+
+from . import libbpf
+from .caps import has_bpf_privileges
+from .errors import BPFError, PermissionDeniedError, errno_name, errno_text
+from .info import BpfMapInfoStruct, obj_get_info
+
+__all__ = ["Map", "MapInfo", "PERCPU_MAP_TYPES", "BPF_ANY", "BPF_NOEXIST", "BPF_EXIST"]
+
+BPF_ANY = 0
+BPF_NOEXIST = 1
+BPF_EXIST = 2
+
+BPF_MAP_TYPE_PERCPU_HASH = 5
+BPF_MAP_TYPE_PERCPU_ARRAY = 6
+BPF_MAP_TYPE_LRU_PERCPU_HASH = 10
+PERCPU_MAP_TYPES = frozenset({BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY,
+                              BPF_MAP_TYPE_LRU_PERCPU_HASH})
+
+_INTERNAL_MARKERS = (".rodata", ".data", ".bss", ".kconfig")
+
+
+@dataclass(frozen=True)
+class MapInfo:
+    """What the kernel reports about a created map (struct bpf_map_info)."""
+
+    type: int
+    id: int
+    key_size: int
+    value_size: int
+    max_entries: int
+    name: str
+    btf_id: int
+    btf_key_type_id: int
+    btf_value_type_id: int
+
+
+class Map:
+    """One `struct bpf_map *` of a BpfObject; valid while the object is open."""
+
+    def __init__(self, ptr: int) -> None:
+        api = libbpf.lib()
+        self._ptr: int | None = ptr
+        self.name: str = (api.bpf_map__name(ptr) or b"").decode()
+        self._libbpf_internal = bool(api.bpf_map__is_internal(ptr))
+
+    def _live(self) -> int:
+        if self._ptr is None:
+            raise BPFError(f"map '{self.name}': its object has been closed")
+        return self._ptr
+
+    @property
+    def internal(self) -> bool:
+        """True for libbpf's global-data maps (.rodata, .data, .bss, .kconfig...)."""
+        return (self._libbpf_internal or self.name.startswith(".")
+                or any(marker in self.name for marker in _INTERNAL_MARKERS))
+
+    @property
+    def fd(self) -> int:
+        """File descriptor of the created map (owned by libbpf, do not close)."""
+        fd = libbpf.lib().bpf_map__fd(self._live())
+        if fd < 0:
+            raise BPFError(f"map '{self.name}' has not been created (object not loaded)",
+                           errno.EINVAL)
+        return fd
+
+    @property
+    def type(self) -> int:
+        return libbpf.lib().bpf_map__type(self._live())
+
+    @property
+    def key_size(self) -> int:
+        return libbpf.lib().bpf_map__key_size(self._live())
+
+    @property
+    def value_size(self) -> int:
+        return libbpf.lib().bpf_map__value_size(self._live())
+
+    @property
+    def max_entries(self) -> int:
+        return libbpf.lib().bpf_map__max_entries(self._live())
+
+    @property
+    def percpu(self) -> bool:
+        return self.type in PERCPU_MAP_TYPES
+
+    def value_buffer_size(self) -> int:
+        """Bytes user space exchanges per value.
+
+        Per-CPU maps transfer one 8-byte-aligned slot per possible CPU.
+        """
+        size = self.value_size
+        if self.percpu:
+            ncpus = libbpf.lib().libbpf_num_possible_cpus()
+            if ncpus < 0:
+                raise BPFError("cannot determine the number of possible CPUs", -ncpus)
+            return ((size + 7) // 8 * 8) * ncpus
+        return size
+
+    def _check(self, what: str, data: bytes, expected: int) -> None:
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"map '{self.name}': {what} must be bytes, not {type(data).__name__}")
+        if len(data) != expected:
+            raise ValueError(
+                f"map '{self.name}': {what} is {len(data)} bytes, expected {expected}")
+
+    def _error(self, operation: str, err: int) -> BPFError:
+        if err in (errno.EPERM, errno.EACCES) and not has_bpf_privileges():
+            return PermissionDeniedError(f"{operation} on map '{self.name}'", err)
+        return BPFError(
+            f"{operation} on map '{self.name}' failed: {errno_name(err)} "
+            f"({errno_text(err)})", err)
+
+    def lookup(self, key: bytes) -> bytes | None:
+        """Raw value stored under `key`, or None if there is none."""
+        self._check("key", key, self.key_size)
+        value = ctypes.create_string_buffer(self.value_buffer_size())
+        rc = libbpf.lib().bpf_map_lookup_elem(self.fd, _buf(key), value)
+        if rc == -errno.ENOENT:
+            return None
+        if rc < 0:
+            raise self._error("lookup", -rc)
+        return value.raw
+
+    def update(self, key: bytes, value: bytes, flags: int = BPF_ANY) -> None:
+        """Store `value` under `key` (flags: BPF_ANY, BPF_NOEXIST, BPF_EXIST)."""
+        self._check("key", key, self.key_size)
+        self._check("value", value, self.value_buffer_size())
+        rc = libbpf.lib().bpf_map_update_elem(self.fd, _buf(key), _buf(value), flags)
+        if rc >= 0:
+            return
+        err = -rc
+        if err == errno.E2BIG:
+            raise BPFError(
+                f"update on map '{self.name}' failed: the map is full "
+                f"(max_entries={self.max_entries}, E2BIG)", err)
+        if err == errno.EEXIST and flags == BPF_NOEXIST:
+            raise BPFError(f"update on map '{self.name}': key exists (BPF_NOEXIST)", err)
+        if err == errno.ENOENT and flags == BPF_EXIST:
+            raise BPFError(f"update on map '{self.name}': key absent (BPF_EXIST)", err)
+        raise self._error("update", err)
+
+    def delete(self, key: bytes) -> bool:
+        """Remove `key`; False if it was not there."""
+        self._check("key", key, self.key_size)
+        rc = libbpf.lib().bpf_map_delete_elem(self.fd, _buf(key))
+        if rc == -errno.ENOENT:
+            return False
+        if rc < 0:
+            raise self._error("delete", -rc)
+        return True
+
+    def keys(self) -> Iterator[bytes]:
+        """Iterate raw keys in kernel order (get_next_key starting from NULL).
+
+        If the current key is deleted meanwhile, hash maps restart from the
+        first key: iterate over a snapshot (list(...)) when mutating.
+        """
+        size = self.key_size
+        fd = self.fd
+        api = libbpf.lib()
+        current: ctypes.Array | None = None
+        while True:
+            nxt = ctypes.create_string_buffer(size)
+            rc = api.bpf_map_get_next_key(fd, current, nxt)
+            if rc == -errno.ENOENT:
+                return
+            if rc < 0:
+                raise self._error("get_next_key", -rc)
+            yield nxt.raw
+            current = nxt
+
+    def info(self) -> MapInfo:
+        """Kernel-side facts about the map (BPF_OBJ_GET_INFO_BY_FD)."""
+        raw = BpfMapInfoStruct()
+        obj_get_info(self.fd, raw, f"map '{self.name}'")
+        return MapInfo(
+            type=raw.type,
+            id=raw.id,
+            key_size=raw.key_size,
+            value_size=raw.value_size,
+            max_entries=raw.max_entries,
+            name=raw.name.decode("utf-8", "replace"),
+            btf_id=raw.btf_id,
+            btf_key_type_id=raw.btf_key_type_id,
+            btf_value_type_id=raw.btf_value_type_id,
+        )
+
+    def _invalidate(self) -> None:
+        self._ptr = None
+
+    def __repr__(self) -> str:
+        return f"<Map {self.name!r}>"
+
+
+def _buf(data: bytes | bytearray | memoryview) -> ctypes.Array:
+    """A C buffer with the bytes (a copy: the kernel may read, never needs to write)."""
+    raw = bytes(data)
+    return ctypes.create_string_buffer(raw, len(raw))

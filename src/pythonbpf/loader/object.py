@@ -1,0 +1,199 @@
+"""BPF objects: one ELF opened and loaded by libbpf.
+
+A BpfObject owns the libbpf `struct bpf_object *`, the ELF bytes it was opened
+from, and (through its programs) every link created from it. Closing it
+detaches and frees everything, which is also what a failed load does: the
+kernel must not be left holding maps of an object the user never got.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import re
+import sys
+from ctypes import c_bool, c_char_p, c_size_t, c_uint32
+
+from . import libbpf
+from .caps import has_bpf_privileges
+from .errors import BPFError, LoadError, PermissionDeniedError, errno_name, errno_text
+from .map import Map
+from .program import Program
+
+__all__ = ["BpfObject"]
+
+
+class _OpenOpts(ctypes.Structure):
+    """Mirror of libbpf 1.1's `struct bpf_object_open_opts` (80 bytes on LP64)."""
+
+    _fields_ = [
+        ("sz", c_size_t),
+        ("object_name", c_char_p),
+        ("relaxed_maps", c_bool),
+        ("pin_root_path", c_char_p),
+        ("_removed_attach_prog_fd", c_uint32),
+        ("kconfig", c_char_p),
+        ("btf_custom_path", c_char_p),
+        ("kernel_log_buf", c_char_p),
+        ("kernel_log_size", c_size_t),
+        ("kernel_log_level", c_uint32),
+    ]
+
+
+_FAILED_PROG_RE = re.compile(
+    r"prog '([^']+)': (?:BPF program load failed|failed to load|-- BEGIN PROG LOAD LOG"
+    r"|failed to relocate|relo #\d+: )")
+_FAILED_MAP_RE = re.compile(r"map '([^']+)': (?:failed to create|failed to initialize|"
+                            r"failed to pin|can't)")
+
+
+_TRAMPOLINE_KINDS = ("fentry", "fexit", "fmod_ret", "lsm", "freplace", "iter")
+
+
+def _load_hint(err: int, log: str, section: str) -> str:
+    if err == errno.EPERM and "BEGIN PROG LOAD LOG" not in log:
+        kind = section.split("/", 1)[0].split(".", 1)[0]
+        if kind in _TRAMPOLINE_KINDS:
+            return (f"; the kernel refused the {kind} program with EPERM and no "
+                    "verifier log: this kernel does not allow BPF trampoline/LSM "
+                    "programs (feature off or restricted); libbpf's 'ulimit -l' "
+                    "hint does not apply")
+        return ("; the kernel refused with EPERM and no verifier log: this program "
+                "type may be unavailable here (e.g. fentry/fexit/lsm without BPF "
+                "trampoline/LSM support, or kernel lockdown)")
+    if err == errno.EACCES:
+        return "; the verifier rejected the program"
+    if err == errno.E2BIG:
+        return "; the program is too large or too complex for the verifier"
+    if err == errno.EINVAL and "BTF" in log:
+        return "; the object's BTF was rejected (check debug info of maps/functions)"
+    return ""
+
+
+class BpfObject:
+    """A BPF ELF opened (and optionally loaded) through libbpf."""
+
+    def __init__(self, ptr: int, elf: ctypes.Array, name: str) -> None:
+        # Use BpfObject.open(); this constructor takes an already opened pointer
+        # and the buffer it was opened from (libbpf may reference it until close).
+        self._ptr: int | None = ptr
+        self._elf = elf
+        self.name = name
+        self.loaded = False
+        self.programs: dict[str, Program] = {}
+        self.maps: dict[str, Map] = {}
+        api = libbpf.lib()
+        prog = api.bpf_object__next_program(ptr, None)
+        while prog:
+            program = Program(prog)
+            self.programs[program.name] = program
+            prog = api.bpf_object__next_program(ptr, prog)
+        bpf_map = api.bpf_object__next_map(ptr, None)
+        while bpf_map:
+            wrapped = Map(bpf_map)
+            self.maps[wrapped.name] = wrapped
+            bpf_map = api.bpf_object__next_map(ptr, bpf_map)
+
+    @classmethod
+    def open(cls, elf: bytes, name: str = "pythonbpf") -> "BpfObject":
+        """Parse an ELF image with bpf_object__open_mem (nothing reaches the kernel yet)."""
+        if not isinstance(elf, (bytes, bytearray, memoryview)):
+            raise TypeError(f"elf must be bytes, not {type(elf).__name__}")
+        data = bytes(elf)
+        if not data:
+            raise ValueError("empty ELF image")
+        api = libbpf.lib()
+        c_name = name.encode()
+        opts = _OpenOpts(sz=ctypes.sizeof(_OpenOpts), object_name=c_name)
+        buf = ctypes.create_string_buffer(data, len(data))
+        with libbpf.capture_log() as log:
+            ptr = api.bpf_object__open_mem(buf, len(data), ctypes.byref(opts))
+            err = libbpf.get_errno()
+        if not ptr:
+            err = err or errno.EINVAL
+            raise LoadError(
+                f"libbpf cannot open BPF object '{name}': {errno_name(err)} "
+                f"({errno_text(err)})", log.text, None, err)
+        return cls(ptr, buf, name)
+
+    def _live(self) -> int:
+        if self._ptr is None:
+            raise BPFError(f"BPF object '{self.name}' is closed")
+        return self._ptr
+
+    def load(self) -> None:
+        """Create maps and load programs into the kernel (bpf_object__load).
+
+        On failure the object is closed and LoadError (or PermissionDeniedError
+        when the process lacks BPF privileges) carries libbpf's log.
+        """
+        ptr = self._live()
+        if self.loaded:
+            return
+        with libbpf.capture_log() as log:
+            rc = libbpf.lib().bpf_object__load(ptr)
+        if rc >= 0:
+            self.loaded = True
+            return
+        err = -rc
+        text = log.text
+        self.close()
+        if err in (errno.EPERM, errno.EACCES) and not has_bpf_privileges():
+            denied = PermissionDeniedError(f"loading BPF object '{self.name}'", err)
+            denied.log = text  # libbpf's account, for debugging
+            raise denied
+        prog = _FAILED_PROG_RE.search(text)
+        program = prog.group(1) if prog else None
+        what = f"program '{program}'" if program else f"BPF object '{self.name}'"
+        if program is None:
+            bad_map = _FAILED_MAP_RE.search(text)
+            if bad_map:
+                what = f"map '{bad_map.group(1)}' of BPF object '{self.name}'"
+        section = self.programs[program].section if program in self.programs else ""
+        summary = (f"failed to load {what}: {errno_name(err)} ({errno_text(err)})"
+                   f"{_load_hint(err, text, section)}")
+        raise LoadError(summary, text, program, err)
+
+    def user_maps(self) -> dict[str, Map]:
+        """Maps the program declared, without libbpf's global-data maps."""
+        return {name: m for name, m in self.maps.items() if not m.internal}
+
+    @property
+    def closed(self) -> bool:
+        return self._ptr is None
+
+    def close(self) -> None:
+        """Detach all links, then free the object (maps and programs); idempotent."""
+        ptr = self._ptr
+        if ptr is None:
+            return
+        try:
+            for program in self.programs.values():
+                program._invalidate()
+        finally:
+            self._ptr = None
+            self.loaded = False
+            for bpf_map in self.maps.values():
+                bpf_map._invalidate()
+            libbpf.lib().bpf_object__close(ptr)
+
+    def __enter__(self) -> "BpfObject":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            if getattr(self, "_ptr", None) is None:
+                return
+            if sys.is_finalizing() or not libbpf.loaded():
+                return  # process exit releases the fds; libbpf may be unusable
+            self.close()
+        except Exception:
+            pass
+
+    def __repr__(self) -> str:
+        state = "closed" if self._ptr is None else ("loaded" if self.loaded else "opened")
+        return (f"<BpfObject {self.name!r} {state} programs={list(self.programs)} "
+                f"maps={list(self.maps)}>")

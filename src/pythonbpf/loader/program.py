@@ -1,0 +1,138 @@
+"""BPF programs inside a libbpf object: identity, kernel info and attaching."""
+
+from __future__ import annotations
+
+import errno
+from dataclasses import dataclass
+
+from . import libbpf
+from .caps import has_bpf_privileges
+from .errors import AttachError, BPFError, PermissionDeniedError
+from .info import BpfProgInfoStruct, obj_get_info
+from .link import Link
+from .tracefs import tracefs_root
+
+__all__ = ["Program", "ProgInfo"]
+
+# Section prefixes whose auto-attach reads tracefs (event ids, probe events).
+_TRACEFS_REQUIRED = ("tracepoint", "tp")
+_TRACEFS_HELPFUL = ("kprobe", "kretprobe", "uprobe", "uretprobe", "ksyscall",
+                    "kretsyscall", "usdt")
+
+
+@dataclass(frozen=True)
+class ProgInfo:
+    """What the kernel reports about a loaded program (struct bpf_prog_info)."""
+
+    type: int
+    id: int
+    tag: str  # hex, as bpftool prints it
+    jited_prog_len: int
+    xlated_prog_len: int
+    nr_line_info: int
+    nr_func_info: int
+    btf_id: int
+    name: str
+    verified_insns: int
+
+    @property
+    def insn_count(self) -> int:
+        """Instructions after verifier rewriting (8 bytes each)."""
+        return self.xlated_prog_len // 8
+
+
+def _section_kind(section: str) -> str:
+    return section.split("/", 1)[0].split("+", 1)[0]
+
+
+def _attach_target(section: str) -> str:
+    _, sep, rest = section.partition("/")
+    return rest if sep else section
+
+
+class Program:
+    """One `struct bpf_program *` of a BpfObject; valid while the object is open."""
+
+    def __init__(self, ptr: int) -> None:
+        api = libbpf.lib()
+        self._ptr: int | None = ptr
+        self.name: str = (api.bpf_program__name(ptr) or b"").decode()
+        self.section: str = (api.bpf_program__section_name(ptr) or b"").decode()
+        self.links: list[Link] = []
+
+    def _live(self) -> int:
+        if self._ptr is None:
+            raise BPFError(f"program '{self.name}': its object has been closed")
+        return self._ptr
+
+    @property
+    def fd(self) -> int:
+        """File descriptor of the loaded program (owned by libbpf, do not close)."""
+        fd = libbpf.lib().bpf_program__fd(self._live())
+        if fd < 0:
+            raise BPFError(f"program '{self.name}' is not loaded", -fd)
+        return fd
+
+    @property
+    def type(self) -> int:
+        """enum bpf_prog_type libbpf derived from the section name."""
+        return libbpf.lib().bpf_program__type(self._live())
+
+    def attach(self) -> Link:
+        """Attach by section name (libbpf's auto-attach) and return the owned Link."""
+        ptr = self._live()
+        kind = _section_kind(self.section)
+        if kind in _TRACEFS_REQUIRED:
+            tracefs_root()
+        elif kind in _TRACEFS_HELPFUL:
+            try:
+                tracefs_root()
+            except BPFError:
+                pass  # perf-based probes do not need it; let libbpf decide
+        target = _attach_target(self.section)
+        with libbpf.capture_log() as log:
+            link_ptr = libbpf.lib().bpf_program__attach(ptr)
+            err = libbpf.get_errno()
+        if not link_ptr:
+            err = err or errno.EINVAL
+            if err in (errno.EPERM, errno.EACCES) and not has_bpf_privileges():
+                raise PermissionDeniedError(f"attaching program '{self.name}'", err)
+            raise AttachError(self.name, target, err, log.text, self.section)
+        link = Link(link_ptr, target, self._forget_link)
+        self.links.append(link)
+        return link
+
+    def _forget_link(self, link: Link) -> None:
+        try:
+            self.links.remove(link)
+        except ValueError:
+            pass
+
+    def destroy_links(self) -> None:
+        """Detach every link this program created."""
+        while self.links:
+            self.links.pop().destroy()
+
+    def info(self) -> ProgInfo:
+        """Kernel-side facts about the loaded program (BPF_OBJ_GET_INFO_BY_FD)."""
+        raw = BpfProgInfoStruct()
+        obj_get_info(self.fd, raw, f"program '{self.name}'")
+        return ProgInfo(
+            type=raw.type,
+            id=raw.id,
+            tag=bytes(raw.tag).hex(),
+            jited_prog_len=raw.jited_prog_len,
+            xlated_prog_len=raw.xlated_prog_len,
+            nr_line_info=raw.nr_line_info,
+            nr_func_info=raw.nr_func_info,
+            btf_id=raw.btf_id,
+            name=raw.name.decode("utf-8", "replace"),
+            verified_insns=raw.verified_insns,
+        )
+
+    def _invalidate(self) -> None:
+        self.destroy_links()
+        self._ptr = None
+
+    def __repr__(self) -> str:
+        return f"<Program {self.name!r} section={self.section!r}>"

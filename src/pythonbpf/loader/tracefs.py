@@ -1,0 +1,225 @@
+"""tracefs and bpffs: making sure the pseudo filesystems are there, and trace_pipe.
+
+Classic tracepoint attach reads event ids from tracefs and bpf_trace_printk
+output only reaches user space through tracefs' trace_pipe, yet tracefs is not
+mounted on every machine (minimal VMs, containers). These helpers mount it on
+demand, exactly once: mounting tracefs twice on the same path fails.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import select
+import time
+from typing import Iterator, NamedTuple
+
+from . import libbpf
+from .errors import BPFError, PermissionDeniedError, errno_name
+
+__all__ = ["tracefs_root", "ensure_bpffs", "is_mounted", "TracePipe",
+           "TraceFields", "parse_trace_line"]
+
+TRACEFS = "/sys/kernel/tracing"
+DEBUGFS_TRACING = "/sys/kernel/debug/tracing"
+BPFFS = "/sys/fs/bpf"
+
+# Longest single sleep when select() on trace_pipe does not wake us (older
+# kernels only signal poll readiness once buffer_percent is reached).
+_POLL_SLICE = 0.05
+
+
+def _unescape_mountinfo(field: str) -> str:
+    """mountinfo escapes space, tab, newline and backslash as \\ooo."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+def is_mounted(path: str, fstype: str | None = None) -> bool:
+    """True if a filesystem (of `fstype`, if given) is mounted exactly at `path`."""
+    target = os.path.realpath(path)
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as info:
+            for line in info:
+                fields = line.split()
+                if len(fields) < 7 or "-" not in fields[6:]:
+                    continue
+                sep = fields.index("-", 6)
+                mount_point = _unescape_mountinfo(fields[4])
+                mount_type = fields[sep + 1] if len(fields) > sep + 1 else ""
+                if mount_point == target and (fstype is None or mount_type == fstype):
+                    return True
+    except OSError:
+        return False
+    return False
+
+
+def _mount(source: str, target: str, fstype: str) -> None:
+    os.makedirs(target, exist_ok=True)
+    libc = libbpf.libc()
+    rc = libc.mount(source.encode(), target.encode(), fstype.encode(), 0, None)
+    if rc != 0:
+        err = libbpf.get_errno()
+        if err == errno.EBUSY and is_mounted(target, fstype):
+            return  # raced with another mounter: the goal is reached
+        if err in (errno.EPERM, errno.EACCES):
+            raise PermissionDeniedError(f"mounting {fstype} at {target}", err)
+        raise BPFError(
+            f"cannot mount {fstype} at {target}: {errno_name(err)} ({os.strerror(err)})", err)
+
+
+def tracefs_root() -> str:
+    """Path of a mounted tracefs, mounting it at /sys/kernel/tracing if needed.
+
+    An existing /sys/kernel/debug/tracing (debugfs' automount) is used as a
+    fallback; libbpf itself prefers that path when it exists.
+    """
+    if is_mounted(TRACEFS, "tracefs"):
+        return TRACEFS
+    if os.path.exists(os.path.join(DEBUGFS_TRACING, "trace_pipe")):
+        return DEBUGFS_TRACING
+    _mount("tracefs", TRACEFS, "tracefs")
+    return TRACEFS
+
+
+def ensure_bpffs(path: str = BPFFS) -> str:
+    """Mount the BPF filesystem at `path` unless one is already there; return path."""
+    if not is_mounted(path, "bpf"):
+        _mount("bpf", path, "bpf")
+    return path
+
+
+class TraceFields(NamedTuple):
+    """One parsed trace_pipe line."""
+
+    task: str
+    pid: int
+    cpu: int
+    flags: str
+    ts: float
+    msg: str
+
+
+# "<task>-<pid> [(<tgid>)] [<cpu>] <flags> <ts>: <event>: <msg>"
+# The task is matched lazily so the pid is the first "-digits" that is followed
+# by the cpu column; the message (arbitrary user text) cannot fool it.
+_TRACE_RE = re.compile(
+    r"^\s*(?P<task>.*?)-(?P<pid>\d+)\s+"
+    r"(?:\(\s*(?:\d+|-+)\)\s+)?"
+    r"\[(?P<cpu>\d+)\]\s+"
+    r"(?:(?P<flags>[^\s\[\]]+)\s+)?"
+    r"(?P<ts>\d+\.\d+):\s?(?P<rest>.*)$"
+)
+_PRINTK_EVENT = "bpf_trace_printk: "
+
+
+def parse_trace_line(line: str) -> TraceFields | None:
+    """Split a trace_pipe line into its fields; None if it is not one."""
+    match = _TRACE_RE.match(line.rstrip("\n"))
+    if match is None:
+        return None
+    rest = match.group("rest")
+    if rest.startswith(_PRINTK_EVENT):
+        msg = rest[len(_PRINTK_EVENT):]
+    else:
+        event, sep, tail = rest.partition(": ")
+        msg = tail if sep and " " not in event else rest
+    return TraceFields(
+        task=match.group("task"),
+        pid=int(match.group("pid")),
+        cpu=int(match.group("cpu")),
+        flags=match.group("flags") or "",
+        ts=float(match.group("ts")),
+        msg=msg,
+    )
+
+
+class TracePipe:
+    """Reader of tracefs' trace_pipe, line by line, with optional timeouts.
+
+    Reading trace_pipe consumes the lines for every reader on the system,
+    so only one consumer should be active at a time.
+    """
+
+    def __init__(self, path: str | None = None) -> None:
+        self.path = path or os.path.join(tracefs_root(), "trace_pipe")
+        try:
+            self._fd: int | None = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except PermissionError as exc:
+            raise PermissionDeniedError(f"opening {self.path}", exc.errno) from None
+        self._buffer = b""
+
+    @property
+    def closed(self) -> bool:
+        return self._fd is None
+
+    def fileno(self) -> int:
+        if self._fd is None:
+            raise ValueError("TracePipe is closed")
+        return self._fd
+
+    def _split_line(self) -> str | None:
+        newline = self._buffer.find(b"\n")
+        if newline < 0:
+            return None
+        raw, self._buffer = self._buffer[:newline], self._buffer[newline + 1:]
+        return raw.decode("utf-8", "replace")
+
+    def _fill(self) -> bool:
+        """Read what is available; False if nothing was."""
+        try:
+            chunk = os.read(self.fileno(), 65536)
+        except BlockingIOError:
+            return False
+        except InterruptedError:
+            return False
+        if not chunk:
+            return False
+        self._buffer += chunk
+        return True
+
+    def read_line(self, timeout: float | None = None) -> str | None:
+        """Next line without its newline; None if `timeout` seconds pass first.
+
+        timeout=None waits indefinitely.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            line = self._split_line()
+            if line is not None:
+                return line
+            if self._fill():
+                continue
+            if deadline is None:
+                wait = _POLL_SLICE
+            else:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                wait = min(remaining, _POLL_SLICE)
+            select.select([self.fileno()], [], [], wait)
+
+    def __iter__(self) -> Iterator[str]:
+        while self._fd is not None:
+            line = self.read_line(None)
+            if line is None:
+                return
+            yield line
+
+    def close(self) -> None:
+        """Close the pipe; safe to call more than once."""
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
+
+    def __enter__(self) -> "TracePipe":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass

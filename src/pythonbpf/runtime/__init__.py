@@ -1,0 +1,1 @@
+"""User space: BPF objects, map views, trace output. Built on the loader."""

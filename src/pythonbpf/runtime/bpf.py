@@ -1,0 +1,155 @@
+"""`BPF`: one compiled object's life in the kernel - load, attach, maps, detach, close."""
+from __future__ import annotations
+
+import atexit
+import os
+import weakref
+from typing import Any, Callable, Dict, Iterator, Optional, Union
+
+from ..loader import BpfObject, Link, Program
+from .mapview import MapView
+from .source import caller_file, read_source
+
+_LIVE: "weakref.WeakSet[BPF]" = weakref.WeakSet()
+
+
+def _close_all() -> None:
+    for b in list(_LIVE):
+        b.close()
+
+
+atexit.register(_close_all)
+
+
+def _name_of(target: Union[str, Callable[..., Any]]) -> str:
+    return target if isinstance(target, str) else getattr(target, "__name__", str(target))
+
+
+class BPF:
+    """A BPF object built from Python source (or a compiled `.o`), owned by this Python object.
+
+    `BPF()` compiles the calling module's file, `BPF(path=...)` another file, `BPF(source=...)`
+    a string, `BPF(obj=...)` loads a compiled object (bytes or a path). Nothing is loaded into
+    the kernel until `load()`; `close()` (or leaving a `with` block, or interpreter exit)
+    detaches and frees everything.
+    """
+
+    def __init__(self, source: Optional[str] = None, path: Optional[str] = None,
+                 obj: Union[bytes, str, None] = None, consts: Optional[Dict[str, int]] = None,
+                 name: Optional[str] = None):
+        if consts:
+            raise NotImplementedError("consts= arrives with Const globals")
+        self.program = None  # the typed program, when compiled from source
+        if obj is not None:
+            elf = obj if isinstance(obj, bytes) else open(obj, "rb").read()
+            label = name or (os.path.basename(obj) if isinstance(obj, str) else "pythonbpf")
+        else:
+            from ..compiler import compile_source
+
+            if source is None:
+                path = path or caller_file()
+                source = read_source(path)
+            compiled = compile_source(source, path or "<string>")
+            elf, self.program = compiled.elf, compiled.program
+            label = name or (os.path.splitext(os.path.basename(path))[0] if path else "pythonbpf")
+        self.elf = elf
+        self._object: Optional[BpfObject] = None
+        self._label = "".join(c if c.isalnum() or c == "_" else "_" for c in label)[:15]
+        self._maps: Dict[str, MapView] = {}
+        self._attached = False
+        _LIVE.add(self)
+
+    # ---- life cycle --------------------------------------------------------------------
+    def load(self) -> "BPF":
+        """Load every program and create every map; on rejection, nothing stays in the kernel."""
+        if self._object is None:
+            obj = BpfObject.open(self.elf, self._label)
+            try:
+                obj.load()
+            except BaseException:
+                obj.close()
+                raise
+            self._object = obj
+        return self
+
+    def attach_all(self) -> "BPF":
+        """Attach every program by its section; if one fails, the ones attached are detached."""
+        self.load()
+        try:
+            for prog in self._object.programs.values():
+                if not prog.links:
+                    prog.attach()
+        except BaseException:
+            self.detach()
+            raise
+        self._attached = True
+        return self
+
+    def load_and_attach(self) -> "BPF":
+        return self.load().attach_all()
+
+    def detach(self) -> None:
+        if self._object is not None:
+            for prog in self._object.programs.values():
+                prog.destroy_links()
+        self._attached = False
+
+    def close(self) -> None:
+        """Detach and free everything; safe to call twice."""
+        obj, self._object = self._object, None
+        self._attached = False
+        if obj is not None:
+            obj.close()
+        _LIVE.discard(self)
+
+    def __enter__(self) -> "BPF":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def is_loaded(self) -> bool:
+        return self._object is not None
+
+    def is_attached(self) -> bool:
+        return self._attached and self._object is not None
+
+    # ---- contents ----------------------------------------------------------------------
+    @property
+    def object(self) -> BpfObject:
+        if self._object is None:
+            raise RuntimeError("the BPF object is not loaded; call load() first")
+        return self._object
+
+    @property
+    def programs(self) -> Dict[str, Program]:
+        return dict(self.object.programs)
+
+    @property
+    def maps(self) -> Dict[str, MapView]:
+        for name, kmap in self.object.user_maps().items():
+            if name not in self._maps:
+                decl = self.program.maps.get(name) if self.program else None
+                self._maps[name] = MapView(kmap, decl, name)
+        return dict(self._maps)
+
+    def __getitem__(self, name: Union[str, Callable[..., Any]]) -> MapView:
+        return self.map(name)
+
+    def map(self, name: Union[str, Callable[..., Any]]) -> MapView:
+        key = _name_of(name)
+        maps = self.maps
+        if key not in maps:
+            known = ", ".join(sorted(maps)) or "none"
+            raise KeyError(f"no map named {key!r} (maps: {known})")
+        return maps[key]
+
+    def trace_print(self, fmt: Optional[str] = None) -> None:
+        """Print trace output lines until Ctrl-C (`fmt` may use the trace_fields names)."""
+        from .trace import print_trace
+
+        print_trace(fmt)
+
+    def __repr__(self) -> str:
+        state = "attached" if self.is_attached() else "loaded" if self.is_loaded() else "compiled"
+        return f"<BPF {self._label} {state}>"
