@@ -1,7 +1,8 @@
 """Per-PID clone() counts, plotted as a histogram PNG (the seed project's README example).
 
 Run as root:  python examples/clone_hist.py [--duration SECONDS] [--output clone_hist.png]
-It forks a few children of its own while recording, so the picture is never empty.
+While recording it starts short-lived workers that fork 1-9 children each, so the picture is
+never empty even on an idle machine.
 """
 import argparse
 import os
@@ -37,12 +38,21 @@ def LICENSE() -> str:
     return "GPL"
 
 
-def fork_some(n: int) -> None:
+def fork_children(n: int) -> None:
     for _ in range(n):
         child = os.fork()
         if child == 0:
             os._exit(0)
         os.waitpid(child, 0)
+
+
+def spawn_worker(n: int) -> None:
+    """A short-lived process that itself forks `n` children: one more PID in the histogram."""
+    worker = os.fork()
+    if worker == 0:
+        fork_children(n)
+        os._exit(0)
+    os.waitpid(worker, 0)
 
 
 def main() -> None:
@@ -63,7 +73,7 @@ def main() -> None:
         rounds = 0
         while time.monotonic() < deadline:
             rounds += 1
-            fork_some(rounds % 7 + 1)
+            spawn_worker(rounds % 9 + 1)
             time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
         counts = dict(b["hist"].items())
 

@@ -70,6 +70,10 @@ _LIBBPF_FUNCTIONS: dict[str, tuple[object, tuple[object, ...]]] = {
     "bpf_map_delete_elem": (_c.c_int, (_c.c_int, _P)),
     "bpf_map_get_next_key": (_c.c_int, (_c.c_int, _P, _P)),
     "bpf_obj_get_info_by_fd": (_c.c_int, (_c.c_int, _P, _c.POINTER(_c.c_uint32))),
+    "bpf_map_get_next_id": (_c.c_int, (_c.c_uint32, _c.POINTER(_c.c_uint32))),
+    "bpf_map_get_fd_by_id": (_c.c_int, (_c.c_uint32,)),
+    "bpf_prog_get_next_id": (_c.c_int, (_c.c_uint32, _c.POINTER(_c.c_uint32))),
+    "bpf_prog_get_fd_by_id": (_c.c_int, (_c.c_uint32,)),
 }
 
 _LIBC_FUNCTIONS: dict[str, tuple[object, tuple[object, ...]]] = {

@@ -25,6 +25,7 @@ class ExprLowering:
                 self.builder.position_after(self.entry_insert)
             slot = self.builder.alloca(ty, name=name)
             slot.align = align
+            slot.type = PTR  # opaque, like every pointer in LLVM 22; llvmlite would type it
             self.entry_insert = slot
         return slot
 

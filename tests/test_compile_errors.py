@@ -1,0 +1,106 @@
+"""Unsupported constructs give a CompileError naming file:line:col, with a caret and a hint."""
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from pythonbpf.compiler import compile_source
+from pythonbpf.compiler.frontend import CompileError
+
+HEADER = textwrap.dedent("""\
+    from ctypes import c_void_p, c_int64, c_uint32, c_uint64
+    from pythonbpf import bpf, map, section, bpfglobal, struct
+    from pythonbpf.helper import pid, ktime
+    from pythonbpf.maps import HashMap
+
+    counts = HashMap(key=c_uint32, value=c_uint64, max_entries=64)
+
+    @bpf
+    @section("tracepoint/syscalls/sys_enter_openat")
+    def prog(ctx: c_void_p) -> c_int64:
+""")
+BODY_LINE = HEADER.count("\n") + 1  # the first line of the body
+
+
+def body(*lines: str) -> str:
+    return HEADER + "".join(f"    {line}\n" for line in lines)
+
+
+# (body lines, offending line within the body (0-based), column (1-based), words in the message)
+CASES = {
+    "float": (["x = 1.5", "return 0"], 0, 9, "floats"),
+    "true division": (["x = pid() / 2", "return 0"], 0, 9, "true division"),
+    "list display": (["x = [1, 2]", "return 0"], 0, 9, "lists"),
+    "dict display": (["x = {}", "return 0"], 0, 9, "dicts"),
+    "comprehension": (["x = [i for i in counts]", "return 0"], 0, 9, "comprehensions"),
+    "lambda": (["f = lambda: 1", "return 0"], 0, 9, "lambda"),
+    "try": (["try:", "    pass", "except Exception:", "    pass", "return 0"], 0, 5, "try"),
+    "with": (["with open('x') as f:", "    pass", "return 0"], 0, 5, "with"),
+    "import": (["import os", "return 0"], 0, 5, "import"),
+    "class": (["class A:", "    pass", "return 0"], 0, 5, "class"),
+    "len call": (["x = len(counts)", "return 0"], 0, 9, "len"),
+    "open call": (["x = open('/etc/passwd')", "return 0"], 0, 9, "open"),
+    "unknown name": (["x = nothing + 1", "return 0"], 0, 9, "unknown name 'nothing'"),
+    "absent value": (["v = counts.lookup(1)", "x = v + 1", "return 0"], 1, 9, "may be absent"),
+    "absent after else": (["v = counts.lookup(1)", "if v:", "    pass", "return v"], 3, 12,
+                          "may be absent"),
+    "unknown method": (["counts.push(1)", "return 0"], 0, 5, "no method 'push'"),
+    "while loop": (["while True:", "    pass", "return 0"], 0, 5, "loops"),
+    "string arithmetic": (["x = 'a' + 1", "return 0"], 0, 9, "integer"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_construct_is_rejected_with_location(name):
+    lines, offending, col, words = CASES[name]
+    with pytest.raises(CompileError) as info:
+        compile_source(body(*lines), "/tmp/prog.py")
+    err = info.value
+    assert (err.filename, err.line, err.col) == ("/tmp/prog.py", BODY_LINE + offending, col), str(err)
+    assert words in err.message, err.message
+    text = str(err)
+    assert text.startswith(f"/tmp/prog.py:{BODY_LINE + offending}:{col}: error:")
+    source_line, caret = text.splitlines()[1:3]
+    assert source_line.strip() == lines[offending].strip()
+    indent = 4 + len(lines[offending]) - len(lines[offending].lstrip())  # body lines sit 4 deep
+    assert caret.index("^") == 4 + (col - 1 - indent)
+
+
+def test_hint_says_what_to_write_instead():
+    with pytest.raises(CompileError) as info:
+        compile_source(body("x = pid() / 2", "return 0"), "p.py")
+    assert "hint: use '//'" in str(info.value)
+
+
+def test_recursion_is_rejected_at_the_call():
+    src = HEADER.replace("def prog(ctx: c_void_p) -> c_int64:\n", "def prog(ctx: c_void_p) -> c_int64:\n"
+                         "    return f(3)\n") + textwrap.dedent("""
+        @bpf
+        def f(n: c_uint32) -> c_uint64:
+            if n == 0:
+                return 0
+            return f(n - 1)
+    """)
+    with pytest.raises(CompileError) as info:
+        compile_source(src, "p.py")
+    assert "recursion" in info.value.message
+    assert info.value.line == src.splitlines().index("    return f(n - 1)") + 1
+
+
+def test_syntax_error_is_located():
+    with pytest.raises(CompileError) as info:
+        compile_source(body("x = = 1"), "p.py")
+    assert info.value.line == BODY_LINE and "syntax" in info.value.message
+
+
+def test_bad_map_declaration():
+    src = HEADER.replace("max_entries=64", "max_entries=0")
+    with pytest.raises(CompileError) as info:
+        compile_source(src + "    return 0\n", "p.py")
+    assert info.value.line == 6 and "max_entries" in info.value.message
+
+
+def test_no_program_found():
+    with pytest.raises(CompileError, match="no BPF program"):
+        compile_source("x = 1\n", "p.py")
