@@ -53,3 +53,19 @@ def compile_ok():
         return compile_source(source, filename)
 
     return run
+
+
+_skipped_kernel_tests = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and "kernel" in report.keywords:
+        _skipped_kernel_tests.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Where the bpf() syscall works, a skipped kernel test is a failure."""
+    if _skipped_kernel_tests and not _REASON:
+        names = "\n  ".join(_skipped_kernel_tests)
+        print(f"\nFAILED: kernel tests were skipped although bpf() works here:\n  {names}")
+        session.exitstatus = 1
