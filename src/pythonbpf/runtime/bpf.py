@@ -4,9 +4,9 @@ from __future__ import annotations
 import atexit
 import os
 import weakref
-from typing import Any, Callable, Dict, Iterator, Optional, Union
+from typing import Any, Callable, Dict, Optional, Union
 
-from ..loader import BpfObject, Link, Program
+from ..loader import BpfObject, Program
 from .mapview import MapView
 from .source import caller_file, read_source
 

@@ -6,7 +6,7 @@ from typing import List
 
 from . import model as m
 from .expressions import MapHandle
-from .types import (CTYPES_INTS, I32, I64, U32, U64, IntType, RefType, StrType, StructType, VOID,
+from .types import (CTYPES_INTS, I64, U32, U64, IntType, RefType, StrType, StructType, VOID,
                     is_int)
 
 HELPER_TYPES = {"pid": U32, "tid": U32, "uid": U32, "gid": U32, "ktime": U64, "cpu": U32,

@@ -8,7 +8,7 @@ from typing import Dict, Optional
 from .errors import SourceFile
 from .model import MapDecl
 from .names import Names
-from .types import CTYPES_INTS, Field, IntType, StrType, StructType, ValueType, align_up
+from .types import CTYPES_INTS, Field, StrType, StructType, ValueType, align_up
 
 MAP_CLASSES = {
     "HashMap": ("hash", 1), "ArrayMap": ("array", 2), "ProgArrayMap": ("prog_array", 3),

@@ -11,7 +11,7 @@ from .declarations import Declarations
 from .errors import SourceFile
 from .expressions import ExprChecker
 from .names import Names
-from .types import (BOOL, I32, I64, BoolType, CtxType, IntType, LiteralInt, RefType, StrType,
+from .types import (I32, I64, BoolType, CtxType, IntType, LiteralInt, RefType, StrType,
                     StructType, Type, VOID, VoidType)
 
 STATEMENT_HINTS = {

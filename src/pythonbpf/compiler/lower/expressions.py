@@ -1,12 +1,12 @@
 """Lowers typed expressions to LLVM values. One `x_<Node>` method per expression kind."""
 from __future__ import annotations
 
-from typing import Dict, List
+from typing import Dict
 
 from llvmlite import ir
 
 from ..frontend import model as m
-from ..frontend.types import BoolType, IntType, LiteralInt, RefType, StrType, StructType, Type
+from ..frontend.types import BoolType, IntType, LiteralInt, RefType, StrType, Type
 from .arith import binop, compare
 from .helpers import BPF_F_CURRENT_CPU, call_helper
 from .types import I1, I32, I64, I8, PTR, alignment, llvm_type

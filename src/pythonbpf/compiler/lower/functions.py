@@ -6,10 +6,10 @@ from typing import Dict, List, Optional
 from llvmlite import ir
 
 from ..frontend import model as m
-from ..frontend.types import CtxType, IntType, RefType, StrType, StructType, VoidType
+from ..frontend.types import CtxType, RefType, StrType, StructType, VoidType
 from .debuginfo import DebugInfo
 from .expressions import ExprLowering
-from .types import PTR, alignment, llvm_type
+from .types import alignment, llvm_type
 
 
 def declare_function(module: ir.Module, fn: m.Function) -> ir.Function:
@@ -51,11 +51,11 @@ class FunctionLowering(ExprLowering):
         for name, t in fn.locals.items():
             slot = self.entry_alloca(llvm_type(t), alignment(t), name=name.replace("$", "tmp."))
             self.locals[name] = slot
-            if isinstance(t, (IntType, RefType)) or not isinstance(t, (StructType, StrType)):
-                self.builder.store(ir.Constant(llvm_type(t), None), slot)
-        for name, _ in fn.params:
+            if not isinstance(t, (StructType, StrType)):
+                self.builder.store(ir.Constant(llvm_type(t), None), slot)  # never read uninitialised
+        for arg, (name, _) in zip(func.args, fn.params):
             if name in self.locals:
-                self.builder.store(func.args[[p for p, _ in fn.params].index(name)], self.locals[name])
+                self.builder.store(arg, self.locals[name])
         self.block(fn.body)
 
     def debug_subprogram(self, fn: m.Function) -> ir.DIValue:

@@ -25,8 +25,7 @@ class HelperCallee(ir.values.Constant):
         self.type = PTR
 
     def get_reference(self) -> str:
-        return f"inttoptr (i64 {HELPER_IDS[self.constant]} to ptr)" if isinstance(self.constant, str) \
-            else f"inttoptr (i64 {self.constant} to ptr)"
+        return f"inttoptr (i64 {self.constant} to ptr)"
 
 
 def call_helper(builder: ir.IRBuilder, helper: str, ret: ir.Type, args: List[ir.Value],
