@@ -163,9 +163,14 @@ def bench_peer(cmd: List[str], marker: str, stop: Optional[int]) -> Dict[str, fl
     samples = []
     for _ in range(ATTACH_RUNS):
         ms, _, proc = spawn_until(cmd, marker)
+        time.sleep(0.2)  # bpftrace prints its marker before it attaches; let it finish attaching
         if stop is not None:
             proc.send_signal(stop)
-        proc.communicate(timeout=30)
+        try:
+            proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
         samples.append(ms)
     return stats(samples)
 
