@@ -1,15 +1,14 @@
 """Kernel-free checks of the emitted object: sections, BTF, determinism, compile()/compile_to_ir()."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
+from scripts import script_env
 from test_counter import OPENAT_COUNTER
 
 from pythonbpf.compiler import compile_source
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def section_names(elf: bytes) -> list:
@@ -45,7 +44,7 @@ def test_compile_and_ir_cli_do_not_run_the_script(tmp_path):
     prog = tmp_path / "prog.py"
     marker = tmp_path / "ran"
     prog.write_text(OPENAT_COUNTER + f"\nopen({str(marker)!r}, 'w').write('x')\n")
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "src"))
+    env = script_env()
     out = subprocess.run([sys.executable, "-m", "pythonbpf", "compile", str(prog)], env=env,
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
@@ -61,7 +60,7 @@ def test_cli_reports_compile_errors_without_traceback(tmp_path):
     source = OPENAT_COUNTER.replace("config.lookup(0)", "config.lookup(0.5)")
     prog.write_text(source)
     line = source.splitlines().index("    want = config.lookup(0.5)") + 1
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "src"))
+    env = script_env()
     out = subprocess.run([sys.executable, "-m", "pythonbpf", "compile", str(prog)], env=env,
                          capture_output=True, text=True)
     assert out.returncode == 1
@@ -73,7 +72,7 @@ def test_compile_functions_write_next_to_the_module(tmp_path):
     prog = tmp_path / "mod.py"
     prog.write_text(OPENAT_COUNTER + "\nfrom pythonbpf import compile, compile_to_ir\n"
                     "compile(loglevel=20)\ncompile_to_ir()\n")
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "src"))
+    env = script_env()
     out = subprocess.run([sys.executable, str(prog)], env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "mod.o").read_bytes()[:4] == b"\x7fELF"

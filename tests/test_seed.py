@@ -9,17 +9,15 @@ import time
 import pytest
 
 from kernel_maps import lookup_u64, map_ids, newest_map
+from scripts import ROOT, SEED, script_env
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SEED = os.path.join(os.path.dirname(ROOT), "shared", "seed_example.py")
 
 
-def script_env() -> dict:
-    env = dict(os.environ, MPLBACKEND="Agg", PYTHONUNBUFFERED="1")
-    env["PYTHONPATH"] = os.path.join(ROOT, "src") + os.pathsep + env.get("PYTHONPATH", "")
-    return env
+def headless_env() -> dict:
+    """Plots go to the Agg backend; output is unbuffered so the test sees lines as printed."""
+    return script_env(MPLBACKEND="Agg", PYTHONUNBUFFERED="1")
 
 
 def fork_k_times(k: int) -> int:
@@ -35,7 +33,7 @@ def fork_k_times(k: int) -> int:
 def test_seed_example_counts_clones_per_pid():
     k = 13
     before = max(map_ids(), default=0)
-    seed = subprocess.Popen([sys.executable, SEED], env=script_env(), stdout=subprocess.PIPE,
+    seed = subprocess.Popen([sys.executable, SEED], env=headless_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
         assert seed.stdout.readline().strip() == "Recording", seed.stderr.read()
@@ -57,7 +55,7 @@ def test_clone_hist_example_writes_png(tmp_path):
     start = time.time()
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "clone_hist.py"),
                            "--duration", "1.5", "--output", str(png)],
-                          env=script_env(), capture_output=True, text=True, timeout=120)
+                          env=headless_env(), capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000

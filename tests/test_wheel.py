@@ -7,11 +7,10 @@ import sys
 import venv
 
 import pytest
+from scripts import ROOT, SEED
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SEED = os.path.join(os.path.dirname(ROOT), "shared", "seed_example.py")
 
 
 def run(cmd, **kw):

@@ -72,8 +72,6 @@ _LIBBPF_FUNCTIONS: dict[str, tuple[object, tuple[object, ...]]] = {
     "bpf_obj_get_info_by_fd": (_c.c_int, (_c.c_int, _P, _c.POINTER(_c.c_uint32))),
     "bpf_map_get_next_id": (_c.c_int, (_c.c_uint32, _c.POINTER(_c.c_uint32))),
     "bpf_map_get_fd_by_id": (_c.c_int, (_c.c_uint32,)),
-    "bpf_prog_get_next_id": (_c.c_int, (_c.c_uint32, _c.POINTER(_c.c_uint32))),
-    "bpf_prog_get_fd_by_id": (_c.c_int, (_c.c_uint32,)),
 }
 
 _LIBC_FUNCTIONS: dict[str, tuple[object, tuple[object, ...]]] = {
