@@ -46,7 +46,7 @@ CASES = {
     "absent after else": (["v = counts.lookup(1)", "if v:", "    pass", "return v"], 3, 12,
                           "may be absent"),
     "unknown method": (["counts.push(1)", "return 0"], 0, 5, "no method 'push'"),
-    "while loop": (["while True:", "    pass", "return 0"], 0, 5, "loops"),
+    "endless while": (["while True:", "    pass", "return 0"], 0, 5, "never ends"),
     "string arithmetic": (["x = 'a' + 1", "return 0"], 0, 9, "integer"),
 }
 

@@ -6,7 +6,7 @@ from typing import List
 
 from . import model as m
 from .expressions import MapHandle
-from .types import (CTYPES_INTS, I64, U32, U64, IntType, RefType, StrType, StructType, VOID,
+from .types import (CTYPES_INTS, I64, U8, U32, U64, IntType, RefType, StrType, StructType, VOID,
                     is_int)
 
 HELPER_TYPES = {"pid": U32, "tid": U32, "uid": U32, "gid": U32, "ktime": U64, "cpu": U32,
@@ -19,7 +19,7 @@ MAP_METHODS = {
 }
 NOT_CALLABLE_HINTS = {
     "len": "sizes are fixed: use the constant", "open": "BPF programs cannot open files",
-    "range": "loops are not supported yet", "int": "use a sized type such as u64(x)",
+    "range": "range() is only for `for i in range(...)` loops", "int": "use a sized type such as u64(x)",
     "str": "str(N) is a type for struct fields and annotations",
 }
 
@@ -54,6 +54,14 @@ class CallChecker:
             if len(node.args) != 1:
                 raise self.src.error(node, "deref() takes one reference")
             return self.value(node.args[0])
+        if canonical in ("min", "max") and name not in self.signatures:
+            return self.minmax_call(canonical, node)
+        if canonical == "abs" and name not in self.signatures:
+            return self.abs_call(node)
+        if canonical == "c_bool":
+            self.convert_call(U8, node)
+            return m.Convert(U8, self.pos(node), self.cond(node.args[0])) if node.args \
+                else m.Const(U8, self.pos(node), 0)
         if canonical in CTYPES_INTS:
             return self.convert_call(CTYPES_INTS[canonical], node)
         if name in self.decls.structs:
@@ -74,7 +82,7 @@ class CallChecker:
             raise self.src.error(node, f"{target}() takes one integer")
         if not node.args:
             return m.Const(target, self.pos(node), 0)
-        return self.coerce(self.integer(node.args[0]), target, node.args[0])
+        return self.coerce(self.integer(node.args[0]), target, node.args[0], explicit=True)
 
     def comm_call(self, node: ast.Call) -> m.Expr:
         if node.keywords or len(node.args) > 1:

@@ -10,13 +10,14 @@ from .calls import CallChecker
 from .declarations import Declarations
 from .errors import SourceFile
 from .expressions import ExprChecker
+from .loops import LoopChecker
+from .bounds import value_range
 from .names import Names
 from .types import (I32, I64, BoolType, CtxType, IntType, LiteralInt, RefType, StrType,
                     StructType, Type, VOID, VoidType)
 
 STATEMENT_HINTS = {
-    ast.While: ("loops are not supported yet", "unroll the loop by hand for now"),
-    ast.For: ("loops are not supported yet", "unroll the loop by hand for now"),
+    ast.AsyncFor: ("async for is not supported in BPF programs", "use `for i in range(N):`"),
     ast.Try: ("try is not supported in BPF programs", "BPF programs cannot raise; test values instead"),
     ast.With: ("with is not supported in BPF programs", "there are no resources to manage in a program"),
     ast.Raise: ("raise is not supported in BPF programs", "return an error code instead"),
@@ -75,7 +76,7 @@ class Signature:
         return t
 
 
-class FunctionChecker(CallChecker, ExprChecker):
+class FunctionChecker(LoopChecker, CallChecker, ExprChecker):
     def __init__(self, src: SourceFile, names: Names, decls: Declarations, program: m.Program,
                  signatures: Dict[str, Signature]):
         super().__init__(src, names, decls, program)
@@ -113,7 +114,7 @@ class FunctionChecker(CallChecker, ExprChecker):
         if not stmts:
             return False
         last = stmts[-1]
-        if isinstance(last, m.Return):
+        if isinstance(last, (m.Return, m.Break, m.Continue)):
             return True
         if isinstance(last, m.If):
             return FunctionChecker.terminates(last.body) and FunctionChecker.terminates(last.orelse)
@@ -148,19 +149,21 @@ class FunctionChecker(CallChecker, ExprChecker):
     def visit_If(self, node: ast.If) -> List[m.Stmt]:
         cond = self.cond(node.test)
         when_true, when_false = self.facts(node.test)
-        before = set(self.present)
+        before, ranges = set(self.present), dict(self.ranges)
         self.present = before | when_true
         body = self.block(node.body)
-        after_body = self.present
-        self.present = before | when_false
+        after_body, body_ranges = self.present, self.ranges
+        self.present, self.ranges = before | when_false, dict(ranges)
         orelse = self.block(node.orelse)
-        after_else = self.present
+        after_else, else_ranges = self.present, self.ranges
         if self.terminates(body):
-            self.present = after_else
+            self.present, self.ranges = after_else, else_ranges
         elif self.terminates(orelse):
-            self.present = after_body
+            self.present, self.ranges = after_body, body_ranges
         else:
             self.present = after_body & after_else
+            self.ranges = {name: (min(r[0], else_ranges[name][0]), max(r[1], else_ranges[name][1]))
+                           for name, r in body_ranges.items() if name in else_ranges}
         return [m.If(self.pos(node), cond, body, orelse)]
 
     def visit_Assign(self, node: ast.Assign) -> List[m.Stmt]:
@@ -232,6 +235,7 @@ class FunctionChecker(CallChecker, ExprChecker):
                 value = self.aggregate_value(value, t, value_node)
             else:
                 value = self.coerce(self.use(value, value_node), t, value_node)
+                self.ranges[name] = value_range(value, self.ranges)
             return [m.Assign(pos, m.LocalRef(t, self.pos(target), name), value)]
         if isinstance(target, ast.Attribute):
             ref = self.expr(target)

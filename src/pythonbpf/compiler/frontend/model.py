@@ -62,15 +62,54 @@ class UnaryOp(Expr):
 
 @dataclass
 class Compare(Expr):
+    """Compares the mathematical values: each operand keeps its own integer type."""
+
     op: str  # == != < <= > >=
     left: Expr
     right: Expr
 
 
 @dataclass
+class StrEquals(Expr):
+    """A `str(N)` value equals a literal: the same bytes up to the literal's end, then a NUL
+    (or the end of the array)."""
+
+    operand: Expr
+    literal: bytes  # without the NUL
+
+
+@dataclass
 class BoolOp(Expr):
+    """Short-circuit and/or. With a bool type, operands are conditions; with an integer type,
+    the value is the operand Python would return (each already converted to `type`)."""
+
     op: str  # and, or
     values: List[Expr]
+
+
+@dataclass
+class IfExp(Expr):
+    """`body if cond else orelse`; both arms already converted to `type`."""
+
+    cond: Expr
+    body: Expr
+    orelse: Expr
+
+
+@dataclass
+class MinMax(Expr):
+    """min()/max(): operands keep their own types; the choice compares mathematical values and
+    the chosen operand is converted to `type`."""
+
+    op: str  # min, max
+    values: List[Expr]
+
+
+@dataclass
+class Abs(Expr):
+    """abs() at the operand's width: abs(MIN) == MIN, as the register holds it."""
+
+    operand: Expr
 
 
 @dataclass
@@ -165,6 +204,38 @@ class If(Stmt):
 @dataclass
 class Return(Stmt):
     value: Optional[Expr]
+
+
+@dataclass
+class While(Stmt):
+    cond: Expr
+    body: List[Stmt]
+    orelse: List[Stmt]  # runs when the loop ends without break, as in Python
+
+
+@dataclass
+class ForRange(Stmt):
+    """`for var in range(start, stop, step)`: a hidden counter (wide enough never to wrap) drives
+    the loop; `var` gets the counter's value at the top of each iteration, as Python's would."""
+
+    var: "LocalRef"
+    counter: str
+    limit: str  # hidden local: `stop`, evaluated once
+    start: Expr
+    stop: Expr
+    step: int
+    body: List[Stmt]
+    orelse: List[Stmt]
+
+
+@dataclass
+class Break(Stmt):
+    pass
+
+
+@dataclass
+class Continue(Stmt):
+    pass
 
 
 # ---- declarations ------------------------------------------------------------------------

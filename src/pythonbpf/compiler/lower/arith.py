@@ -20,19 +20,52 @@ def binop(b: ir.IRBuilder, op: str, x: ir.Value, y: ir.Value, signed: bool) -> i
     return divmod_(b, op, x, y, signed)
 
 
+MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+I64 = ir.IntType(64)
+
+
 def compare(b: ir.IRBuilder, op: str, x: ir.Value, y: ir.Value, signed: bool) -> ir.Value:
     return b.icmp_signed(op, x, y) if signed else b.icmp_unsigned(op, x, y)
 
 
-def shift(b: ir.IRBuilder, op: str, x: ir.Value, y: ir.Value, signed: bool) -> ir.Value:
-    width = ir.Constant(x.type, x.type.width)
-    in_range = b.icmp_unsigned("<", y, width)
-    safe = b.select(in_range, y, ir.Constant(x.type, 0))
+def extend(b: ir.IRBuilder, v: ir.Value, signed: bool, ty: ir.IntType) -> ir.Value:
+    if v.type.width == ty.width:
+        return v
+    return b.sext(v, ty) if signed else b.zext(v, ty)
+
+
+def math_compare(b: ir.IRBuilder, op: str, x: ir.Value, x_signed: bool, y: ir.Value,
+                 y_signed: bool) -> ir.Value:
+    """Compare the mathematical values of two integers of any widths and signedness."""
+    if x_signed == y_signed:
+        wide = ir.IntType(max(x.type.width, y.type.width))
+        return compare(b, op, extend(b, x, x_signed, wide), extend(b, y, y_signed, wide), x_signed)
+    if not x_signed:
+        return math_compare(b, MIRROR[op], y, y_signed, x, x_signed)
+    if y.type.width < 64:  # both fit a signed 64-bit register exactly
+        return b.icmp_signed(op, extend(b, x, True, I64), extend(b, y, False, I64))
+    # x signed, y is a u64: a negative x is below every y; otherwise compare unsigned.
+    x = extend(b, x, True, I64)
+    negative = b.icmp_signed("<", x, ir.Constant(I64, 0))
+    unsigned = b.icmp_unsigned(op, x, y)
+    if op in ("<", "<=", "!="):
+        return b.or_(negative, unsigned)
+    return b.and_(b.not_(negative), unsigned)
+
+
+def shift(b: ir.IRBuilder, op: str, x: ir.Value, count: ir.Value, signed: bool) -> ir.Value:
+    """`count` is unsigned in its own width, which may differ from `x`'s."""
+    in_range = b.icmp_unsigned("<", count, ir.Constant(count.type, x.type.width))
+    if count.type.width > x.type.width:
+        count = b.trunc(count, x.type)
+    elif count.type.width < x.type.width:
+        count = b.zext(count, x.type)
+    safe = b.select(in_range, count, ir.Constant(x.type, 0))
     if op == "<<":
         return b.select(in_range, b.shl(x, safe), ir.Constant(x.type, 0))
     if signed:
         # Out of range: every bit becomes the sign bit.
-        return b.ashr(x, b.select(in_range, y, ir.Constant(x.type, x.type.width - 1)))
+        return b.ashr(x, b.select(in_range, count, ir.Constant(x.type, x.type.width - 1)))
     return b.select(in_range, b.lshr(x, safe), ir.Constant(x.type, 0))
 
 

@@ -7,9 +7,13 @@ from llvmlite import ir
 
 from ..frontend import model as m
 from ..frontend.types import BoolType, IntType, LiteralInt, RefType, StrType, Type
-from .arith import binop, compare
+from .arith import binop, extend, math_compare
 from .helpers import BPF_F_CURRENT_CPU, call_helper
 from .types import I1, I32, I64, I8, PTR, alignment, llvm_type
+
+
+def signed(t: Type) -> bool:
+    return isinstance(t, IntType) and t.signed
 
 
 class ExprLowering:
@@ -82,18 +86,69 @@ class ExprLowering:
 
     def x_BinOp(self, e: m.BinOp) -> ir.Value:
         left, right = self.value(e.left), self.value(e.right)
-        if e.op in ("<<", ">>"):
-            right = self.convert(right, e.right.type, left.type) if right.type.width > left.type.width \
-                else self.builder.zext(right, left.type) if right.type.width < left.type.width else right
         return binop(self.builder, e.op, left, right, e.type.signed)
 
     def x_UnaryOp(self, e: m.UnaryOp) -> ir.Value:
         v = self.value(e.operand)
         return self.builder.neg(v) if e.op == "-" else self.builder.not_(v)
 
+    def x_Abs(self, e: m.Abs) -> ir.Value:
+        v = self.value(e.operand)
+        negative = self.builder.icmp_signed("<", v, ir.Constant(v.type, 0))
+        return self.builder.select(negative, self.builder.neg(v), v)
+
     def x_Compare(self, e: m.Compare) -> ir.Value:
-        signed = isinstance(e.left.type, IntType) and e.left.type.signed
-        return compare(self.builder, e.op, self.value(e.left), self.value(e.right), signed)
+        return math_compare(self.builder, e.op, self.value(e.left), signed(e.left.type),
+                            self.value(e.right), signed(e.right.type))
+
+    def x_MinMax(self, e: m.MinMax) -> ir.Value:
+        """Python's choice: the first operand unless a later one is strictly better."""
+        better = "<" if e.op == "min" else ">"
+        best, best_type = self.value(e.values[0]), e.values[0].type
+        target = llvm_type(e.type)
+        result = self.convert(best, best_type, target)
+        for operand in e.values[1:]:
+            v = self.value(operand)
+            wins = math_compare(self.builder, better, v, signed(operand.type), best, signed(best_type))
+            result = self.builder.select(wins, self.convert(v, operand.type, target), result)
+            if len(e.values) > 2:  # keep comparing against the chosen value, held exactly
+                hold = ir.IntType(64)
+                best = self.builder.select(wins, extend(self.builder, v, signed(operand.type), hold),
+                                           extend(self.builder, best, signed(best_type), hold))
+                best_type = IntType(64, any(signed(x.type) for x in e.values))
+        return result
+
+    def x_StrEquals(self, e: m.StrEquals) -> ir.Value:
+        t = e.operand.type.target if isinstance(e.operand.type, RefType) else e.operand.type
+        if len(e.literal) > t.size:
+            self.address(e.operand)
+            return ir.Constant(I1, 0)
+        ptr = self.address(e.operand)
+        expected = e.literal + (b"\0" if len(e.literal) < t.size else b"")
+        result = ir.Constant(I1, 1)
+        for i, byte in enumerate(expected):
+            at = self.builder.gep(ptr, [ir.Constant(I64, i)], source_etype=I8) if i else ptr
+            got = self.builder.load(at, typ=I8, align=1)
+            result = self.builder.and_(result, self.builder.icmp_unsigned("==", got, ir.Constant(I8, byte)))
+        return result
+
+    def x_IfExp(self, e: m.IfExp) -> ir.Value:
+        cond = self.value(e.cond)
+        then_block = self.fn.append_basic_block("ifexp.then")
+        else_block = self.fn.append_basic_block("ifexp.else")
+        done = self.fn.append_basic_block("ifexp.end")
+        self.builder.cbranch(cond, then_block, else_block)
+        incoming = []
+        for block, arm in ((then_block, e.body), (else_block, e.orelse)):
+            self.builder.position_at_end(block)
+            v = self.value(arm)
+            incoming.append((v, self.builder.block))
+            self.builder.branch(done)
+        self.builder.position_at_end(done)
+        phi = self.builder.phi(llvm_type(e.type))
+        for v, block in incoming:
+            phi.add_incoming(v, block)
+        return phi
 
     def x_Truth(self, e: m.Truth) -> ir.Value:
         t = e.operand.type
@@ -108,27 +163,27 @@ class ExprLowering:
         return self.builder.not_(self.value(e.operand))
 
     def x_BoolOp(self, e: m.BoolOp) -> ir.Value:
-        """Short-circuit: later operands may rely on earlier ones (`v and v.x`)."""
+        """Short-circuit: later operands may rely on earlier ones (`v and v.x`). On integers
+        the value is the operand that decided, as in Python."""
         done = self.fn.append_basic_block("bool.end")
         incoming = []
-        short = ir.Constant(I1, 0 if e.op == "and" else 1)
         for operand in e.values[:-1]:
             v = self.value(operand)
+            truth = v if v.type == I1 else self.builder.icmp_unsigned("!=", v, ir.Constant(v.type, 0))
             nxt = self.fn.append_basic_block("bool.next")
-            incoming.append(self.builder.block)
+            incoming.append((v, self.builder.block))
             if e.op == "and":
-                self.builder.cbranch(v, nxt, done)
+                self.builder.cbranch(truth, nxt, done)
             else:
-                self.builder.cbranch(v, done, nxt)
+                self.builder.cbranch(truth, done, nxt)
             self.builder.position_at_end(nxt)
         last = self.value(e.values[-1])
-        last_block = self.builder.block
+        incoming.append((last, self.builder.block))
         self.builder.branch(done)
         self.builder.position_at_end(done)
-        phi = self.builder.phi(I1)
-        for block in incoming:
-            phi.add_incoming(short, block)
-        phi.add_incoming(last, last_block)
+        phi = self.builder.phi(last.type)
+        for v, block in incoming:
+            phi.add_incoming(v, block)
         return phi
 
     # ---- calls -------------------------------------------------------------------------

@@ -1,13 +1,14 @@
 """Lowers one typed function: stack slots, statements, returns, debug locations."""
 from __future__ import annotations
 
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from llvmlite import ir
 
 from ..frontend import model as m
 from ..frontend.types import CtxType, RefType, StrType, StructType, VoidType
 from .debuginfo import DebugInfo
+from .arith import compare
 from .expressions import ExprLowering
 from .types import alignment, llvm_type
 
@@ -38,6 +39,7 @@ class FunctionLowering(ExprLowering):
         self.strings = strings
         self.locals: Dict[str, ir.Value] = {}
         self.entry_insert: Optional[ir.Instruction] = None
+        self.loops: List[Tuple[ir.Block, ir.Block]] = []  # (continue target, break target)
 
     def string_constant(self, data: bytes) -> ir.Value:
         return self.strings.get(data)
@@ -119,6 +121,62 @@ class FunctionLowering(ExprLowering):
             if term is not None and block in getattr(term, "operands", []):
                 return True
         return False
+
+    # ---- loops -------------------------------------------------------------------------
+    def s_While(self, s: m.While) -> None:
+        head = self.fn.append_basic_block("while.cond")
+        self.builder.branch(head)
+        self.builder.position_at_end(head)
+        self.loop(s, head, self.value(s.cond))
+
+    def s_ForRange(self, s: m.ForRange) -> None:
+        counter, limit = self.locals[s.counter], self.locals[s.limit]
+        wide = llvm_type(s.start.type)
+        self.builder.store(self.value(s.start), counter)
+        self.builder.store(self.value(s.stop), limit)
+        head = self.fn.append_basic_block("for.cond")
+        latch = self.fn.append_basic_block("for.next")
+        self.builder.branch(head)
+        self.builder.position_at_end(head)
+        i = self.builder.load(counter, typ=wide)
+        signed = s.start.type.signed
+        cmp = "<" if s.step > 0 else ">"
+        more = compare(self.builder, cmp, i, self.builder.load(limit, typ=wide), signed)
+        self.loop(s, latch, more, on_entry=lambda: self.builder.store(
+            self.convert(i, s.start.type, llvm_type(s.var.type)), self.locals[s.var.name]))
+        end = self.builder.block
+        self.builder.position_at_end(latch)
+        self.builder.store(self.builder.add(i, ir.Constant(wide, s.step)), counter)
+        self.builder.branch(head)
+        self.builder.position_at_end(end)
+
+    def loop(self, s, next_block: ir.Block, more: ir.Value, on_entry=None) -> None:
+        """Body and else of a loop whose condition `more` was just computed; `next_block` is
+        where `continue` goes. Leaves the builder after the loop."""
+        body = self.fn.append_basic_block("loop.body")
+        orelse = self.fn.append_basic_block("loop.else") if s.orelse else None
+        end = self.fn.append_basic_block("loop.end")
+        self.builder.cbranch(more, body, orelse or end)
+        self.builder.position_at_end(body)
+        if on_entry:
+            on_entry()
+        self.loops.append((next_block, end))
+        self.block(s.body)
+        self.loops.pop()
+        if not self.builder.block.is_terminated:
+            self.builder.branch(next_block)
+        if orelse is not None:
+            self.builder.position_at_end(orelse)
+            self.block(s.orelse)
+            if not self.builder.block.is_terminated:
+                self.builder.branch(end)
+        self.builder.position_at_end(end)
+
+    def s_Break(self, s: m.Break) -> None:
+        self.builder.branch(self.loops[-1][1])
+
+    def s_Continue(self, s: m.Continue) -> None:
+        self.builder.branch(self.loops[-1][0])
 
     def s_Assign(self, s: m.Assign) -> None:
         target, value = s.target, s.value

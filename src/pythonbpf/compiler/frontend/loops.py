@@ -1,0 +1,226 @@
+"""Checks loops: `for i in range(...)`, `while`, `break`, `continue`.
+
+The kernel's verifier walks a loop iteration by iteration and gives up past about a million
+instructions, and it rejects a loop it cannot prove finite. So the compiler proves a bound on
+every loop, or rejects it here with the loop's line: `range()` with constant or bounded
+arguments, or a `while` whose condition (or a top-level `if ...: break`) compares a counter
+that every iteration steps towards a bounded limit.
+"""
+from __future__ import annotations
+
+import ast
+from typing import Iterator, List, Optional, Set, Tuple
+
+from . import model as m
+from .bounds import Range, iterations, value_range
+from .types import BOOL, I64, LITERAL, U64, IntType
+
+# Iterations of the innermost body, counting enclosing loops, beyond which the verifier's
+# walk (about a million instructions) is likely to fail.
+MAX_ITERATIONS = 1 << 15
+FLIP = {ast.Lt: ast.GtE, ast.LtE: ast.Gt, ast.Gt: ast.LtE, ast.GtE: ast.Lt}
+MIRROR = {ast.Lt: ast.Gt, ast.LtE: ast.GtE, ast.Gt: ast.Lt, ast.GtE: ast.LtE}
+
+
+def assigned_names(stmts: List[ast.stmt]) -> Set[str]:
+    names = set()
+    for stmt in stmts:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+    return names
+
+
+def own_statements(stmts: List[ast.stmt]) -> Iterator[ast.stmt]:
+    """Statements of a loop body, descending into `if` but not into nested loops."""
+    for stmt in stmts:
+        yield stmt
+        if isinstance(stmt, ast.If):
+            yield from own_statements(stmt.body)
+            yield from own_statements(stmt.orelse)
+
+
+class LoopChecker:
+    """Mixin for FunctionChecker."""
+
+    loop_depth = 0
+    loop_weight = 1  # iterations of the enclosing loops, multiplied
+
+    def visit_Break(self, node: ast.Break) -> List[m.Stmt]:
+        self.in_loop(node, "break")
+        return [m.Break(self.pos(node))]
+
+    def visit_Continue(self, node: ast.Continue) -> List[m.Stmt]:
+        self.in_loop(node, "continue")
+        return [m.Continue(self.pos(node))]
+
+    def in_loop(self, node: ast.AST, what: str) -> None:
+        if not self.loop_depth:
+            raise self.src.error(node, f"'{what}' outside a loop")
+
+    # ---- for ---------------------------------------------------------------------------
+    def visit_For(self, node: ast.For) -> List[m.Stmt]:
+        call = node.iter
+        if not (isinstance(call, ast.Call) and self.names.canonical(call.func) == "range"):
+            raise self.src.error(node.iter, "only `for ... in range(...)` loops are supported",
+                                 hint="loop over indexes: `for i in range(N):`")
+        if not isinstance(node.target, ast.Name):
+            raise self.src.error(node.target, "the loop variable must be a plain name")
+        if call.keywords or not 1 <= len(call.args) <= 3:
+            raise self.src.error(call, "range() takes 1 to 3 positional arguments")
+        args = list(call.args)
+        start_node = args[0] if len(args) > 1 else None
+        stop_node = args[1] if len(args) > 1 else args[0]
+        step = 1
+        if len(args) == 3:
+            step = self.decls.const_int(args[2])
+            if not step:
+                raise self.src.error(args[2], "range() step must be a non-zero constant",
+                                     hint="write e.g. range(0, n, 2)")
+        start = self.integer(start_node) if start_node else m.Const(LITERAL, self.pos(call), 0)
+        stop = self.integer(stop_node)
+        name = node.target.id
+        var_type = self.locals.get(name) or self.common_type([start, stop], [start_node or call, stop_node])
+        if not isinstance(var_type, IntType):
+            raise self.src.error(node.target, f"'{name}' is a {var_type}, not an integer")
+        wide = U64 if any(isinstance(e.type, IntType) and e.type == U64 for e in (start, stop)) else I64
+        start_r, stop_r = value_range(start, self.ranges), value_range(stop, self.ranges)
+        count = iterations(start_r, stop_r, step)
+        self.check_budget(count, call, "range() argument")
+        self.locals[name] = var_type
+        counter, limit = self.hidden(wide), self.hidden(wide)
+        loop_range = (start_r[0], stop_r[1] - 1) if step > 0 else (stop_r[0] + 1, start_r[1])
+        body, orelse = self.loop_body(node, count, {name: loop_range}, var_type)
+        var = m.LocalRef(var_type, self.pos(node.target), name)
+        return [m.ForRange(self.pos(node), var, counter, limit, self.coerce(start, wide, call),
+                           self.coerce(stop, wide, call), step, body, orelse)]
+
+    def hidden(self, t: IntType) -> str:
+        name = f"$t{self.temps}"
+        self.temps += 1
+        self.locals[name] = t
+        return name
+
+    def check_budget(self, count: int, node: ast.AST, what: str) -> None:
+        total = count * self.loop_weight
+        if total > MAX_ITERATIONS:
+            nested = " (counting the enclosing loops)" if self.loop_weight > 1 else ""
+            bound = "an unbounded number of" if count >= 1 << 63 else f"up to {total}"
+            raise self.src.error(node, f"this loop may run {bound} times{nested}; the kernel's "
+                                       f"verifier accepts about {MAX_ITERATIONS}",
+                                 hint=f"bound the {what}, e.g. min(n, 1024) or a u8 value")
+
+    def loop_body(self, node, count: int, var_ranges, var_type=None) -> Tuple[List[m.Stmt], List[m.Stmt]]:
+        changed = assigned_names(node.body)
+        self.present -= changed
+        for name in changed:
+            self.ranges.pop(name, None)
+        entry_present = set(self.present)
+        for name, r in var_ranges.items():
+            if var_type is None or (var_type.min <= r[0] and r[1] <= var_type.max):
+                self.ranges[name] = r
+        self.loop_depth += 1
+        saved_weight = self.loop_weight
+        self.loop_weight *= max(count, 1)
+        try:
+            body = self.block(node.body)
+        finally:
+            self.loop_depth -= 1
+            self.loop_weight = saved_weight
+        for name in changed | set(var_ranges):
+            self.ranges.pop(name, None)
+        self.present = set(entry_present)
+        orelse = self.block(node.orelse)
+        self.present = entry_present
+        return body, orelse
+
+    # ---- while -------------------------------------------------------------------------
+    def visit_While(self, node: ast.While) -> List[m.Stmt]:
+        forever = self.decls.const_int(node.test)
+        breaks = [s for s in own_statements(node.body) if isinstance(s, ast.Break)]
+        if forever and not breaks:
+            raise self.src.error(node, "this loop never ends: no `break` leaves it",
+                                 hint="add `if ...: break`, or loop with `for i in range(N):`")
+        if forever == 0 and forever is not None:
+            return []
+        found = self.while_bound(node, forever)
+        if found is None:
+            raise self.src.error(node, "cannot prove that this loop ends",
+                                 hint="count with a variable: `while i < N: ... i += 1` (N constant or "
+                                      "bounded), or loop with `for i in range(N):` and `break`")
+        count, var, var_range = found
+        self.check_budget(count, node, "loop limit")
+        cond = m.Const(BOOL, self.pos(node), 1) if forever else self.cond(node.test)
+        body, orelse = self.loop_body(node, count, {var: var_range})
+        return [m.While(self.pos(node), cond, body, orelse)]
+
+    def exit_tests(self, node: ast.While, forever: Optional[int]) -> Iterator[ast.Compare]:
+        """Conditions under which the loop goes on: its test, and each negated `if X: break`."""
+        if not forever and isinstance(node.test, ast.Compare):
+            yield node.test
+        for stmt in node.body:
+            if isinstance(stmt, ast.If) and not stmt.orelse and len(stmt.body) == 1 \
+                    and isinstance(stmt.body[0], ast.Break) and isinstance(stmt.test, ast.Compare) \
+                    and len(stmt.test.ops) == 1 and type(stmt.test.ops[0]) in FLIP:
+                flipped = ast.Compare(stmt.test.left, [FLIP[type(stmt.test.ops[0])]()],
+                                      stmt.test.comparators)
+                yield ast.copy_location(flipped, stmt.test)
+
+    def while_bound(self, node: ast.While, forever: Optional[int]) -> Optional[Tuple[int, str, Range]]:
+        best = None
+        for test in self.exit_tests(node, forever):
+            found = self.counter_bound(node, test)
+            if found is not None and (best is None or found[0] < best[0]):
+                best = found
+        return best
+
+    def counter_bound(self, node: ast.While, test: ast.Compare) -> Optional[Tuple[int, str, Range]]:
+        """Iterations of `while v OP limit` when the body steps `v` by a constant every time,
+        the counter's name, and its range at the top of the body."""
+        if len(test.ops) != 1 or type(test.ops[0]) not in FLIP:
+            return None
+        op, left, right = type(test.ops[0]), test.left, test.comparators[0]
+        if not isinstance(left, ast.Name):
+            op, left, right = MIRROR[op], right, left
+        if not isinstance(left, ast.Name) or not isinstance(self.locals.get(left.id), IntType):
+            return None
+        var, vtype = left.id, self.locals[left.id]
+        step = self.counter_step(node.body, var)
+        if step is None or (step > 0) != (op in (ast.Lt, ast.LtE)):
+            return None
+        if assigned_names([ast.Expr(right)]) or {n.id for n in ast.walk(right) if isinstance(n, ast.Name)} \
+                & assigned_names(node.body):
+            return None  # the limit changes inside the loop
+        limit = value_range(self.integer(right), self.ranges)
+        start = self.ranges.get(var, (vtype.min, vtype.max))
+        inclusive = op in (ast.LtE, ast.GtE)
+        if step > 0:
+            last = limit[1] + (0 if inclusive else -1)
+            if last + step > vtype.max:
+                return None  # the counter could wrap before it passes the limit
+            return iterations(start, (limit[0], last + 1), step), var, (start[0], last + step)
+        last = limit[0] + (0 if inclusive else 1)
+        if last + step < vtype.min:
+            return None
+        return iterations(start, (last - 1, limit[1]), step), var, (last + step, start[1])
+
+    def counter_step(self, body: List[ast.stmt], var: str) -> Optional[int]:
+        """The constant step of `var += c` at the loop body's top level, if that is the only
+        assignment to `var` and no `continue` can skip it."""
+        step, index = None, None
+        for i, stmt in enumerate(body):
+            if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) \
+                    and stmt.target.id == var and isinstance(stmt.op, (ast.Add, ast.Sub)):
+                c = self.decls.const_int(stmt.value)
+                if c and step is None:
+                    step, index = (c if isinstance(stmt.op, ast.Add) else -c), i
+                    continue
+                return None
+        if step is None:
+            return None
+        rest = body[:index] + body[index + 1:]
+        if var in assigned_names(rest):
+            return None
+        if any(isinstance(n, ast.Continue) for s in body[:index] for n in ast.walk(s)):
+            return None
+        return step
