@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from .lang.decorators import bpf, bpfglobal, map, section, struct
+from .lang.globals import Const, Global
 
 __version__ = "0.1.0"
 
@@ -27,7 +28,7 @@ _LAZY = {
     "PermissionDeniedError": ("loader.errors", "PermissionDeniedError"),
 }
 
-__all__ = ["bpf", "bpfglobal", "map", "section", "struct", "__version__", *_LAZY]
+__all__ = ["bpf", "bpfglobal", "map", "section", "struct", "Const", "Global", "__version__", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

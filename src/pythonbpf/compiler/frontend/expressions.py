@@ -127,6 +127,9 @@ class ExprChecker(OperatorChecker, ast.NodeVisitor):
             return m.Const(LITERAL, self.pos(node), self.decls.constants[name])
         if name in self.program.maps:
             return MapHandle(name, self.pos(node))
+        if name in self.program.globals:
+            decl = self.program.globals[name]
+            return m.GlobalRef(RefType(decl.type, nullable=False), self.pos(node), name)
         raise self.src.error(node, f"unknown name '{name}'",
                              hint="BPF programs can use their locals, maps, module constants and helpers")
 

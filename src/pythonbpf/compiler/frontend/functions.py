@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Set, Tuple
 
 from . import model as m
 from .calls import CallChecker
@@ -25,7 +25,6 @@ STATEMENT_HINTS = {
     ast.ImportFrom: ("import is not supported in BPF programs", "import at module level"),
     ast.ClassDef: ("class is not supported in BPF programs", "declare @struct classes at module level"),
     ast.FunctionDef: ("nested functions are not supported", "define a @bpf function at module level"),
-    ast.Global: ("global variables are not supported yet", "use a map to keep state"),
     ast.Nonlocal: ("nonlocal is not supported in BPF programs", "pass values as arguments"),
     ast.Assert: ("assert is not supported in BPF programs", "test the value with if"),
     ast.Delete: ("del is not supported here yet", "use m.delete(key)"),
@@ -84,6 +83,7 @@ class FunctionChecker(LoopChecker, CallChecker, ExprChecker):
         self.calls: List[Tuple[str, ast.Call]] = []
         self.sig: Optional[Signature] = None
         self.temps = 0
+        self.declared_globals: Set[str] = set()
 
     def check(self, fn: ast.FunctionDef) -> m.Function:
         self.sig = sig = self.signatures[fn.name]
@@ -188,7 +188,29 @@ class FunctionChecker(LoopChecker, CallChecker, ExprChecker):
             return [m.Assign(self.pos(node), m.LocalRef(t, self.pos(node), name), value)]
         return self.assign(node.target, self.expr(node.value), node.value, node)
 
+    def visit_Global(self, node: ast.Global) -> List[m.Stmt]:
+        for name in node.names:
+            decl = self.program.globals.get(name)
+            if decl is None:
+                raise self.src.error(node, f"'{name}' is not a program global",
+                                     hint=f"declare it at module level: {name} = Global(u64, 0)")
+            if decl.const:
+                raise self.src.error(node, f"'{name}' is a Const, which programs cannot change",
+                                     hint="declare it Global(...) to change it from programs")
+            if name in self.locals:
+                raise self.src.error(node, f"'{name}' is used as a local before this global statement")
+            self.declared_globals.add(name)
+        return []
+
+    ATOMIC_OPS = {ast.Add: "+", ast.Sub: "-", ast.BitOr: "|", ast.BitAnd: "&", ast.BitXor: "^"}
+
     def visit_AugAssign(self, node: ast.AugAssign) -> List[m.Stmt]:
+        target = node.target
+        if isinstance(target, ast.Name) and target.id in self.declared_globals \
+                and type(node.op) in self.ATOMIC_OPS and self.program.globals[target.id].type.bits >= 32:
+            ref = self.expr(target)
+            value = self.coerce(self.integer(node.value), ref.type.target, node.value)
+            return [m.AtomicUpdate(self.pos(node), ref, self.ATOMIC_OPS[type(node.op)], value)]
         binop = ast.BinOp(left=self.load_form(node.target), op=node.op, right=node.value)
         ast.copy_location(binop, node)
         return self.assign(node.target, self.expr(binop), node, node)
@@ -220,10 +242,17 @@ class FunctionChecker(LoopChecker, CallChecker, ExprChecker):
 
     def assign(self, target: ast.AST, value: m.Expr, value_node: ast.AST, node: ast.AST) -> List[m.Stmt]:
         pos = self.pos(node)
+        if isinstance(target, ast.Name) and target.id in self.declared_globals:
+            ref = self.expr(target)
+            return [m.Assign(pos, ref, self.coerce(self.use(value, value_node), ref.type.target, value_node))]
         if isinstance(target, ast.Name):
             name = target.id
             if name == self.ctx_name or name in self.program.maps:
                 raise self.src.error(target, f"cannot assign to '{name}'")
+            if name in self.program.globals and name not in self.locals:
+                raise self.src.error(target, f"'{name}' is a program global",
+                                     hint=f"write `global {name}` first to change it (as Python "
+                                          "requires), or use another name for a local")
             if name not in self.locals:
                 self.locals[name] = self.local_type(value, value_node)
             t = self.locals[name]

@@ -148,6 +148,13 @@ class FieldRef(Expr):
 
 
 @dataclass
+class GlobalRef(Expr):
+    """A reference to a program global (`Const`/`Global`/`@bpfglobal`)."""
+
+    name: str
+
+
+@dataclass
 class HelperCall(Expr):
     helper: str
     args: List[Expr]
@@ -186,6 +193,15 @@ class Stmt:
 @dataclass
 class Assign(Stmt):
     target: Expr  # LocalRef, or a reference-typed FieldRef/LocalRef to store through
+    value: Expr
+
+
+@dataclass
+class AtomicUpdate(Stmt):
+    """`target op= value` done atomically (no increment lost between CPUs)."""
+
+    target: Expr  # a reference
+    op: str  # + - | & ^
     value: Expr
 
 
@@ -254,6 +270,19 @@ class MapDecl:
 
 
 @dataclass
+class GlobalDecl:
+    name: str
+    type: ValueType
+    value: int
+    section: str  # .rodata (Const), .data, .bss
+    line: int = 0
+
+    @property
+    def const(self) -> bool:
+        return self.section == ".rodata"
+
+
+@dataclass
 class Function:
     name: str
     section: Optional[str]  # None for subprograms
@@ -273,6 +302,7 @@ class Program:
     filename: str
     maps: Dict[str, MapDecl] = field(default_factory=dict)
     structs: Dict[str, StructType] = field(default_factory=dict)
+    globals: Dict[str, GlobalDecl] = field(default_factory=dict)
     functions: Dict[str, Function] = field(default_factory=dict)
     license: Optional[str] = None
     event_types: Dict[str, ValueType] = field(default_factory=dict)  # ring/perf map -> record type

@@ -7,7 +7,8 @@ from typing import Dict, List, Optional, Set, Tuple
 from .declarations import Declarations
 from .errors import CompileError, Location, SourceFile
 from .functions import FunctionChecker, Signature
-from .model import Program
+from .model import GlobalDecl, Program
+from .types import CTYPES_INTS, IntType
 from .names import Names
 
 DECORATORS = {"bpf", "map", "section", "bpfglobal", "struct"}
@@ -106,6 +107,9 @@ class ModuleChecker:
         if self.decls.is_map_call(node.value):
             self.program.maps[name] = self.decls.map(name, node.value)
             return
+        if isinstance(node.value, ast.Call) and self.names.canonical(node.value.func) in ("Const", "Global"):
+            self.declare_global(name, node.value)
+            return
         value = self.decls.const_int(node.value)
         if value is not None:
             self.decls.constants[name] = value
@@ -133,5 +137,34 @@ class ModuleChecker:
                 raise self.src.error(value, "LICENSE must return a string", hint='return "GPL"')
             self.program.license = value.value
             return
-        raise self.src.error(node, f"global '{node.name}' is not supported yet",
-                             hint="only the LICENSE global is supported in this version")
+        t = self.decls.value_type(node.returns, "global type") if node.returns is not None else None
+        if not isinstance(t, IntType):
+            raise self.src.error(node, f"global '{node.name}' must be an integer",
+                                 hint="annotate it, e.g. `def total() -> c_uint64: return 0`")
+        self.add_global(node.name, t, self.global_value(value, t, node.name), ".data", node)
+
+    def declare_global(self, name: str, call: ast.Call) -> None:
+        kind = self.names.canonical(call.func)
+        if call.keywords or not 1 <= len(call.args) <= 2:
+            raise self.src.error(call, f"{kind}() takes a type and an optional default",
+                                 hint=f"write {name} = {kind}(u64, 0)")
+        t = self.decls.value_type(call.args[0], "global type")
+        if not isinstance(t, IntType):
+            raise self.src.error(call.args[0], f"a {kind} must be an integer type", hint="use u8..u64/i8..i64")
+        value = self.global_value(call.args[1], t, name) if len(call.args) > 1 else 0
+        self.add_global(name, t, value, ".rodata" if kind == "Const" else ".data", call)
+
+    def global_value(self, node: ast.AST, t: IntType, name: str) -> int:
+        if isinstance(node, ast.Call) and self.names.canonical(node.func) in CTYPES_INTS and len(node.args) == 1:
+            node = node.args[0]
+        value = self.decls.const_int(node)
+        if value is None or not t.min <= value <= t.max:
+            raise self.src.error(node, f"the initial value of '{name}' must be a constant that fits {t}")
+        return value
+
+    def add_global(self, name: str, t: IntType, value: int, section: str, node: ast.AST) -> None:
+        if name in self.program.maps or name in self.program.globals:
+            raise self.src.error(node, f"'{name}' is declared twice")
+        if section == ".data" and value == 0:
+            section = ".bss"
+        self.program.globals[name] = GlobalDecl(name, t, value, section, node.lineno)

@@ -6,6 +6,7 @@ from llvmlite import ir
 from ..frontend.model import Program
 from .debuginfo import DebugInfo
 from .functions import FunctionLowering, StringPool, declare_function
+from .globals import emit_globals
 from .maps import emit_license, emit_maps
 
 TRIPLE = "bpf"
@@ -18,6 +19,7 @@ def lower_program(program: Program) -> ir.Module:
     module.data_layout = DATA_LAYOUT
     di = DebugInfo(module, program.filename)
     maps = emit_maps(module, di, program.maps)
+    maps.update(emit_globals(module, di, program.globals))
     if program.license is not None:
         emit_license(module, di, program.license)
     di.finish_globals()

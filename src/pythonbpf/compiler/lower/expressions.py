@@ -42,6 +42,8 @@ class ExprLowering:
             if isinstance(e.type, RefType):
                 return self.builder.load(self.locals[e.name], typ=PTR, align=8)
             return self.locals[e.name]
+        if isinstance(e, m.GlobalRef):
+            return self.maps[e.name]
         if isinstance(e, m.FieldRef):
             base = self.address(e.base)
             return self.builder.gep(base, [ir.Constant(I64, e.offset)], source_etype=I8) if e.offset else base
@@ -67,6 +69,9 @@ class ExprLowering:
 
     def x_Load(self, e: m.Load) -> ir.Value:
         return self.builder.load(self.address(e.ref), typ=llvm_type(e.type), align=alignment(e.type))
+
+    def x_GlobalRef(self, e: m.GlobalRef) -> ir.Value:
+        return self.maps[e.name]
 
     def x_FieldRef(self, e: m.FieldRef) -> ir.Value:
         return self.address(e)

@@ -178,6 +178,12 @@ class FunctionLowering(ExprLowering):
     def s_Continue(self, s: m.Continue) -> None:
         self.builder.branch(self.loops[-1][0])
 
+    ATOMIC = {"+": "add", "-": "sub", "|": "or", "&": "and", "^": "xor"}
+
+    def s_AtomicUpdate(self, s: m.AtomicUpdate) -> None:
+        self.builder.atomic_rmw(self.ATOMIC[s.op], self.address(s.target), self.value(s.value),
+                                "monotonic")
+
     def s_Assign(self, s: m.Assign) -> None:
         target, value = s.target, s.value
         if isinstance(target, m.LocalRef) and not isinstance(target.type, (StructType, StrType)):
