@@ -8,7 +8,7 @@ from __future__ import annotations
 import ctypes
 from typing import Any, Dict, Optional
 
-from ..compiler.frontend.types import IntType, StrType, StructType, ValueType
+from ..compiler.frontend.types import ArrayType, IntType, StrType, StructType, ValueType
 
 _CTYPES_INTS = {(8, True): ctypes.c_int8, (8, False): ctypes.c_uint8, (16, True): ctypes.c_int16,
                 (16, False): ctypes.c_uint16, (32, True): ctypes.c_int32, (32, False): ctypes.c_uint32,
@@ -40,6 +40,8 @@ def ctype_of(t: ValueType) -> type:
         return _CTYPES_INTS[(t.bits, t.signed)]
     if isinstance(t, StrType):
         return ctypes.c_char * t.length
+    if isinstance(t, ArrayType):
+        return ctype_of(t.elem) * t.count
     if isinstance(t, StructType):
         fields = []
         pos = 0
@@ -60,7 +62,6 @@ class Codec:
     def __init__(self, t: Optional[ValueType], size: int):
         self.type = t
         self.size = t.size if t is not None else size
-        self._ctype = ctype_of(t) if isinstance(t, StructType) else None
 
     def encode(self, value: Any) -> bytes:
         t = self.type
@@ -79,14 +80,7 @@ class Codec:
             if len(data) > t.length:
                 raise ValueError(f"{len(data)} bytes do not fit {t}")
             return data.ljust(t.length, b"\0")
-        obj = self._ctype()
-        items = value._asdict() if isinstance(value, Record) else dict(value)
-        for name, v in items.items():
-            ft = t.field(name)
-            if ft is None:
-                raise KeyError(f"struct {t.name} has no field {name!r}")
-            setattr(obj, name, v.encode() if isinstance(v, str) else v)
-        return bytes(obj)
+        return encode_value(t, value)
 
     def decode(self, data: bytes) -> Any:
         t = self.type
@@ -97,10 +91,40 @@ class Codec:
         return decode_struct(t, data)
 
 
+def encode_value(t: ValueType, value: Any) -> bytes:
+    """The bytes of `value` laid out as `t`; missing struct fields and array tails are zero."""
+    if isinstance(t, StructType):
+        buf = bytearray(t.size)
+        items = value._asdict() if isinstance(value, Record) else dict(value)
+        for name, v in items.items():
+            f = t.field(name)
+            if f is None:
+                raise KeyError(f"struct {t.name} has no field {name!r}")
+            buf[f.offset:f.offset + f.type.size] = encode_value(f.type, v)
+        return bytes(buf)
+    if isinstance(t, ArrayType):
+        if isinstance(value, (bytes, bytearray)):
+            data = bytes(value)
+        else:
+            data = b"".join(encode_value(t.elem, v) for v in value)
+        if len(data) > t.size:
+            raise ValueError(f"{len(data)} bytes do not fit {t}")
+        return data.ljust(t.size, b"\0")
+    return Codec(t, t.size).encode(value)
+
+
+def decode_value(t: ValueType, data: bytes) -> Any:
+    """Ints as int, str(N) as str, u8 arrays as bytes, other arrays as lists, structs as Records."""
+    if isinstance(t, StructType):
+        return decode_struct(t, data)
+    if isinstance(t, ArrayType):
+        if isinstance(t.elem, IntType) and t.elem.bits == 8 and not t.elem.signed:
+            return bytes(data[:t.count])
+        size = t.elem.size
+        return [decode_value(t.elem, data[i * size:(i + 1) * size]) for i in range(t.count)]
+    return Codec(t, t.size).decode(data)
+
+
 def decode_struct(t: StructType, data: bytes) -> Record:
-    fields = {}
-    for f in t.fields:
-        chunk = data[f.offset:f.offset + f.type.size]
-        fields[f.name] = decode_struct(f.type, chunk) if isinstance(f.type, StructType) \
-            else Codec(f.type, f.type.size).decode(chunk)
-    return Record(**fields)
+    return Record(**{f.name: decode_value(f.type, data[f.offset:f.offset + f.type.size])
+                     for f in t.fields})

@@ -8,7 +8,7 @@ from typing import Dict, Optional
 from .errors import SourceFile
 from .model import MapDecl
 from .names import Names
-from .types import CTYPES_INTS, Field, StrType, StructType, ValueType, align_up
+from .types import CTYPES_INTS, ArrayType, Field, StrType, StructType, ValueType, align_up
 
 MAP_CLASSES = {
     "HashMap": ("hash", 1), "ArrayMap": ("array", 2), "ProgArrayMap": ("prog_array", 3),
@@ -30,6 +30,7 @@ class Declarations:
         self.names = names
         self.structs: Dict[str, StructType] = {}
         self.constants: Dict[str, int] = {}
+        self.enums: Dict[str, Dict[str, int]] = {}  # IntEnum class -> member -> value
 
     # ---- types -----------------------------------------------------------------------
     def value_type(self, node: ast.AST, what: str = "type") -> ValueType:
@@ -45,6 +46,15 @@ class Declarations:
                     return StrType(n)
             raise self.src.error(node, "str(N) needs one constant length between 1 and 512",
                                  hint="write e.g. comm: str(16)")
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+            elem_node, count_node = node.left, node.right
+            if self.const_int(elem_node) is not None:
+                elem_node, count_node = count_node, elem_node
+            count = self.const_int(count_node)
+            if count is None or not 0 < count <= 4096:
+                raise self.src.error(count_node, "an array length must be a constant from 1 to 4096",
+                                     hint="write e.g. `mac: u8 * 6`")
+            return ArrayType(self.value_type(elem_node, "array element type"), count)
         if isinstance(node, ast.Constant) and node.value is None:
             raise self.src.error(node, f"None is not a {what}", hint="use an integer type such as u64")
         shown = ast.unparse(node) if hasattr(ast, "unparse") else "this"
@@ -69,6 +79,22 @@ class Declarations:
                 return None
             return fold_binop(node.op, a, b)
         return None
+
+    def enum(self, node: ast.ClassDef) -> None:
+        """An IntEnum/IntFlag class: its members fold to constants (`Color.RED`)."""
+        members: Dict[str, int] = {}
+        last = 0
+        for stmt in node.body:
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+                value = stmt.value
+                if isinstance(value, ast.Call) and self.names.canonical(value.func) == "auto":
+                    v = last + 1 if members else 1
+                else:
+                    v = self.const_int(value)
+                if v is None:
+                    raise self.src.error(value, "enum members must be integer constants")
+                members[stmt.targets[0].id] = last = v
+        self.enums[node.name] = members
 
     # ---- structs ---------------------------------------------------------------------
     def struct(self, node: ast.ClassDef) -> StructType:

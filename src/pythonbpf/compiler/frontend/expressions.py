@@ -8,9 +8,9 @@ from . import model as m
 from .declarations import Declarations
 from .errors import SourceFile
 from .names import Names
-from .bounds import Range
+from .bounds import Range, value_range
 from .operators import OperatorChecker, literal_fits
-from .types import (BOOL, I64, LITERAL, U64, BoolType, CtxType, IntType, LiteralInt, RefType,
+from .types import (BOOL, I64, LITERAL, U64, ArrayType, BoolType, CtxType, IntType, LiteralInt, RefType,
                     StrType, StructType, Type, common_int_type, is_int)
 
 UNSUPPORTED = {
@@ -26,7 +26,6 @@ UNSUPPORTED = {
     ast.Yield: ("yield is not supported in BPF programs", "send data to user space with a map"),
     ast.Tuple: ("tuples are only supported in tuple assignment", "use a @struct for a record"),
     ast.JoinedStr: ("f-strings are only supported inside print()", "pass the values to print()"),
-    ast.Subscript: ("subscripts are not supported here yet", "use m.lookup(k) / m.update(k, v)"),
     ast.NamedExpr: ("the walrus operator is not supported", "assign on its own line"),
 }
 
@@ -161,6 +160,13 @@ class ExprChecker(OperatorChecker, ast.NodeVisitor):
 
     # ---- attributes --------------------------------------------------------------------
     def visit_Attribute(self, node: ast.Attribute) -> m.Expr:
+        if isinstance(node.value, ast.Name) and node.value.id in self.decls.enums \
+                and node.value.id not in self.locals:
+            members = self.decls.enums[node.value.id]
+            if node.attr not in members:
+                raise self.src.error(node, f"{node.value.id} has no member '{node.attr}'",
+                                     hint=f"its members are: {', '.join(members)}")
+            return m.Const(LITERAL, self.pos(node), members[node.attr])
         base = self.expr(node.value)
         if isinstance(base, m.CtxRef):
             raise self.src.error(node, "context fields are not supported for this program yet",
@@ -177,3 +183,34 @@ class ExprChecker(OperatorChecker, ast.NodeVisitor):
                                  hint=f"its fields are: {names}")
         return m.FieldRef(RefType(field.type, nullable=False), self.pos(node), base, field.name,
                           field.offset)
+
+    # ---- subscripts --------------------------------------------------------------------
+    def visit_Subscript(self, node: ast.Subscript) -> m.Expr:
+        base = self.expr(node.value)
+        if isinstance(base, MapHandle):
+            raise self.src.error(node, "map subscripts are not supported yet",
+                                 hint=f"use {base.name}.lookup(k) / {base.name}.update(k, v)")
+        array = base.type.target if isinstance(base.type, RefType) else base.type
+        if not isinstance(array, ArrayType):
+            raise self.src.error(node, f"a {base.type} cannot be indexed",
+                                 hint="index arrays declared as e.g. `u8 * 6`")
+        if isinstance(base.type, RefType) and base.type.nullable:
+            self.use(base, node.value)
+        if isinstance(node.slice, ast.Slice):
+            raise self.src.error(node.slice, "slices are not supported", hint="index one element at a time")
+        elem = RefType(array.elem, nullable=False)
+        index = self.integer(node.slice)
+        if isinstance(index, m.Const):
+            i = index.value + array.count if index.value < 0 else index.value
+            if not 0 <= i < array.count:
+                raise self.src.error(node.slice, f"index {index.value} is out of range for {array}")
+            return m.FieldRef(elem, self.pos(node), base, f"[{i}]", i * array.elem.size)
+        lo, hi = value_range(index, self.ranges)
+        if lo < 0 or hi >= array.count:
+            shown = ast.unparse(node.slice)
+            raise self.src.error(node.slice, f"cannot prove that {shown} is within 0..{array.count - 1}",
+                                 hint=f"test it first (`if {shown} < {array.count}:`), loop with "
+                                      f"`for {shown} in range({array.count})`, or index with "
+                                      f"`{shown} % {array.count}`")
+        return m.IndexRef(elem, self.pos(node), base, self.coerce(index, U64, node.slice),
+                          array.elem.size)

@@ -11,6 +11,7 @@ from .declarations import Declarations
 from .errors import SourceFile
 from .expressions import ExprChecker
 from .loops import LoopChecker
+from .narrowing import NarrowingChecker, intersect
 from .bounds import value_range
 from .names import Names
 from .types import (I32, I64, BoolType, CtxType, IntType, LiteralInt, RefType, StrType,
@@ -75,7 +76,7 @@ class Signature:
         return t
 
 
-class FunctionChecker(LoopChecker, CallChecker, ExprChecker):
+class FunctionChecker(LoopChecker, NarrowingChecker, CallChecker, ExprChecker):
     def __init__(self, src: SourceFile, names: Names, decls: Declarations, program: m.Program,
                  signatures: Dict[str, Signature]):
         super().__init__(src, names, decls, program)
@@ -84,6 +85,7 @@ class FunctionChecker(LoopChecker, CallChecker, ExprChecker):
         self.sig: Optional[Signature] = None
         self.temps = 0
         self.declared_globals: Set[str] = set()
+        self.local_pos: Dict[str, m.Pos] = {}
 
     def check(self, fn: ast.FunctionDef) -> m.Function:
         self.sig = sig = self.signatures[fn.name]
@@ -98,7 +100,8 @@ class FunctionChecker(LoopChecker, CallChecker, ExprChecker):
             value = None if isinstance(sig.return_type, VoidType) else m.Const(sig.return_type, pos, 0)
             body.append(m.Return(pos, value))
         return m.Function(fn.name, sig.section, sig.params, sig.return_type, dict(self.locals), body,
-                          fn.lineno, fn.col_offset + 1, getattr(fn, "end_lineno", fn.lineno))
+                          fn.lineno, fn.col_offset + 1, getattr(fn, "end_lineno", fn.lineno),
+                          self.local_pos)
 
     # ---- blocks ------------------------------------------------------------------------
     def block(self, stmts: List[ast.stmt]) -> List[m.Stmt]:
@@ -149,11 +152,12 @@ class FunctionChecker(LoopChecker, CallChecker, ExprChecker):
     def visit_If(self, node: ast.If) -> List[m.Stmt]:
         cond = self.cond(node.test)
         when_true, when_false = self.facts(node.test)
+        range_true, range_false = self.range_facts(node.test)
         before, ranges = set(self.present), dict(self.ranges)
-        self.present = before | when_true
+        self.present, self.ranges = before | when_true, intersect(ranges, range_true)
         body = self.block(node.body)
         after_body, body_ranges = self.present, self.ranges
-        self.present, self.ranges = before | when_false, dict(ranges)
+        self.present, self.ranges = before | when_false, intersect(ranges, range_false)
         orelse = self.block(node.orelse)
         after_else, else_ranges = self.present, self.ranges
         if self.terminates(body):
@@ -182,6 +186,7 @@ class FunctionChecker(LoopChecker, CallChecker, ExprChecker):
         if name in self.locals and self.locals[name] != t:
             raise self.src.error(node, f"'{name}' is already a {self.locals[name]}")
         self.locals[name] = t
+        self.local_pos.setdefault(name, self.pos(node))
         if node.value is None:
             value: m.Expr = m.ZeroInit(t, self.pos(node)) if not isinstance(t, IntType) \
                 else m.Const(t, self.pos(node), 0)
@@ -255,6 +260,7 @@ class FunctionChecker(LoopChecker, CallChecker, ExprChecker):
                                           "requires), or use another name for a local")
             if name not in self.locals:
                 self.locals[name] = self.local_type(value, value_node)
+                self.local_pos[name] = self.pos(target)
             t = self.locals[name]
             self.present.discard(name)
             if isinstance(t, RefType):
@@ -266,7 +272,7 @@ class FunctionChecker(LoopChecker, CallChecker, ExprChecker):
                 value = self.coerce(self.use(value, value_node), t, value_node)
                 self.ranges[name] = value_range(value, self.ranges)
             return [m.Assign(pos, m.LocalRef(t, self.pos(target), name), value)]
-        if isinstance(target, ast.Attribute):
+        if isinstance(target, (ast.Attribute, ast.Subscript)):
             ref = self.expr(target)
             field_type = ref.type.target
             if isinstance(field_type, (StructType, StrType)):

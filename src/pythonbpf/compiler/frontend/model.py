@@ -148,6 +148,16 @@ class FieldRef(Expr):
 
 
 @dataclass
+class IndexRef(Expr):
+    """A reference to element `index` of the array `base` refers to; the frontend has proven
+    0 <= index < count."""
+
+    base: Expr
+    index: Expr  # u64
+    elem_size: int
+
+
+@dataclass
 class GlobalRef(Expr):
     """A reference to a program global (`Const`/`Global`/`@bpfglobal`)."""
 
@@ -293,6 +303,7 @@ class Function:
     line: int
     col: int
     end_line: int = 0
+    local_pos: Dict[str, Pos] = field(default_factory=dict)  # where each local is first assigned
 
 
 @dataclass

@@ -10,8 +10,10 @@ from .functions import FunctionChecker, Signature
 from .model import GlobalDecl, Program
 from .types import CTYPES_INTS, IntType
 from .names import Names
+from .stack import STACK_LIMIT, deepest_chain, function_stacks, stack_items
 
 DECORATORS = {"bpf", "map", "section", "bpfglobal", "struct"}
+ENUM_BASES = {"IntEnum", "IntFlag"}
 
 
 def check_source(source: str, filename: str = "<string>") -> Program:
@@ -59,6 +61,9 @@ class ModuleChecker:
             kinds = self.decorators(node)
             if isinstance(node, ast.Assign):
                 self.module_assign(node)
+            elif isinstance(node, ast.ClassDef) and any(self.names.canonical(b) in ENUM_BASES
+                                                        for b in node.bases):
+                self.decls.enum(node)
             elif isinstance(node, ast.ClassDef) and "struct" in kinds:
                 self.program.structs[node.name] = self.decls.struct(node)
             elif isinstance(node, ast.FunctionDef) and kinds:
@@ -78,10 +83,28 @@ class ModuleChecker:
             self.program.functions[fn.name] = checker.check(fn)
             calls[fn.name] = checker.calls
         self.reject_recursion(calls)
+        self.check_stack({name: [callee for callee, _ in found] for name, found in calls.items()},
+                         {fn.name: fn for fn in functions})
         if not self.program.programs():
             raise CompileError(f"{self.src.filename}: no BPF program found",
                                hint='decorate a function with @bpf and @section("...")')
         return self.program
+
+    def check_stack(self, calls: Dict[str, List[str]], nodes: Dict[str, ast.FunctionDef]) -> None:
+        own = function_stacks(self.program)
+        for fn in self.program.functions.values():
+            total, chain = deepest_chain(fn.name, calls, own)
+            if total <= STACK_LIMIT:
+                continue
+            items = sorted(stack_items(fn), key=lambda item: -item[1])
+            largest = ", ".join(f"{what} ({size} bytes)" for what, size, _ in items[:3])
+            via = f" through {' -> '.join(chain)}" if len(chain) > 1 else ""
+            where = fn.local_pos.get(items[0][2]) if items else None
+            node = ast.Name(lineno=where.line, col_offset=where.col - 1) if where else nodes[fn.name]
+            raise self.src.error(node, f"{fn.name}() needs {total} bytes of stack{via}; the kernel "
+                                       f"allows {STACK_LIMIT}. Largest: {largest}",
+                                 hint="keep big structs in a map (a per-CPU array with one entry "
+                                      "works as scratch space) instead of locals")
 
     def reject_recursion(self, calls: Dict[str, List[Tuple[str, ast.Call]]]) -> None:
         """BPF has no recursion: a cycle in the call graph is an error at the call that closes it."""

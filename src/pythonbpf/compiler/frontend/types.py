@@ -76,6 +76,25 @@ class StrType:
 
 
 @dataclass(frozen=True)
+class ArrayType:
+    """`u8 * 6`: a fixed array, indexed by constants or by values proven in range."""
+
+    elem: "ValueType"
+    count: int
+
+    @property
+    def size(self) -> int:
+        return self.elem.size * self.count
+
+    @property
+    def align(self) -> int:
+        return self.elem.align
+
+    def __str__(self) -> str:
+        return f"{self.elem} * {self.count}"
+
+
+@dataclass(frozen=True)
 class Field:
     name: str
     type: "ValueType"
@@ -129,8 +148,8 @@ class VoidType:
         return "None"
 
 
-ValueType = Union[IntType, StrType, StructType]
-Type = Union[IntType, LiteralInt, BoolType, StrType, StructType, RefType, CtxType, VoidType]
+ValueType = Union[IntType, StrType, StructType, ArrayType]
+Type = Union[IntType, LiteralInt, BoolType, StrType, StructType, ArrayType, RefType, CtxType, VoidType]
 
 I8, I16, I32, I64 = (IntType(b, True) for b in (8, 16, 32, 64))
 U8, U16, U32, U64 = (IntType(b, False) for b in (8, 16, 32, 64))

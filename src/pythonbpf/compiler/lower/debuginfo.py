@@ -11,7 +11,7 @@ from typing import Dict, List, Optional, Tuple
 
 from llvmlite import ir
 
-from ..frontend.types import IntType, StrType, StructType, Type
+from ..frontend.types import ArrayType, IntType, StrType, StructType, Type
 
 INT_NAMES = {(8, True): "signed char", (8, False): "unsigned char", (16, True): "short",
              (16, False): "unsigned short", (32, True): "int", (32, False): "unsigned int",
@@ -54,6 +54,8 @@ class DebugInfo:
             di = self.basic(INT_NAMES[(t.bits, t.signed)], t.bits, enc)
         elif isinstance(t, StrType):
             di = self.array(self.basic("char", 8, "DW_ATE_signed_char"), t.length, 8)
+        elif isinstance(t, ArrayType):
+            di = self.array(self.type(t.elem), t.count, t.elem.size * 8)
         elif isinstance(t, StructType):
             members = [self.module.add_debug_info("DIDerivedType", {
                 "tag": ir.DIToken("DW_TAG_member"), "name": f.name, "file": self.file,

@@ -44,6 +44,9 @@ class ExprLowering:
             return self.locals[e.name]
         if isinstance(e, m.GlobalRef):
             return self.maps[e.name]
+        if isinstance(e, m.IndexRef):
+            offset = self.builder.mul(self.value(e.index), ir.Constant(I64, e.elem_size))
+            return self.builder.gep(self.address(e.base), [offset], source_etype=I8)
         if isinstance(e, m.FieldRef):
             base = self.address(e.base)
             return self.builder.gep(base, [ir.Constant(I64, e.offset)], source_etype=I8) if e.offset else base
@@ -72,6 +75,9 @@ class ExprLowering:
 
     def x_GlobalRef(self, e: m.GlobalRef) -> ir.Value:
         return self.maps[e.name]
+
+    def x_IndexRef(self, e: m.IndexRef) -> ir.Value:
+        return self.address(e)
 
     def x_FieldRef(self, e: m.FieldRef) -> ir.Value:
         return self.address(e)

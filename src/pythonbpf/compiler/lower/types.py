@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from ..frontend.types import BoolType, CtxType, IntType, LiteralInt, RefType, StrType, StructType, Type
+from ..frontend.types import (ArrayType, BoolType, CtxType, IntType, LiteralInt, RefType, StrType,
+                              StructType, Type)
 
 PTR = ir.PointerType()
 I1, I8, I32, I64 = ir.IntType(1), ir.IntType(8), ir.IntType(32), ir.IntType(64)
@@ -19,12 +20,12 @@ def llvm_type(t: Type) -> ir.Type:
         return I1
     if isinstance(t, (RefType, CtxType)):
         return PTR
-    if isinstance(t, (StrType, StructType)):
+    if isinstance(t, (StrType, StructType, ArrayType)):
         return ir.ArrayType(I8, t.size)
     raise TypeError(f"no LLVM type for {t}")
 
 
 def alignment(t: Type) -> int:
-    if isinstance(t, (StrType, StructType, IntType)):
+    if isinstance(t, (StrType, StructType, ArrayType, IntType)):
         return max(t.align, 1)
     return 8
