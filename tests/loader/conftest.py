@@ -60,3 +60,21 @@ def printk_elf() -> Callable[[], tuple[bytes, str]]:
         return compile_ir(text), token
 
     return build
+
+
+@pytest.fixture(scope="session")
+def xdp_elf() -> bytes:
+    """xdp_filter, xdp_rewrite (xdp), raw_echo (raw_tp) and tc_len (tc); see xdp.ll."""
+    return compile_ir(read_ir("xdp.ll"))
+
+
+@pytest.fixture(scope="session")
+def globals_elf() -> bytes:
+    """LIMIT (.rodata u64 = 10), counter (.data i32 = 5), total (.bss u64); see globals.ll."""
+    return compile_ir(read_ir("globals.ll"))
+
+
+@pytest.fixture(scope="session")
+def btf_types_elf() -> bytes:
+    """A struct with bitfields, typedef, array, enum and pointer in .bss; see btf_types.ll."""
+    return compile_ir(read_ir("btf_types.ll"))

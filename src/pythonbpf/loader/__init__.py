@@ -18,6 +18,7 @@ from .link import Link
 from .map import BPF_ANY, BPF_EXIST, BPF_NOEXIST, Map, MapInfo
 from .object import BpfObject
 from .program import ProgInfo, Program
+from .testrun import TestRunResult
 from .tracefs import TraceFields, TracePipe, ensure_bpffs, parse_trace_line, tracefs_root
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "PermissionDeniedError",
     "ProgInfo",
     "Program",
+    "TestRunResult",
     "TraceFields",
     "TracePipe",
     "capture_log",

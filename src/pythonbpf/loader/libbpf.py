@@ -72,6 +72,14 @@ _LIBBPF_FUNCTIONS: dict[str, tuple[object, tuple[object, ...]]] = {
     "bpf_obj_get_info_by_fd": (_c.c_int, (_c.c_int, _P, _c.POINTER(_c.c_uint32))),
     "bpf_map_get_next_id": (_c.c_int, (_c.c_uint32, _c.POINTER(_c.c_uint32))),
     "bpf_map_get_fd_by_id": (_c.c_int, (_c.c_uint32,)),
+    "bpf_prog_test_run_opts": (_c.c_int, (_c.c_int, _P)),
+    "bpf_object__btf": (_P, (_P,)),
+    "btf__type_cnt": (_c.c_uint32, (_P,)),
+    "btf__type_by_id": (_P, (_P, _c.c_uint32)),
+    "btf__name_by_offset": (_c.c_char_p, (_P, _c.c_uint32)),
+    "bpf_map__initial_value": (_P, (_P, _c.POINTER(_c.c_size_t))),
+    "bpf_map__set_initial_value": (_c.c_int, (_P, _P, _c.c_size_t)),
+    "bpf_map__map_flags": (_c.c_uint32, (_P,)),
 }
 
 _LIBC_FUNCTIONS: dict[str, tuple[object, tuple[object, ...]]] = {

@@ -15,8 +15,10 @@ import sys
 from ctypes import c_bool, c_char_p, c_size_t, c_uint32
 
 from . import libbpf
+from .btf import Btf
 from .caps import has_bpf_privileges
 from .errors import BPFError, LoadError, PermissionDeniedError, errno_name, errno_text
+from .globals import GlobalData
 from .map import Map
 from .program import Program
 
@@ -82,6 +84,8 @@ class BpfObject:
         self.loaded = False
         self.programs: dict[str, Program] = {}
         self.maps: dict[str, Map] = {}
+        self._btf: Btf | None = None
+        self._globals: GlobalData | None = None
         api = libbpf.lib()
         prog = api.bpf_object__next_program(ptr, None)
         while prog:
@@ -154,6 +158,20 @@ class BpfObject:
                    f"{_load_hint(err, text, section)}")
         raise LoadError(summary, text, program, err)
 
+    @property
+    def btf(self) -> Btf | None:
+        """The object's own BTF (types of maps, globals, functions), or None without debug info."""
+        if self._btf is None:
+            self._btf = Btf.from_object(self._live())
+        return self._btf
+
+    @property
+    def globals(self) -> GlobalData:
+        """The object's global variables by name (Consts in .rodata, Globals in .data/.bss)."""
+        if self._globals is None:
+            self._globals = GlobalData(self.btf, self.maps, self.name)
+        return self._globals
+
     def user_maps(self) -> dict[str, Map]:
         """Maps the program declared, without libbpf's global-data maps."""
         return {name: m for name, m in self.maps.items() if not m.internal}
@@ -168,6 +186,8 @@ class BpfObject:
         if ptr is None:
             return
         try:
+            if self._globals is not None:
+                self._globals.close()
             for program in self.programs.values():
                 program._invalidate()
         finally:

@@ -10,6 +10,7 @@ from .caps import has_bpf_privileges
 from .errors import AttachError, BPFError, PermissionDeniedError
 from .info import BpfProgInfoStruct, obj_get_info
 from .link import Link
+from .testrun import TestRunResult, run_program
 from .tracefs import tracefs_root
 
 __all__ = ["Program", "ProgInfo"]
@@ -129,6 +130,23 @@ class Program:
             name=raw.name.decode("utf-8", "replace"),
             verified_insns=raw.verified_insns,
         )
+
+    def test_run(
+        self,
+        data: bytes = b"",
+        ctx: bytes | None = None,
+        repeat: int = 1,
+        data_size_out: int | None = None,
+    ) -> TestRunResult:
+        """Run the loaded program on `data` (a packet) and/or `ctx` (BPF_PROG_TEST_RUN).
+
+        Packet programs (xdp, tc, socket filter, cgroup_skb) need at least an
+        Ethernet header of data; raw_tp programs take only ctx. `data_size_out`
+        bounds the returned packet (default: the input plus 4 KiB of room).
+        Socket filters see the packet from its network header on, and their
+        data_out comes back with the Ethernet header zeroed.
+        """
+        return run_program(self.fd, self.type, self.name, data, ctx, repeat, data_size_out)
 
     def _invalidate(self) -> None:
         self.destroy_links()

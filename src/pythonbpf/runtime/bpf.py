@@ -6,8 +6,10 @@ import os
 import weakref
 from typing import Any, Callable, Dict, Optional, Union
 
-from ..loader import BpfObject, Program
+from ..loader import BpfObject
+from .globalsview import GlobalsView, apply_consts
 from .mapview import MapView
+from .programs import ProgramsView
 from .source import caller_file, read_source
 
 _LIVE: "weakref.WeakSet[BPF]" = weakref.WeakSet()
@@ -37,8 +39,6 @@ class BPF:
     def __init__(self, source: Optional[str] = None, path: Optional[str] = None,
                  obj: Union[bytes, str, None] = None, consts: Optional[Dict[str, int]] = None,
                  name: Optional[str] = None):
-        if consts:
-            raise NotImplementedError("consts= arrives with Const globals")
         self.program = None  # the typed program, when compiled from source
         if obj is not None:
             elf = obj if isinstance(obj, bytes) else open(obj, "rb").read()
@@ -53,17 +53,48 @@ class BPF:
             elf, self.program = compiled.elf, compiled.program
             label = name or (os.path.splitext(os.path.basename(path))[0] if path else "pythonbpf")
         self.elf = elf
-        self._object: Optional[BpfObject] = None
+        self._opened: Optional[BpfObject] = None  # opened by libbpf, not yet loaded
+        self._object: Optional[BpfObject] = None  # loaded
         self._label = "".join(c if c.isalnum() or c == "_" else "_" for c in label)[:15]
         self._maps: Dict[str, MapView] = {}
         self._attached = False
+        self._closed = False
+        self._consts = dict(consts or {})
+        if self._consts:
+            try:
+                self._open()  # check the names and ranges now, not at load()
+            except BaseException:
+                self.close()
+                raise
         _LIVE.add(self)
+
+    def _usable(self) -> "BPF":
+        """Self, unless closed: a view kept past close() must not reload the object."""
+        if self._closed:
+            raise RuntimeError("this BPF object has been closed")
+        return self
+
+    def _open(self) -> BpfObject:
+        """The libbpf object (opened on first need; loaded or not)."""
+        if self._object is not None:
+            return self._object
+        if self._opened is None:
+            opened = BpfObject.open(self.elf, self._label)
+            try:
+                apply_consts(opened.globals, self._consts)
+            except BaseException:
+                opened.close()
+                raise
+            self._opened = opened
+        return self._opened
 
     # ---- life cycle --------------------------------------------------------------------
     def load(self) -> "BPF":
         """Load every program and create every map; on rejection, nothing stays in the kernel."""
         if self._object is None:
-            obj = BpfObject.open(self.elf, self._label)
+            self._closed = False
+            obj = self._open()
+            self._opened = None  # a failed load closes the object; a retry reopens
             try:
                 obj.load()
             except BaseException:
@@ -97,9 +128,12 @@ class BPF:
     def close(self) -> None:
         """Detach and free everything; safe to call twice."""
         obj, self._object = self._object, None
+        opened, self._opened = self._opened, None
         self._attached = False
-        if obj is not None:
-            obj.close()
+        self._closed = True
+        for kernel_object in (obj, opened):
+            if kernel_object is not None:
+                kernel_object.close()
         _LIVE.discard(self)
 
     def __enter__(self) -> "BPF":
@@ -122,8 +156,14 @@ class BPF:
         return self._object
 
     @property
-    def programs(self) -> Dict[str, Program]:
-        return dict(self.object.programs)
+    def programs(self) -> ProgramsView:
+        """Programs by Python name (read-only); loads the object on first use."""
+        return ProgramsView(lambda: self._usable().load().object.programs)
+
+    @property
+    def globals(self) -> GlobalsView:
+        """Globals and Consts by Python name; before load they hold the initial values."""
+        return GlobalsView(lambda: self._usable()._open().globals)
 
     @property
     def maps(self) -> Dict[str, MapView]:
