@@ -26,6 +26,8 @@ _LAZY = {
     "AttachError": ("loader.errors", "AttachError"),
     "LibbpfMissingError": ("loader.errors", "LibbpfMissingError"),
     "PermissionDeniedError": ("loader.errors", "PermissionDeniedError"),
+    "NotSupportedError": ("loader.errors", "NotSupportedError"),
+    "TestRunResult": ("loader.testrun", "TestRunResult"),
 }
 
 __all__ = ["bpf", "bpfglobal", "map", "section", "struct", "Const", "Global", "__version__", *_LAZY]

@@ -213,4 +213,4 @@ class ExprChecker(OperatorChecker, ast.NodeVisitor):
                                       f"`for {shown} in range({array.count})`, or index with "
                                       f"`{shown} % {array.count}`")
         return m.IndexRef(elem, self.pos(node), base, self.coerce(index, U64, node.slice),
-                          array.elem.size)
+                          array.elem.size, array.count)

@@ -259,6 +259,10 @@ class FunctionChecker(LoopChecker, NarrowingChecker, CallChecker, ExprChecker):
                                      hint=f"write `global {name}` first to change it (as Python "
                                           "requires), or use another name for a local")
             if name not in self.locals:
+                known = not getattr(value.type, "nullable", True) or \
+                    (isinstance(value, m.LocalRef) and value.name in self.present)
+                if known and isinstance(value.type.target, (IntType, BoolType)):
+                    value = self.use(value, value_node)  # `n = v` takes the value v refers to
                 self.locals[name] = self.local_type(value, value_node)
                 self.local_pos[name] = self.pos(target)
             t = self.locals[name]
@@ -266,6 +270,8 @@ class FunctionChecker(LoopChecker, NarrowingChecker, CallChecker, ExprChecker):
             if isinstance(t, RefType):
                 if value.type != t:
                     raise self.src.error(value_node, f"'{name}' is a {t}; cannot assign a {value.type}")
+                if isinstance(value, m.LocalRef) and value.name in self.present:
+                    self.present.add(name)
             elif isinstance(t, (StructType, StrType)):
                 value = self.aggregate_value(value, t, value_node)
             else:

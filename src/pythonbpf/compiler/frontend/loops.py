@@ -1,5 +1,12 @@
 """Checks loops: `for i in range(...)`, `while`, `break`, `continue`.
 
+Lowering: a loop whose body never branches stays a natural loop (LLVM may unroll it; the
+verifier walks it quickly). A body with branches is lowered to a `bpf_loop` callback, which the
+verifier checks once instead of once per iteration and path: walking a branching body
+iteration by iteration makes every value it tests part of the verifier's state, and the number
+of paths explodes (a 12 x 8 nested loop with one data-dependent `if` already exceeds the
+million-instruction limit).
+
 The kernel's verifier walks a loop iteration by iteration and gives up past about a million
 instructions, and it rejects a loop it cannot prove finite. So the compiler proves a bound on
 every loop, or rejects it here with the loop's line: `range()` with constant or bounded
@@ -18,6 +25,8 @@ from .types import BOOL, I64, LITERAL, U64, IntType
 # Iterations of the innermost body, counting enclosing loops, beyond which the verifier's
 # walk (about a million instructions) is likely to fail.
 MAX_ITERATIONS = 1 << 15
+MAX_CALLBACK_ITERATIONS = (1 << 23) - 1  # the kernel's limit for bpf_loop
+BRANCHING = (ast.If, ast.While, ast.For, ast.Break, ast.Continue, ast.IfExp, ast.BoolOp, ast.Return)
 FLIP = {ast.Lt: ast.GtE, ast.LtE: ast.Gt, ast.Gt: ast.LtE, ast.GtE: ast.Lt}
 MIRROR = {ast.Lt: ast.Gt, ast.LtE: ast.GtE, ast.Gt: ast.Lt, ast.GtE: ast.LtE}
 
@@ -86,14 +95,29 @@ class LoopChecker:
         wide = U64 if any(isinstance(e.type, IntType) and e.type == U64 for e in (start, stop)) else I64
         start_r, stop_r = value_range(start, self.ranges), value_range(stop, self.ranges)
         count = iterations(start_r, stop_r, step)
-        self.check_budget(count, call, "range() argument")
+        callback = self.branches(node.body)
+        self.check_budget(count, call, "range() argument", callback)
         self.locals[name] = var_type
         counter, limit = self.hidden(wide), self.hidden(wide)
         loop_range = (start_r[0], stop_r[1] - 1) if step > 0 else (stop_r[0] + 1, start_r[1])
-        body, orelse = self.loop_body(node, count, {name: loop_range}, var_type)
+        body, orelse = self.loop_body(node, count, {name: loop_range}, var_type, callback)
         var = m.LocalRef(var_type, self.pos(node.target), name)
         return [m.ForRange(self.pos(node), var, counter, limit, self.coerce(start, wide, call),
-                           self.coerce(stop, wide, call), step, body, orelse)]
+                           self.coerce(stop, wide, call), step, body, orelse, count, callback)]
+
+    def branches(self, body: List[ast.stmt]) -> bool:
+        """Does the loop body branch on data (so it is lowered to a bpf_loop callback)?"""
+        for node in ast.walk(ast.Module(body=body, type_ignores=[])):
+            if isinstance(node, BRANCHING) or (isinstance(node, ast.Compare) and len(node.ops) > 1):
+                return True
+            if isinstance(node, ast.Call) and (self.names.canonical(node.func) in ("min", "max", "abs")
+                                               or getattr(node.func, "id", None) in self.signatures):
+                return True
+            if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.FloorDiv, ast.Mod, ast.LShift,
+                                                                    ast.RShift)) \
+                    and self.decls.const_int(node.right) is None:
+                return True
+        return False
 
     def hidden(self, t: IntType) -> str:
         name = f"$t{self.temps}"
@@ -101,7 +125,14 @@ class LoopChecker:
         self.locals[name] = t
         return name
 
-    def check_budget(self, count: int, node: ast.AST, what: str) -> None:
+    def check_budget(self, count: int, node: ast.AST, what: str, callback: bool) -> None:
+        if callback:
+            if count > MAX_CALLBACK_ITERATIONS:
+                bound = "an unbounded number of" if count >= 1 << 63 else f"up to {count}"
+                raise self.src.error(node, f"this loop may run {bound} times; the kernel runs a "
+                                           f"loop at most {MAX_CALLBACK_ITERATIONS} times",
+                                     hint=f"bound the {what}, e.g. min(n, 100000)")
+            return
         total = count * self.loop_weight
         if total > MAX_ITERATIONS:
             nested = " (counting the enclosing loops)" if self.loop_weight > 1 else ""
@@ -110,7 +141,8 @@ class LoopChecker:
                                        f"verifier accepts about {MAX_ITERATIONS}",
                                  hint=f"bound the {what}, e.g. min(n, 1024) or a u8 value")
 
-    def loop_body(self, node, count: int, var_ranges, var_type=None) -> Tuple[List[m.Stmt], List[m.Stmt]]:
+    def loop_body(self, node, count: int, var_ranges, var_type=None,
+                  callback: bool = False) -> Tuple[List[m.Stmt], List[m.Stmt]]:
         changed = assigned_names(node.body)
         self.present -= changed
         for name in changed:
@@ -121,7 +153,7 @@ class LoopChecker:
                 self.ranges[name] = r
         self.loop_depth += 1
         saved_weight = self.loop_weight
-        self.loop_weight *= max(count, 1)
+        self.loop_weight = 1 if callback else self.loop_weight * max(count, 1)
         try:
             body = self.block(node.body)
         finally:
@@ -149,10 +181,14 @@ class LoopChecker:
                                  hint="count with a variable: `while i < N: ... i += 1` (N constant or "
                                       "bounded), or loop with `for i in range(N):` and `break`")
         count, var, var_range = found
-        self.check_budget(count, node, "loop limit")
+        callback = self.branches(node.body) or not self.simple_test(node.test)
+        self.check_budget(count, node, "loop limit", callback)
         cond = m.Const(BOOL, self.pos(node), 1) if forever else self.cond(node.test)
-        body, orelse = self.loop_body(node, count, {var: var_range})
-        return [m.While(self.pos(node), cond, body, orelse)]
+        body, orelse = self.loop_body(node, count, {var: var_range}, None, callback)
+        return [m.While(self.pos(node), cond, body, orelse, var, count, callback)]
+
+    def simple_test(self, test: ast.AST) -> bool:
+        return not self.branches([ast.Expr(test)]) and self.decls.const_int(test) is None
 
     def exit_tests(self, node: ast.While, forever: Optional[int]) -> Iterator[ast.Compare]:
         """Conditions under which the loop goes on: its test, and each negated `if X: break`."""

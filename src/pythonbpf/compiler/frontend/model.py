@@ -155,6 +155,7 @@ class IndexRef(Expr):
     base: Expr
     index: Expr  # u64
     elem_size: int
+    count: int
 
 
 @dataclass
@@ -237,6 +238,9 @@ class While(Stmt):
     cond: Expr
     body: List[Stmt]
     orelse: List[Stmt]  # runs when the loop ends without break, as in Python
+    counter: str = ""  # the local whose steps bound the loop
+    bound: int = 0  # most iterations the loop can make
+    callback: bool = False  # lowered through bpf_loop (see loops.py)
 
 
 @dataclass
@@ -252,6 +256,8 @@ class ForRange(Stmt):
     step: int
     body: List[Stmt]
     orelse: List[Stmt]
+    bound: int = 0
+    callback: bool = False
 
 
 @dataclass

@@ -103,7 +103,10 @@ class OperatorChecker:
         saved = set(self.present)
         values: List[m.Expr] = []
         for operand in node.values:
-            values.append(self.expr(operand))
+            e = self.expr(operand)
+            if isinstance(e.type, RefType) and not e.type.nullable:
+                e = self.use(e, operand)
+            values.append(e)
             when_true, when_false = self.facts(operand)
             self.present |= when_true if op == "and" else when_false
         self.present = saved
@@ -215,11 +218,6 @@ class OperatorChecker:
             pick = min if name == "min" else max
             return m.Const(LITERAL, self.pos(node), pick(v.value for v in values))
         t = self.common_type(values, node.args)
-        mixed = any(isinstance(v.type, IntType) and v.type.signed for v in values) and \
-            any(isinstance(v.type, IntType) and not v.type.signed and v.type.bits == 64 for v in values)
-        if mixed and len(values) > 2:
-            raise self.src.error(node, f"{name}() of more than two values mixing u64 and signed "
-                                       "integers is not supported", hint=f"nest it: {name}({name}(a, b), c)")
         operands = [self.coerce(v, t, a) if not isinstance(v.type, IntType) else v
                     for v, a in zip(values, node.args)]
         return m.MinMax(t, self.pos(node), name, operands)
@@ -235,6 +233,9 @@ class OperatorChecker:
         return v if not t.signed else m.Abs(t, self.pos(node), v)
 
     def truth(self, e: m.Expr, node: ast.AST) -> m.Expr:
+        """A condition: a bool, an integer's non-zero test, or an optional value's presence."""
+        if isinstance(e.type, RefType) and not e.type.nullable:
+            e = self.use(e, node)  # a field or global: test its value
         if isinstance(e.type, BoolType):
             return e
         if isinstance(e.type, RefType) or isinstance(e.type, (IntType, LiteralInt)):

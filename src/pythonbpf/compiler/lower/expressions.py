@@ -45,7 +45,11 @@ class ExprLowering:
         if isinstance(e, m.GlobalRef):
             return self.maps[e.name]
         if isinstance(e, m.IndexRef):
-            offset = self.builder.mul(self.value(e.index), ir.Constant(I64, e.elem_size))
+            # Proven in range by the frontend; the clamp is for the verifier, which may not know
+            # the index's range (a loop callback's counter), and LLVM drops it where it can.
+            index, last = self.value(e.index), ir.Constant(I64, e.count - 1)
+            index = self.builder.select(self.builder.icmp_unsigned("<", index, last), index, last)
+            offset = self.builder.mul(index, ir.Constant(I64, e.elem_size))
             return self.builder.gep(self.address(e.base), [offset], source_etype=I8)
         if isinstance(e, m.FieldRef):
             base = self.address(e.base)
@@ -113,35 +117,27 @@ class ExprLowering:
                             self.value(e.right), signed(e.right.type))
 
     def x_MinMax(self, e: m.MinMax) -> ir.Value:
-        """Python's choice: the first operand unless a later one is strictly better."""
-        better = "<" if e.op == "min" else ">"
-        best, best_type = self.value(e.values[0]), e.values[0].type
-        target = llvm_type(e.type)
-        result = self.convert(best, best_type, target)
-        for operand in e.values[1:]:
+        """Python's choice (the first operand unless a later one is strictly better), by
+        mathematical value: each operand is held as (is negative, 64-bit pattern), which orders
+        any mix of signed and unsigned widths exactly."""
+        b = self.builder
+        best_neg = best = None
+        for operand in e.values:
             v = self.value(operand)
-            wins = math_compare(self.builder, better, v, signed(operand.type), best, signed(best_type))
-            result = self.builder.select(wins, self.convert(v, operand.type, target), result)
-            if len(e.values) > 2:  # keep comparing against the chosen value, held exactly
-                hold = ir.IntType(64)
-                best = self.builder.select(wins, extend(self.builder, v, signed(operand.type), hold),
-                                           extend(self.builder, best, signed(best_type), hold))
-                best_type = IntType(64, any(signed(x.type) for x in e.values))
-        return result
-
-    def x_StrEquals(self, e: m.StrEquals) -> ir.Value:
-        t = e.operand.type.target if isinstance(e.operand.type, RefType) else e.operand.type
-        if len(e.literal) > t.size:
-            self.address(e.operand)
-            return ir.Constant(I1, 0)
-        ptr = self.address(e.operand)
-        expected = e.literal + (b"\0" if len(e.literal) < t.size else b"")
-        result = ir.Constant(I1, 1)
-        for i, byte in enumerate(expected):
-            at = self.builder.gep(ptr, [ir.Constant(I64, i)], source_etype=I8) if i else ptr
-            got = self.builder.load(at, typ=I8, align=1)
-            result = self.builder.and_(result, self.builder.icmp_unsigned("==", got, ir.Constant(I8, byte)))
-        return result
+            neg = b.icmp_signed("<", v, ir.Constant(v.type, 0)) if signed(operand.type) else ir.Constant(I1, 0)
+            bits = extend(b, v, signed(operand.type), I64)
+            if best is None:
+                best_neg, best = neg, bits
+                continue
+            if e.op == "min":
+                wins = b.or_(b.and_(neg, b.not_(best_neg)),
+                             b.and_(b.icmp_unsigned("==", neg, best_neg), b.icmp_unsigned("<", bits, best)))
+            else:
+                wins = b.or_(b.and_(best_neg, b.not_(neg)),
+                             b.and_(b.icmp_unsigned("==", neg, best_neg), b.icmp_unsigned(">", bits, best)))
+            best_neg, best = b.select(wins, neg, best_neg), b.select(wins, bits, best)
+        target = llvm_type(e.type)
+        return best if target.width == 64 else b.trunc(best, target)
 
     def x_IfExp(self, e: m.IfExp) -> ir.Value:
         cond = self.value(e.cond)

@@ -6,11 +6,11 @@ from typing import Dict, List, Optional, Tuple
 from llvmlite import ir
 
 from ..frontend import model as m
-from ..frontend.types import CtxType, RefType, StrType, StructType, VoidType
+from ..frontend.types import I64 as I64_T, U32, ArrayType, CtxType, RefType, StrType, StructType, VoidType
 from .debuginfo import DebugInfo
-from .arith import compare
 from .expressions import ExprLowering
-from .types import alignment, llvm_type
+from .loops import LoopLowering, callback_loops, frame_extras, frame_layout
+from .types import I64, I8, alignment, llvm_type
 
 
 def declare_function(module: ir.Module, fn: m.Function) -> ir.Function:
@@ -27,7 +27,7 @@ def declare_function(module: ir.Module, fn: m.Function) -> ir.Function:
     return func
 
 
-class FunctionLowering(ExprLowering):
+class FunctionLowering(LoopLowering, ExprLowering):
     def __init__(self, module: ir.Module, di: DebugInfo, program: m.Program,
                  functions: Dict[str, ir.Function], maps: Dict[str, ir.GlobalVariable],
                  strings: "StringPool"):
@@ -39,25 +39,35 @@ class FunctionLowering(ExprLowering):
         self.strings = strings
         self.locals: Dict[str, ir.Value] = {}
         self.entry_insert: Optional[ir.Instruction] = None
-        self.loops: List[Tuple[ir.Block, ir.Block]] = []  # (continue target, break target)
+        self.loops: List[Optional[Tuple[ir.Block, ir.Block]]] = []
 
     def string_constant(self, data: bytes) -> ir.Value:
         return self.strings.get(data)
 
     def lower(self, fn: m.Function) -> None:
         self.fn = func = self.functions[fn.name]
+        self.root_name, self.return_type, self.callbacks = fn.name, fn.return_type, []
         self.sp = self.debug_subprogram(fn)
         self.builder = ir.IRBuilder(func.append_basic_block("entry"))
         self.at(m.Pos(fn.line, fn.col))
-        self.declare_arguments(fn)
+        self.declare_arguments()
+        self.local_types = fn.locals
+        if callback_loops(fn.body):
+            self.frame_offsets, size = frame_layout(fn.locals, frame_extras(fn))
+            frame_type = ir.ArrayType(I8, size)
+            self.frame = self.entry_alloca(frame_type, 8, name="frame")
+            self.builder.store(ir.Constant(frame_type, None), self.frame)
+            self.locals = {name: self.frame_slot(name) for name in fn.locals}
         for name, t in fn.locals.items():
+            if self.frame is not None:
+                break
             slot = self.entry_alloca(llvm_type(t), alignment(t), name=name.replace("$", "tmp."))
             self.locals[name] = slot
-            if not isinstance(t, (StructType, StrType)):
+            if not isinstance(t, (StructType, StrType, ArrayType)):
                 self.builder.store(ir.Constant(llvm_type(t), None), slot)  # never read uninitialised
         for arg, (name, _) in zip(func.args, fn.params):
             if name in self.locals:
-                self.builder.store(arg, self.locals[name])
+                self.store_local(name, arg)
         self.block(fn.body)
 
     def debug_subprogram(self, fn: m.Function) -> ir.DIValue:
@@ -68,7 +78,23 @@ class FunctionLowering(ExprLowering):
                                                local=fn.section is None)
         return sp
 
-    def declare_arguments(self, fn: m.Function) -> None:
+    def callback_lowering(self, func: ir.Function, loop: m.Stmt) -> "FunctionLowering":
+        """The lowering of a loop body's callback: same frame, same program, its own function."""
+        inner = FunctionLowering(self.module, self.di, self.program, self.functions, self.maps, self.strings)
+        inner.fn, inner.in_callback, inner.callbacks = func, True, self.callbacks
+        inner.root_name, inner.return_type = self.root_name, self.return_type
+        inner.local_types, inner.frame_offsets = self.local_types, self.frame_offsets
+        params = [("index", self.di.type(U32)), ("frame", self.di.void_pointer())]
+        inner.sp, inner.arg_vars = self.di.subprogram(func, func.name, loop.pos.line, self.di.type(I64_T),
+                                                      params, local=True)
+        inner.builder = ir.IRBuilder(func.append_basic_block("entry"))
+        inner.at(loop.pos)
+        inner.declare_arguments()
+        inner.frame = func.args[1]
+        inner.locals = {name: inner.frame_slot(name) for name in self.local_types}
+        return inner
+
+    def declare_arguments(self) -> None:
         """llvm.dbg.value for each argument: names the parameters in BTF."""
         dbg_value = self.module.globals.get("llvm.dbg.value")
         if dbg_value is None:
@@ -93,7 +119,12 @@ class FunctionLowering(ExprLowering):
         self.value(s.expr)
 
     def s_Return(self, s: m.Return) -> None:
-        if s.value is None:
+        if self.in_callback:
+            if s.value is not None:
+                self.builder.store(self.value(s.value), self.frame_slot("$ret"))
+            self.builder.store(ir.Constant(I8, 1), self.frame_slot("$returned"))
+            self.builder.ret(ir.Constant(I64, 1))
+        elif s.value is None:
             self.builder.ret_void()
         else:
             self.builder.ret(self.value(s.value))
@@ -122,62 +153,6 @@ class FunctionLowering(ExprLowering):
                 return True
         return False
 
-    # ---- loops -------------------------------------------------------------------------
-    def s_While(self, s: m.While) -> None:
-        head = self.fn.append_basic_block("while.cond")
-        self.builder.branch(head)
-        self.builder.position_at_end(head)
-        self.loop(s, head, self.value(s.cond))
-
-    def s_ForRange(self, s: m.ForRange) -> None:
-        counter, limit = self.locals[s.counter], self.locals[s.limit]
-        wide = llvm_type(s.start.type)
-        self.builder.store(self.value(s.start), counter)
-        self.builder.store(self.value(s.stop), limit)
-        head = self.fn.append_basic_block("for.cond")
-        latch = self.fn.append_basic_block("for.next")
-        self.builder.branch(head)
-        self.builder.position_at_end(head)
-        i = self.builder.load(counter, typ=wide)
-        signed = s.start.type.signed
-        cmp = "<" if s.step > 0 else ">"
-        more = compare(self.builder, cmp, i, self.builder.load(limit, typ=wide), signed)
-        self.loop(s, latch, more, on_entry=lambda: self.builder.store(
-            self.convert(i, s.start.type, llvm_type(s.var.type)), self.locals[s.var.name]))
-        end = self.builder.block
-        self.builder.position_at_end(latch)
-        self.builder.store(self.builder.add(i, ir.Constant(wide, s.step)), counter)
-        self.builder.branch(head)
-        self.builder.position_at_end(end)
-
-    def loop(self, s, next_block: ir.Block, more: ir.Value, on_entry=None) -> None:
-        """Body and else of a loop whose condition `more` was just computed; `next_block` is
-        where `continue` goes. Leaves the builder after the loop."""
-        body = self.fn.append_basic_block("loop.body")
-        orelse = self.fn.append_basic_block("loop.else") if s.orelse else None
-        end = self.fn.append_basic_block("loop.end")
-        self.builder.cbranch(more, body, orelse or end)
-        self.builder.position_at_end(body)
-        if on_entry:
-            on_entry()
-        self.loops.append((next_block, end))
-        self.block(s.body)
-        self.loops.pop()
-        if not self.builder.block.is_terminated:
-            self.builder.branch(next_block)
-        if orelse is not None:
-            self.builder.position_at_end(orelse)
-            self.block(s.orelse)
-            if not self.builder.block.is_terminated:
-                self.builder.branch(end)
-        self.builder.position_at_end(end)
-
-    def s_Break(self, s: m.Break) -> None:
-        self.builder.branch(self.loops[-1][1])
-
-    def s_Continue(self, s: m.Continue) -> None:
-        self.builder.branch(self.loops[-1][0])
-
     ATOMIC = {"+": "add", "-": "sub", "|": "or", "&": "and", "^": "xor"}
 
     def s_AtomicUpdate(self, s: m.AtomicUpdate) -> None:
@@ -188,7 +163,10 @@ class FunctionLowering(ExprLowering):
         target, value = s.target, s.value
         if isinstance(target, m.LocalRef) and not isinstance(target.type, (StructType, StrType)):
             v = self.address(value) if isinstance(target.type, RefType) else self.value(value)
-            self.builder.store(v, self.locals[target.name], align=alignment(target.type))
+            if isinstance(target.type, RefType):
+                self.builder.store(v, self.locals[target.name], align=8)
+            else:
+                self.store_local(target.name, v)
             return
         ptr = self.address(target)
         if isinstance(value, m.HelperCall) and value.helper == "comm" and not value.args:

@@ -11,7 +11,7 @@ HELPER_IDS = {
     "map_lookup_elem": 1, "map_update_elem": 2, "map_delete_elem": 3, "ktime_get_ns": 5,
     "trace_printk": 6, "get_prandom_u32": 7, "get_smp_processor_id": 8,
     "get_current_pid_tgid": 14, "get_current_uid_gid": 15, "get_current_comm": 16,
-    "perf_event_output": 25, "ringbuf_output": 130, "trace_vprintk": 177,
+    "perf_event_output": 25, "ringbuf_output": 130, "trace_vprintk": 177, "loop": 181,
 }
 BPF_F_CURRENT_CPU = 0xFFFFFFFF
 

@@ -1,0 +1,240 @@
+"""Loops: natural loops for bodies that never branch, `bpf_loop` callbacks for the rest.
+
+A callback loop's body becomes a static function `long body(u32 index, void *frame)`. The
+enclosing function keeps all its locals in one stack frame whose address is the callback's
+context, so the body reads and writes the same locals. `break` returns 1 and `continue` 0;
+`return` stores the value and a flag in the frame, returns 1, and the caller returns it too.
+"""
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Tuple
+
+from llvmlite import ir
+
+from ..frontend import model as m
+from ..frontend.stack import walk
+from ..frontend.types import Type, VoidType
+from .arith import compare
+from .helpers import call_helper
+from .types import I1, I32, I64, I8, PTR, alignment, llvm_type
+
+ONE, ZERO = ir.Constant(I64, 1), ir.Constant(I64, 0)
+
+
+def callback_loops(body: List[m.Stmt]) -> List[m.Stmt]:
+    return [n for n in walk(body) if isinstance(n, (m.While, m.ForRange)) and n.callback]
+
+
+def opaque(builder: ir.IRBuilder, value: ir.Value) -> ir.Value:
+    """`value`, hidden from LLVM's reasoning (an empty inline asm, like libbpf's barrier_var).
+
+    At a loop head this keeps the loop test on the counter itself: otherwise LLVM rewrites it
+    in terms of a copy or a trip count (`i != n`, tests on the previous value), and the
+    verifier, which follows registers rather than algebra, can no longer see the loop end."""
+    asm = ir.InlineAsm(ir.FunctionType(value.type, [value.type]), "", "=r,0", side_effect=True)
+    return builder.call(asm, [value])
+
+
+class LoopLowering:
+    """Mixin for FunctionLowering."""
+
+    # (continue target, break target) of natural loops; None marks the callback's own loop
+    loops: List[Optional[Tuple[ir.Block, ir.Block]]]
+    frame: Optional[ir.Value] = None  # the locals' frame, when the function has callback loops
+    in_callback = False
+
+    # ---- statements --------------------------------------------------------------------
+    def s_While(self, s: m.While) -> None:
+        if self.frame is not None:  # every loop of a function with callbacks (see store_local)
+            return self.callback_loop(s)
+        head = self.fn.append_basic_block("while.cond")
+        self.builder.branch(head)
+        self.builder.position_at_end(head)
+        self.launder(s.counter)
+        self.natural_loop(s, head, self.value(s.cond))
+
+    def s_ForRange(self, s: m.ForRange) -> None:
+        self.store_local(s.counter, self.value(s.start))
+        self.store_local(s.limit, self.value(s.stop))
+        if self.frame is not None:
+            return self.callback_loop(s)
+        head = self.fn.append_basic_block("for.cond")
+        latch = self.fn.append_basic_block("for.next")
+        self.builder.branch(head)
+        self.builder.position_at_end(head)
+        i, more = self.range_test(s)
+        self.natural_loop(s, latch, more, on_entry=lambda: self.store_loop_var(s, i))
+        end = self.builder.block
+        self.builder.position_at_end(latch)
+        self.store_local(s.counter, self.builder.add(i, ir.Constant(i.type, s.step)))
+        self.builder.branch(head)
+        self.builder.position_at_end(end)
+
+    def s_Break(self, s: m.Break) -> None:
+        target = self.loops[-1]
+        if target is None:
+            self.builder.ret(ONE)
+        else:
+            self.builder.branch(target[1])
+
+    def s_Continue(self, s: m.Continue) -> None:
+        target = self.loops[-1]
+        if target is None:
+            self.builder.ret(ZERO)
+        else:
+            self.builder.branch(target[0])
+
+    # ---- natural loops -----------------------------------------------------------------
+    def range_test(self, s: m.ForRange) -> Tuple[ir.Value, ir.Value]:
+        wide = llvm_type(s.start.type)
+        i = self.builder.load(self.locals[s.counter], typ=wide)
+        if not (isinstance(s.start, m.Const) and isinstance(s.stop, m.Const)):
+            i = opaque(self.builder, i)
+        limit = self.builder.load(self.locals[s.limit], typ=wide)
+        more = compare(self.builder, "<" if s.step > 0 else ">", i, limit, s.start.type.signed)
+        return i, more
+
+    def store_loop_var(self, s: m.ForRange, i: ir.Value) -> None:
+        self.store_local(s.var.name, self.convert(i, s.start.type, llvm_type(s.var.type)))
+
+    def launder(self, name: str) -> None:
+        if name:
+            slot, ty = self.locals[name], llvm_type(self.local_types[name])
+            self.store_local(name, opaque(self.builder, self.builder.load(slot, typ=ty)))
+
+    def natural_loop(self, s, next_block: ir.Block, more: ir.Value, on_entry=None) -> None:
+        """Body and else of a loop whose condition `more` was just computed; `next_block` is
+        where `continue` goes. Leaves the builder after the loop."""
+        body = self.fn.append_basic_block("loop.body")
+        orelse = self.fn.append_basic_block("loop.else") if s.orelse else None
+        end = self.fn.append_basic_block("loop.end")
+        self.builder.cbranch(more, body, orelse or end)
+        self.builder.position_at_end(body)
+        if on_entry:
+            on_entry()
+        self.loops.append((next_block, end))
+        self.block(s.body)
+        self.loops.pop()
+        if not self.builder.block.is_terminated:
+            self.builder.branch(next_block)
+        if orelse is not None:
+            self.builder.position_at_end(orelse)
+            self.block(s.orelse)
+            if not self.builder.block.is_terminated:
+                self.builder.branch(end)
+        self.builder.position_at_end(end)
+
+    # ---- callback loops ----------------------------------------------------------------
+    def callback_loop(self, s) -> None:
+        exhausted = self.frame_slot(f"$exhausted{id(s)}")
+        self.builder.store(ir.Constant(I8, 0), exhausted)
+        callback = self.emit_callback(s, exhausted)
+        call_helper(self.builder, "loop", I64, [ir.Constant(I32, s.bound + 1), callback,
+                                                self.frame, ZERO])
+        returned = self.builder.load(self.frame_slot("$returned"), typ=I8)
+        leave = self.fn.append_basic_block("loop.return")
+        after = self.fn.append_basic_block("loop.after")
+        self.builder.cbranch(self.builder.trunc(returned, I1), leave, after)
+        self.builder.position_at_end(leave)
+        self.return_from_frame()
+        self.builder.position_at_end(after)
+        if s.orelse:
+            orelse = self.fn.append_basic_block("loop.else")
+            end = self.fn.append_basic_block("loop.end")
+            done = self.builder.load(exhausted, typ=I8)
+            self.builder.cbranch(self.builder.trunc(done, I1), orelse, end)
+            self.builder.position_at_end(orelse)
+            self.block(s.orelse)
+            if not self.builder.block.is_terminated:
+                self.builder.branch(end)
+            self.builder.position_at_end(end)
+
+    def return_from_frame(self) -> None:
+        if self.in_callback:
+            self.builder.ret(ONE)
+        elif isinstance(self.return_type, VoidType):
+            self.builder.ret_void()
+        else:
+            self.builder.ret(self.builder.load(self.frame_slot("$ret"), typ=llvm_type(self.return_type)))
+
+    def emit_callback(self, s, exhausted: ir.Value) -> ir.Function:
+        name = f"__loop_{self.root_name}_{len(self.callbacks)}"
+        func = ir.Function(self.module, ir.FunctionType(I64, [I32, PTR]), name)
+        func.attributes.add("nounwind")
+        func.linkage = "internal"
+        func.args[0].name, func.args[1].name = "index", "frame"
+        self.callbacks.append(func)
+        self.callback_lowering(func, s).body_of_callback(s)
+        return func
+
+    def body_of_callback(self, s) -> None:
+        """Runs in the callback's own lowering: test, body, `return 0` to go on."""
+        stop = self.fn.append_basic_block("loop.stop")
+        body = self.fn.append_basic_block("loop.body")
+        if isinstance(s, m.ForRange):
+            i, more = self.range_test(s)
+        else:
+            self.launder(s.counter)
+            more = self.value(s.cond)
+        self.builder.cbranch(more, body, stop)
+        self.builder.position_at_end(stop)
+        self.builder.store(ir.Constant(I8, 1), self.frame_slot(f"$exhausted{id(s)}"))
+        self.builder.ret(ONE)
+        self.builder.position_at_end(body)
+        if isinstance(s, m.ForRange):
+            self.store_loop_var(s, i)
+            self.store_local(s.counter, self.builder.add(i, ir.Constant(i.type, s.step)))
+        self.loops.append(None)
+        self.block(s.body)
+        self.loops.pop()
+        if not self.builder.block.is_terminated:
+            self.builder.ret(ZERO)
+
+    # ---- the frame ---------------------------------------------------------------------
+    def frame_slot(self, name: str) -> ir.Value:
+        return self.builder.gep(self.frame, [ir.Constant(I64, self.frame_offsets[name])], source_etype=I8)
+
+    def store_local(self, name: str, value: ir.Value) -> None:
+        """Store an integer local. In a frame shared with loop callbacks, the 8-byte slot is
+        written as two 32-bit halves: the verifier then reads it back as an unknown value
+        instead of tracking it exactly, so a callback's states converge after one pass
+        rather than one per value an accumulator can take (which explodes with branches)."""
+        slot = self.locals[name]
+        if self.frame is None or isinstance(value.type, ir.PointerType):
+            self.builder.store(value, slot)
+            return
+        wide = value if value.type.width == 64 else self.builder.zext(value, I64)
+        self.builder.store(self.builder.trunc(wide, I32), slot, align=4)
+        high = self.builder.gep(opaque(self.builder, slot), [ir.Constant(I64, 4)], source_etype=I8)
+        self.builder.store(self.builder.trunc(self.builder.lshr(wide, ir.Constant(I64, 32)), I32), high,
+                           align=4)
+
+
+def frame_layout(locals_: Dict[str, Type], extras: Dict[str, Tuple[int, int]]) -> Tuple[Dict[str, int], int]:
+    """Byte offsets of every local and bookkeeping slot in one frame, and its size."""
+    offsets, size = {}, 0
+    entries = [(name, llvm_size(t), alignment(t)) if isinstance(llvm_type(t), ir.ArrayType)
+               else (name, 8, 8) for name, t in locals_.items()]
+    entries += [(name, sz, al) for name, (sz, al) in extras.items()]
+    for name, sz, al in entries:
+        size = (size + al - 1) // al * al
+        offsets[name] = size
+        size += sz
+    return offsets, (size + 7) // 8 * 8
+
+
+def frame_extras(fn: m.Function) -> Dict[str, Tuple[int, int]]:
+    extras = {"$returned": (1, 1)}
+    if not isinstance(fn.return_type, VoidType):
+        extras["$ret"] = (8, 8)
+    for loop in walk(fn.body):
+        if isinstance(loop, (m.While, m.ForRange)):
+            extras[f"$exhausted{id(loop)}"] = (1, 1)
+    return extras
+
+
+def llvm_size(t: Type) -> int:
+    ty = llvm_type(t)
+    if isinstance(ty, ir.ArrayType):
+        return ty.count
+    return 8 if ty == PTR else max(ty.width // 8, 1)
