@@ -8,7 +8,7 @@ from llvmlite import ir
 from ..frontend import model as m
 from ..frontend.types import BoolType, IntType, LiteralInt, RefType, StrType, Type
 from .arith import binop, extend, math_compare
-from .helpers import BPF_F_CURRENT_CPU, call_helper
+from .helpers import BPF_F_CURRENT_CPU, call_helper, opaque
 from .types import I1, I32, I64, I8, PTR, alignment, llvm_type
 
 
@@ -45,9 +45,10 @@ class ExprLowering:
         if isinstance(e, m.GlobalRef):
             return self.maps[e.name]
         if isinstance(e, m.IndexRef):
-            # Proven in range by the frontend; the clamp is for the verifier, which may not know
-            # the index's range (a loop callback's counter), and LLVM drops it where it can.
-            index, last = self.value(e.index), ir.Constant(I64, e.count - 1)
+            # Proven in range by the frontend. The clamp is for the verifier, which follows
+            # registers rather than algebra (it cannot bound `n % 6` computed by multiply and
+            # shift, nor a loop callback's counter); hidden from LLVM so that it stays.
+            index, last = opaque(self.builder, self.value(e.index)), ir.Constant(I64, e.count - 1)
             index = self.builder.select(self.builder.icmp_unsigned("<", index, last), index, last)
             offset = self.builder.mul(index, ir.Constant(I64, e.elem_size))
             return self.builder.gep(self.address(e.base), [offset], source_etype=I8)
@@ -138,6 +139,19 @@ class ExprLowering:
             best_neg, best = b.select(wins, neg, best_neg), b.select(wins, bits, best)
         target = llvm_type(e.type)
         return best if target.width == 64 else b.trunc(best, target)
+
+    def x_StrEquals(self, e: m.StrEquals) -> ir.Value:
+        t = e.operand.type.target if isinstance(e.operand.type, RefType) else e.operand.type
+        ptr = self.address(e.operand)
+        if len(e.literal) > t.size:
+            return ir.Constant(I1, 0)
+        expected = e.literal + (b"\0" if len(e.literal) < t.size else b"")
+        result = ir.Constant(I1, 1)
+        for i, byte in enumerate(expected):
+            at = self.builder.gep(ptr, [ir.Constant(I64, i)], source_etype=I8) if i else ptr
+            got = self.builder.load(at, typ=I8, align=1)
+            result = self.builder.and_(result, self.builder.icmp_unsigned("==", got, ir.Constant(I8, byte)))
+        return result
 
     def x_IfExp(self, e: m.IfExp) -> ir.Value:
         cond = self.value(e.cond)

@@ -35,4 +35,14 @@ def call_helper(builder: ir.IRBuilder, helper: str, ret: ir.Type, args: List[ir.
     return builder.call(callee, args)
 
 
-__all__ = ["BPF_F_CURRENT_CPU", "HELPER_IDS", "call_helper", "I32", "I64", "PTR"]
+def opaque(builder: ir.IRBuilder, value: ir.Value) -> ir.Value:
+    """`value`, hidden from LLVM's reasoning (an empty inline asm, like libbpf's barrier_var).
+
+    LLVM rewrites tests and index arithmetic into forms the verifier cannot follow (a loop test
+    on a trip count, `n % 6` as multiply and shift); an opaque value keeps the test the program
+    wrote, on the register the verifier tracks."""
+    asm = ir.InlineAsm(ir.FunctionType(value.type, [value.type]), "", "=r,0", side_effect=True)
+    return builder.call(asm, [value])
+
+
+__all__ = ["BPF_F_CURRENT_CPU", "HELPER_IDS", "call_helper", "opaque", "I32", "I64", "PTR"]

@@ -15,7 +15,7 @@ from ..frontend import model as m
 from ..frontend.stack import walk
 from ..frontend.types import Type, VoidType
 from .arith import compare
-from .helpers import call_helper
+from .helpers import call_helper, opaque
 from .types import I1, I32, I64, I8, PTR, alignment, llvm_type
 
 ONE, ZERO = ir.Constant(I64, 1), ir.Constant(I64, 0)
@@ -23,16 +23,6 @@ ONE, ZERO = ir.Constant(I64, 1), ir.Constant(I64, 0)
 
 def callback_loops(body: List[m.Stmt]) -> List[m.Stmt]:
     return [n for n in walk(body) if isinstance(n, (m.While, m.ForRange)) and n.callback]
-
-
-def opaque(builder: ir.IRBuilder, value: ir.Value) -> ir.Value:
-    """`value`, hidden from LLVM's reasoning (an empty inline asm, like libbpf's barrier_var).
-
-    At a loop head this keeps the loop test on the counter itself: otherwise LLVM rewrites it
-    in terms of a copy or a trip count (`i != n`, tests on the previous value), and the
-    verifier, which follows registers rather than algebra, can no longer see the loop end."""
-    asm = ir.InlineAsm(ir.FunctionType(value.type, [value.type]), "", "=r,0", side_effect=True)
-    return builder.call(asm, [value])
 
 
 class LoopLowering:
