@@ -48,6 +48,38 @@ CASES = {
     "unknown method": (["counts.push(1)", "return 0"], 0, 5, "no method 'push'"),
     "endless while": (["while True:", "    pass", "return 0"], 0, 5, "never ends"),
     "string arithmetic": (["x = 'a' + 1", "return 0"], 0, 9, "integer"),
+    "power": (["x = pid() ** 2", "return 0"], 0, 9, "Pow is not supported"),
+    "for over a map": (["for k in counts:", "    pass", "return 0"], 0, 14, "range"),
+    "for over a tuple target": (["for a, b in range(3):", "    pass", "return 0"], 0, 9, "plain name"),
+    "while without a counter": (["i = 0", "while i < 10:", "    pass", "return 0"], 1, 5,
+                                "cannot prove that this loop ends"),
+    "while towards an unbounded limit": (["i = pid()", "while i < ktime():", "    i += 1", "return 0"], 1, 5,
+                                         "cannot prove"),
+    "counter skipped by continue": (["i = 0", "while i < 10:", "    if pid() == 1:", "        continue",
+                                     "    i += 1", "return 0"], 1, 5, "cannot prove"),
+    "range too long": (["t = 0", "for i in range(100000):", "    t += i", "return t"], 1, 14,
+                       "may run up to 100000 times"),
+    "range without a bound": (["for i in range(ktime()):", "    pass", "return 0"], 0, 14,
+                              "unbounded number"),
+    "range with a variable step": (["for i in range(0, 10, pid()):", "    pass", "return 0"], 0, 27,
+                                   "step must be a non-zero constant"),
+    "break outside a loop": (["break", "return 0"], 0, 5, "'break' outside a loop"),
+    "continue outside a loop": (["continue", "return 0"], 0, 5, "'continue' outside a loop"),
+    "index out of range": (["a: c_uint32 * 4", "a[4] = 1", "return 0"], 1, 7, "index 4 is out of range"),
+    "index not proven": (["a: c_uint32 * 4", "i = pid()", "a[i] = 1", "return 0"], 2, 7,
+                         "cannot prove that i is within 0..3"),
+    "slice": (["a: c_uint32 * 4", "x = a[1:2]", "return 0"], 1, 11, "slices"),
+    "map subscript": (["x = counts[1]", "return 0"], 0, 9, "map subscripts"),
+    "literal too wide": (["x: c_uint32 = 0", "y = x + 5000000000", "return 0"], 1, 13,
+                         "5000000000 does not fit u32"),
+    "literal too wide in assignment": (["x: c_uint32 = 5000000000", "return 0"], 0, 19,
+                                       "does not fit u32"),
+    "negative shift": (["x = pid() << -1", "return 0"], 0, 18, "negative shift count"),
+    "string ordering": (["if comm() < 'a':", "    return 1", "return 0"], 0, 8, "== and != only"),
+    "string against an int": (["if comm() == 5:", "    return 1", "return 0"], 0, 8,
+                              "compare only with a string literal"),
+    "global of an unknown name": (["global nothing", "return 0"], 0, 5, "not a program global"),
+    "min of one value": (["x = min(pid())", "return 0"], 0, 9, "two or more"),
 }
 
 
@@ -104,3 +136,53 @@ def test_bad_map_declaration():
 def test_no_program_found():
     with pytest.raises(CompileError, match="no BPF program"):
         compile_source("x = 1\n", "p.py")
+
+
+GLOBALS = HEADER.replace("counts = HashMap", "LIMIT = Const(c_uint64, 3)\nhits = Global(c_uint64)\ncounts = HashMap")
+GLOBALS = GLOBALS.replace("from pythonbpf import bpf,", "from pythonbpf import Const, Global, bpf,")
+
+
+@pytest.mark.parametrize("lines, line, col, words", [
+    (["hits = 1", "return 0"], 0, 5, "write `global hits` first"),
+    (["global LIMIT", "return 0"], 0, 5, "is a Const"),
+])
+def test_global_misuse(lines, line, col, words):
+    src = GLOBALS + "".join(f"    {text}\n" for text in lines)
+    with pytest.raises(CompileError) as info:
+        compile_source(src, "g.py")
+    first = GLOBALS.count("\n") + 1
+    assert (info.value.line, info.value.col) == (first + line, col), str(info.value)
+    assert words in str(info.value)
+
+
+def test_stack_overflow_names_the_largest_locals():
+    src = HEADER.replace("counts = HashMap", textwrap.dedent("""\
+        @bpf
+        @struct
+        class Big:
+            data: c_uint64 * 40
+
+        counts = HashMap""")) + "    a = Big()\n    b = Big()\n    return 0\n"
+    with pytest.raises(CompileError) as info:
+        compile_source(src, "s.py")
+    err = info.value
+    assert err.line == src.splitlines().index("    a = Big()") + 1 and err.col == 5
+    assert "needs 640 bytes of stack" in err.message and "local 'a' (320 bytes)" in err.message
+
+
+def test_stack_of_a_call_chain_adds_up():
+    src = HEADER.replace("counts = HashMap", textwrap.dedent("""\
+        @bpf
+        @struct
+        class Big:
+            data: c_uint64 * 40
+
+        counts = HashMap""")) + "    a = Big()\n    a.data[0] = helper()\n    return 0\n" + textwrap.dedent("""
+        @bpf
+        def helper() -> c_uint64:
+            b = Big()
+            return b.data[1]
+    """)
+    with pytest.raises(CompileError) as info:
+        compile_source(src, "s.py")
+    assert "through prog -> helper" in info.value.message
