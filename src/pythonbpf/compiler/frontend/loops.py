@@ -22,8 +22,8 @@ from . import model as m
 from .bounds import Range, iterations, value_range
 from .types import BOOL, I64, LITERAL, U64, IntType
 
-# Iterations of the innermost body, counting enclosing loops, beyond which the verifier's
-# walk (about a million instructions) is likely to fail.
+# Iterations of a natural loop (whose body never branches, so it never nests another loop)
+# beyond which the verifier's walk (about a million instructions) is likely to fail.
 MAX_ITERATIONS = 1 << 15
 MAX_CALLBACK_ITERATIONS = (1 << 23) - 1  # the kernel's limit for bpf_loop
 BRANCHING = (ast.If, ast.While, ast.For, ast.Break, ast.Continue, ast.IfExp, ast.BoolOp, ast.Return)
@@ -53,7 +53,6 @@ class LoopChecker:
     """Mixin for FunctionChecker."""
 
     loop_depth = 0
-    loop_weight = 1  # iterations of the enclosing loops, multiplied
 
     def visit_Break(self, node: ast.Break) -> List[m.Stmt]:
         self.in_loop(node, "break")
@@ -100,7 +99,7 @@ class LoopChecker:
         self.locals[name] = var_type
         counter, limit = self.hidden(wide), self.hidden(wide)
         loop_range = (start_r[0], stop_r[1] - 1) if step > 0 else (stop_r[0] + 1, start_r[1])
-        body, orelse = self.loop_body(node, count, {name: loop_range}, var_type, callback)
+        body, orelse = self.loop_body(node, {name: loop_range}, var_type)
         var = m.LocalRef(var_type, self.pos(node.target), name)
         return [m.ForRange(self.pos(node), var, counter, limit, self.coerce(start, wide, call),
                            self.coerce(stop, wide, call), step, body, orelse, count, callback)]
@@ -133,16 +132,14 @@ class LoopChecker:
                                            f"loop at most {MAX_CALLBACK_ITERATIONS} times",
                                      hint=f"bound the {what}, e.g. min(n, 100000)")
             return
-        total = count * self.loop_weight
-        if total > MAX_ITERATIONS:
-            nested = " (counting the enclosing loops)" if self.loop_weight > 1 else ""
-            bound = "an unbounded number of" if count >= 1 << 63 else f"up to {total}"
-            raise self.src.error(node, f"this loop may run {bound} times{nested}; the kernel's "
-                                       f"verifier accepts about {MAX_ITERATIONS}",
+        if count > MAX_ITERATIONS:
+            bound = "an unbounded number of" if count >= 1 << 63 else f"up to {count}"
+            raise self.src.error(node, f"this loop may run {bound} times; the kernel's "
+                                       f"verifier walks about {MAX_ITERATIONS} iterations of a loop "
+                                       "without branches",
                                  hint=f"bound the {what}, e.g. min(n, 1024) or a u8 value")
 
-    def loop_body(self, node, count: int, var_ranges, var_type=None,
-                  callback: bool = False) -> Tuple[List[m.Stmt], List[m.Stmt]]:
+    def loop_body(self, node, var_ranges, var_type=None) -> Tuple[List[m.Stmt], List[m.Stmt]]:
         changed = assigned_names(node.body)
         self.present -= changed
         for name in changed:
@@ -152,13 +149,10 @@ class LoopChecker:
             if var_type is None or (var_type.min <= r[0] and r[1] <= var_type.max):
                 self.ranges[name] = r
         self.loop_depth += 1
-        saved_weight = self.loop_weight
-        self.loop_weight = 1 if callback else self.loop_weight * max(count, 1)
         try:
             body = self.block(node.body)
         finally:
             self.loop_depth -= 1
-            self.loop_weight = saved_weight
         for name in changed | set(var_ranges):
             self.ranges.pop(name, None)
         self.present = set(entry_present)
@@ -184,7 +178,7 @@ class LoopChecker:
         callback = self.branches(node.body) or not self.simple_test(node.test)
         self.check_budget(count, node, "loop limit", callback)
         cond = m.Const(BOOL, self.pos(node), 1) if forever else self.cond(node.test)
-        body, orelse = self.loop_body(node, count, {var: var_range}, None, callback)
+        body, orelse = self.loop_body(node, {var: var_range})
         return [m.While(self.pos(node), cond, body, orelse, var, count, callback)]
 
     def simple_test(self, test: ast.AST) -> bool:
