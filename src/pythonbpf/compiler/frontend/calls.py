@@ -6,17 +6,12 @@ from typing import List
 
 from . import model as m
 from .expressions import MapHandle
+from .mapops import MapChecker
 from .types import (CTYPES_INTS, I64, U8, U32, U64, IntType, RefType, StrType, StructType, VOID,
                     is_int)
 
 HELPER_TYPES = {"pid": U32, "tid": U32, "uid": U32, "gid": U32, "ktime": U64, "cpu": U32,
                 "random": U32}
-MAP_METHODS = {
-    "hash": {"lookup", "update", "delete"}, "array": {"lookup", "update", "delete"},
-    "percpu_hash": {"lookup", "update", "delete"}, "percpu_array": {"lookup", "update"},
-    "lru_hash": {"lookup", "update", "delete"}, "lru_percpu_hash": {"lookup", "update", "delete"},
-    "perf_event_array": {"output"}, "ringbuf": {"output"},
-}
 NOT_CALLABLE_HINTS = {
     "len": "sizes are fixed: use the constant", "open": "BPF programs cannot open files",
     "range": "range() is only for `for i in range(...)` loops", "int": "use a sized type such as u64(x)",
@@ -24,7 +19,7 @@ NOT_CALLABLE_HINTS = {
 }
 
 
-class CallChecker:
+class CallChecker(MapChecker):
     """Mixin for ExprChecker: `visit_Call` and what it dispatches to."""
 
     def visit_Call(self, node: ast.Call) -> m.Expr:
@@ -50,6 +45,11 @@ class CallChecker:
             return m.HelperCall(HELPER_TYPES[canonical], self.pos(node), canonical, [])
         if canonical == "comm":
             return self.comm_call(node)
+        if canonical == "log2":
+            if node.keywords or len(node.args) != 1:
+                raise self.src.error(node, "log2() takes one integer")
+            return m.HelperCall(U64, self.pos(node), "log2", [self.coerce(self.integer(node.args[0]), U64,
+                                                                          node.args[0], explicit=True)])
         if canonical == "deref":
             if len(node.args) != 1:
                 raise self.src.error(node, "deref() takes one reference")
@@ -106,67 +106,6 @@ class CallChecker:
         args = [self.coerce(self.integer(a), t, a) for a, (_, t) in zip(node.args, sig.params)]
         self.calls.append((name, node))
         return m.FuncCall(sig.return_type, self.pos(node), name, args)
-
-    # ---- maps --------------------------------------------------------------------------
-    def map_method(self, name: str, method: str, node: ast.Call) -> m.Expr:
-        decl = self.program.maps[name]
-        if method not in MAP_METHODS.get(decl.kind, set()):
-            allowed = ", ".join(sorted(MAP_METHODS.get(decl.kind, ()))) or "none yet"
-            raise self.src.error(node.func, f"map '{name}' ({decl.kind}) has no method '{method}'",
-                                 hint=f"its methods are: {allowed}")
-        args = [a for a in node.args]
-        flags = [kw.value for kw in node.keywords if kw.arg == "flags"]
-        if len(flags) != len(node.keywords):
-            raise self.src.error(node, f"{method}() takes only a flags= keyword")
-        pos = self.pos(node)
-        if method == "lookup":
-            self.arity(node, args, 1)
-            key = self.map_operand(args[0], decl.key)
-            return m.MapCall(RefType(decl.value, nullable=True), pos, name, "lookup", [key])
-        if method == "update":
-            if len(args) == 3:
-                flags.append(args.pop())
-            self.arity(node, args, 2)
-            operands = [self.map_operand(args[0], decl.key), self.map_operand(args[1], decl.value)]
-            operands.append(self.coerce(self.integer(flags[0]), U64, flags[0]) if flags
-                            else m.Const(U64, pos, 0))
-            return m.MapCall(I64, pos, name, "update", operands)
-        if method == "delete":
-            self.arity(node, args, 1)
-            return m.MapCall(I64, pos, name, "delete", [self.map_operand(args[0], decl.key)])
-        return self.output_call(name, decl, args, node)
-
-    def arity(self, node: ast.Call, args: List[ast.AST], n: int) -> None:
-        if len(args) != n:
-            raise self.src.error(node, f"{node.func.attr}() takes {n} argument{'s' * (n != 1)}")
-
-    def map_operand(self, node: ast.AST, want) -> m.Expr:
-        if isinstance(want, IntType):
-            return self.coerce(self.integer(node), want, node)
-        e = self.value(node)
-        if e.type != want and not (isinstance(e.type, RefType) and e.type.target == want):
-            raise self.src.error(node, f"expected a {want}, got {e.type}")
-        return e
-
-    def output_call(self, name: str, decl: m.MapDecl, args: List[ast.AST], node: ast.Call) -> m.Expr:
-        if decl.kind == "perf_event_array" and len(args) == 2:
-            args = args[1:]  # events.output(ctx, obj): the context is implied anyway
-        self.arity(node, args, 1)
-        if self.ctx_name is None and decl.kind == "perf_event_array":
-            raise self.src.error(node, "perf output needs the program's context",
-                                 hint="call it from a program, which takes ctx as its first argument")
-        obj = self.value(args[0])
-        record = obj.type.target if isinstance(obj.type, RefType) else obj.type
-        if is_int(record):
-            record = record if isinstance(record, IntType) else I64
-            obj = self.coerce(obj, record, args[0])
-        elif not isinstance(record, (StructType, StrType)):
-            raise self.src.error(args[0], f"cannot send a {obj.type} as an event")
-        known = self.program.event_types.setdefault(name, record)
-        if known != record:
-            raise self.src.error(args[0], f"map '{name}' already carries {known} events, not {record}",
-                                 hint="send one struct type per ring/perf map")
-        return m.MapCall(I64, self.pos(node), name, "output", [obj])
 
     # ---- print -------------------------------------------------------------------------
     def print_call(self, node: ast.Call) -> m.Expr:

@@ -18,7 +18,10 @@ MAP_CLASSES = {
     "LPMTrieMap": ("lpm_trie", 11), "QueueMap": ("queue", 22), "StackMap": ("stack", 23),
     "RingBuf": ("ringbuf", 27), "RingBuffer": ("ringbuf", 27), "BloomFilterMap": ("bloom_filter", 30),
 }
-KEYED_KINDS = {"hash", "array", "percpu_hash", "percpu_array", "lru_hash", "lru_percpu_hash"}
+KEYED_KINDS = {"hash", "array", "percpu_hash", "percpu_array", "lru_hash", "lru_percpu_hash", "lpm_trie"}
+VALUE_ONLY_KINDS = {"queue", "stack", "bloom_filter"}
+BPF_F_NO_PREALLOC = 1
+STACK_DEPTH = 127  # the kernel's PERF_MAX_STACK_DEPTH
 PAGE_SIZE = 4096
 
 
@@ -146,6 +149,17 @@ class Declarations:
         for size_name in ("key_size", "value_size"):
             if size_name in args:
                 setattr(decl, size_name, self._size(args[size_name]))
+        if "pin" in args:
+            pin = args["pin"]
+            if not isinstance(pin, ast.Constant) or not isinstance(pin.value, str) or not pin.value \
+                    or "/" in pin.value:
+                raise self.src.error(pin, "pin= takes a name (a file in /sys/fs/bpf)", hint='pin="counts"')
+            decl.pin = pin.value
+        if "flags" in args:
+            flags = self.const_int(args["flags"])
+            if flags is None or flags < 0:
+                raise self.src.error(args["flags"], "flags= must be a constant")
+            decl.flags = flags
         if "max_entries" in args:
             n = self.const_int(args["max_entries"])
             if n is None or n <= 0 or n >= 1 << 32:
@@ -167,6 +181,19 @@ class Declarations:
                 raise self.src.error(call, f"{cls} needs max_entries=N")
             if decl.kind.endswith("array") and decl.key.size != 4:
                 raise self.src.error(call, f"{cls} keys are 32-bit indexes", hint="use key=u32")
+            if decl.kind == "lpm_trie":
+                decl.flags |= BPF_F_NO_PREALLOC
+        elif decl.kind in VALUE_ONLY_KINDS:
+            if decl.value is None or decl.key is not None or decl.max_entries == 0:
+                raise self.src.error(call, f"{cls} takes value= and max_entries= (no key)",
+                                     hint=f"write {cls}(value=u64, max_entries=1024)")
+        elif decl.kind == "stack_trace":
+            decl.key_size, decl.value_size = 4, 8 * STACK_DEPTH
+            decl.max_entries = decl.max_entries or 1024
+        elif decl.kind == "prog_array":
+            decl.key_size, decl.value_size = 4, 4
+            if decl.max_entries == 0:
+                raise self.src.error(call, f"{cls} needs max_entries=N")
         elif decl.kind == "perf_event_array":
             decl.key_size = decl.key_size or 4
             decl.value_size = decl.value_size or 4

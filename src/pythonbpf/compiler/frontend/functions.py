@@ -12,6 +12,8 @@ from .errors import SourceFile
 from .expressions import ExprChecker
 from .loops import LoopChecker
 from .narrowing import NarrowingChecker, intersect
+from .records import ReservationChecker
+from .expressions import MapHandle
 from .bounds import value_range
 from .names import Names
 from .types import (I32, I64, BoolType, CtxType, IntType, LiteralInt, RefType, StrType,
@@ -28,7 +30,6 @@ STATEMENT_HINTS = {
     ast.FunctionDef: ("nested functions are not supported", "define a @bpf function at module level"),
     ast.Nonlocal: ("nonlocal is not supported in BPF programs", "pass values as arguments"),
     ast.Assert: ("assert is not supported in BPF programs", "test the value with if"),
-    ast.Delete: ("del is not supported here yet", "use m.delete(key)"),
 }
 
 
@@ -76,7 +77,7 @@ class Signature:
         return t
 
 
-class FunctionChecker(LoopChecker, NarrowingChecker, CallChecker, ExprChecker):
+class FunctionChecker(LoopChecker, NarrowingChecker, ReservationChecker, CallChecker, ExprChecker):
     def __init__(self, src: SourceFile, names: Names, decls: Declarations, program: m.Program,
                  signatures: Dict[str, Signature]):
         super().__init__(src, names, decls, program)
@@ -86,6 +87,7 @@ class FunctionChecker(LoopChecker, NarrowingChecker, CallChecker, ExprChecker):
         self.temps = 0
         self.declared_globals: Set[str] = set()
         self.local_pos: Dict[str, m.Pos] = {}
+        self.init_reservations()
 
     def check(self, fn: ast.FunctionDef) -> m.Function:
         self.sig = sig = self.signatures[fn.name]
@@ -96,6 +98,7 @@ class FunctionChecker(LoopChecker, NarrowingChecker, CallChecker, ExprChecker):
         body = self.block(fn.body)
         if not self.terminates(body):
             last = fn.body[-1]
+            self.check_released(fn, f"before {fn.name}() ends")
             pos = m.Pos(getattr(last, "end_lineno", fn.lineno) or fn.lineno, 1)
             value = None if isinstance(sig.return_type, VoidType) else m.Const(sig.return_type, pos, 0)
             body.append(m.Return(pos, value))
@@ -147,24 +150,29 @@ class FunctionChecker(LoopChecker, NarrowingChecker, CallChecker, ExprChecker):
             raise self.src.error(node.value, f"{self.sig.name}() is declared to return None")
         else:
             value = self.coerce(self.integer(node.value), want, node.value)
+        self.check_released(node, "before this return")
         return [m.Return(self.pos(node), value)]
 
     def visit_If(self, node: ast.If) -> List[m.Stmt]:
         cond = self.cond(node.test)
         when_true, when_false = self.facts(node.test)
         range_true, range_false = self.range_facts(node.test)
-        before, ranges = set(self.present), dict(self.ranges)
+        absent_true, absent_false = self.absent_facts(node.test)
+        before, ranges, open_ = set(self.present), dict(self.ranges), dict(self.outstanding)
         self.present, self.ranges = before | when_true, intersect(ranges, range_true)
+        self.outstanding = {k: v for k, v in open_.items() if k not in absent_true}
         body = self.block(node.body)
-        after_body, body_ranges = self.present, self.ranges
+        after_body, body_ranges, body_open = self.present, self.ranges, self.outstanding
         self.present, self.ranges = before | when_false, intersect(ranges, range_false)
+        self.outstanding = {k: v for k, v in open_.items() if k not in absent_false}
         orelse = self.block(node.orelse)
         after_else, else_ranges = self.present, self.ranges
         if self.terminates(body):
             self.present, self.ranges = after_else, else_ranges
         elif self.terminates(orelse):
-            self.present, self.ranges = after_body, body_ranges
+            self.present, self.ranges, self.outstanding = after_body, body_ranges, body_open
         else:
+            self.outstanding = {**body_open, **self.outstanding}
             self.present = after_body & after_else
             self.ranges = {name: (min(r[0], else_ranges[name][0]), max(r[1], else_ranges[name][1]))
                            for name, r in body_ranges.items() if name in else_ranges}
@@ -209,8 +217,22 @@ class FunctionChecker(LoopChecker, NarrowingChecker, CallChecker, ExprChecker):
 
     ATOMIC_OPS = {ast.Add: "+", ast.Sub: "-", ast.BitOr: "|", ast.BitAnd: "&", ast.BitXor: "^"}
 
+    def visit_Delete(self, node: ast.Delete) -> List[m.Stmt]:
+        stmts = []
+        for target in node.targets:
+            handle = self.expr(target.value) if isinstance(target, ast.Subscript) else None
+            if not isinstance(handle, MapHandle):
+                raise self.src.error(target, "del only removes map entries: del m[key]",
+                                     hint="locals cannot be deleted; assign 0 instead")
+            stmts.append(self.map_subscript_delete(handle, target, node))
+        return stmts
+
     def visit_AugAssign(self, node: ast.AugAssign) -> List[m.Stmt]:
         target = node.target
+        if isinstance(target, ast.Subscript):
+            handle = self.expr(target.value)
+            if isinstance(handle, MapHandle):
+                return [self.map_subscript_update(handle, target, node)]
         if isinstance(target, ast.Name) and target.id in self.declared_globals \
                 and type(node.op) in self.ATOMIC_OPS and self.program.globals[target.id].type.bits >= 32:
             ref = self.expr(target)
@@ -258,6 +280,10 @@ class FunctionChecker(LoopChecker, NarrowingChecker, CallChecker, ExprChecker):
                 raise self.src.error(target, f"'{name}' is a program global",
                                      hint=f"write `global {name}` first to change it (as Python "
                                           "requires), or use another name for a local")
+            if isinstance(value, m.MapCall) and value.method == "reserve":
+                self.reserve_assigned(name, target)
+            elif name in self.outstanding:
+                self.reserve_assigned(name, target)  # reports the open record
             if name not in self.locals:
                 known = not getattr(value.type, "nullable", True) or \
                     (isinstance(value, m.LocalRef) and value.name in self.present)
@@ -278,6 +304,10 @@ class FunctionChecker(LoopChecker, NarrowingChecker, CallChecker, ExprChecker):
                 value = self.coerce(self.use(value, value_node), t, value_node)
                 self.ranges[name] = value_range(value, self.ranges)
             return [m.Assign(pos, m.LocalRef(t, self.pos(target), name), value)]
+        if isinstance(target, ast.Subscript):
+            handle = self.expr(target.value)
+            if isinstance(handle, MapHandle):
+                return [self.map_subscript_store(handle, target, value, value_node, node)]
         if isinstance(target, (ast.Attribute, ast.Subscript)):
             ref = self.expr(target)
             field_type = ref.type.target

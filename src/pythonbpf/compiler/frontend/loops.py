@@ -53,14 +53,26 @@ class LoopChecker:
     """Mixin for FunctionChecker."""
 
     loop_depth = 0
+    loop_open: List[dict]  # open reservations at the entry of each enclosing loop
 
     def visit_Break(self, node: ast.Break) -> List[m.Stmt]:
         self.in_loop(node, "break")
+        self.check_loop_released(node, "before this break")
         return [m.Break(self.pos(node))]
 
     def visit_Continue(self, node: ast.Continue) -> List[m.Stmt]:
         self.in_loop(node, "continue")
+        self.check_loop_released(node, "before this continue")
         return [m.Continue(self.pos(node))]
+
+    def check_loop_released(self, node: ast.AST, where: str) -> None:
+        """Records reserved in a loop body are closed within the same iteration."""
+        saved = self.outstanding
+        self.outstanding = {k: v for k, v in saved.items() if k not in self.loop_open[-1]}
+        try:
+            self.check_released(node, where)
+        finally:
+            self.outstanding = saved
 
     def in_loop(self, node: ast.AST, what: str) -> None:
         if not self.loop_depth:
@@ -149,10 +161,14 @@ class LoopChecker:
             if var_type is None or (var_type.min <= r[0] and r[1] <= var_type.max):
                 self.ranges[name] = r
         self.loop_depth += 1
+        self.loop_open.append(dict(self.outstanding))
         try:
             body = self.block(node.body)
+            if not self.terminates(body):
+                self.check_loop_released(node.body[-1], "by the end of the loop body")
         finally:
             self.loop_depth -= 1
+            self.outstanding = self.loop_open.pop()
         for name in changed | set(var_ranges):
             self.ranges.pop(name, None)
         self.present = set(entry_present)

@@ -178,6 +178,7 @@ class MapCall(Expr):
     map: str
     method: str
     args: List[Expr]
+    op: str = ""  # for increment: + - | & ^
 
 
 @dataclass
@@ -283,6 +284,8 @@ class MapDecl:
     key_size: int = 0  # for maps declared by size (perf event arrays)
     value_size: int = 0
     line: int = 0
+    flags: int = 0  # map_flags
+    pin: Optional[str] = None  # pinned by this name in bpffs, reused by the next run
 
 
 @dataclass

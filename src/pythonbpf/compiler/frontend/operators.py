@@ -144,6 +144,8 @@ class OperatorChecker:
                      node: ast.AST) -> m.Expr:
         if isinstance(op, (ast.Is, ast.IsNot)) or self.is_none(right_node):
             return self.none_test(op, left_node, right_node, node)
+        if isinstance(op, (ast.In, ast.NotIn)):
+            return self.membership(isinstance(op, ast.NotIn), left_node, right_node, node)
         if type(op) not in CMPOPS:
             raise self.src.error(node, f"comparison {type(op).__name__} is not supported here",
                                  hint="supported: == != < <= > >= and `is None`")
@@ -192,6 +194,20 @@ class OperatorChecker:
     def is_str(e: m.Expr) -> bool:
         t = e.type.target if isinstance(e.type, RefType) else e.type
         return isinstance(t, StrType)
+
+    def membership(self, negate: bool, left_node: ast.AST, right_node: ast.AST, node: ast.AST) -> m.Expr:
+        """`k in m`: the map has the key (a bloom filter: may have the value)."""
+        handle = self.expr(right_node)
+        if type(handle).__name__ != "MapHandle":
+            raise self.src.error(node, "`in` tests map keys only", hint="write `key in counts`")
+        decl = self.program.maps[handle.name]
+        fake = ast.Call(func=ast.Attribute(value=right_node, attr="contains"), args=[left_node], keywords=[])
+        ast.copy_location(fake, node)
+        ast.copy_location(fake.func, node)
+        if "contains" not in self.map_methods(decl.kind):
+            raise self.src.error(node, f"map '{handle.name}' ({decl.kind}) has no keys to test")
+        found = self.map_method(handle.name, "contains", fake)
+        return m.Not(BOOL, self.pos(node), found) if negate else found
 
     def none_test(self, op: ast.cmpop, left_node: ast.AST, right_node: ast.AST, node: ast.AST) -> m.Expr:
         if not self.is_none(right_node) or isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)):

@@ -8,7 +8,8 @@ from llvmlite import ir
 from ..frontend import model as m
 from ..frontend.types import BoolType, IntType, LiteralInt, RefType, StrType, Type
 from .arith import binop, extend, math_compare
-from .helpers import BPF_F_CURRENT_CPU, call_helper, opaque
+from .helpers import call_helper, opaque
+from .mapcalls import MapLowering
 from .types import I1, I32, I64, I8, PTR, alignment, llvm_type
 
 
@@ -16,7 +17,7 @@ def signed(t: Type) -> bool:
     return isinstance(t, IntType) and t.signed
 
 
-class ExprLowering:
+class ExprLowering(MapLowering):
     builder: ir.IRBuilder
     fn: ir.Function
     locals: Dict[str, ir.Value]
@@ -73,6 +74,12 @@ class ExprLowering:
         return self.builder.load(self.locals[e.name], typ=llvm_type(e.type), align=alignment(e.type))
 
     def x_CtxRef(self, e: m.CtxRef) -> ir.Value:
+        return self.context()
+
+    def context(self) -> ir.Value:
+        """The program's context: its first argument, or in a loop callback, from the frame."""
+        if getattr(self, "in_callback", False):
+            return self.builder.load(self.frame_slot("$ctx"), typ=PTR, align=8)
         return self.fn.args[0]
 
     def x_Load(self, e: m.Load) -> ir.Value:
@@ -222,6 +229,8 @@ class ExprLowering:
             return call_helper(b, "get_smp_processor_id", I32, [])
         if e.helper == "random":
             return call_helper(b, "get_prandom_u32", I32, [])
+        if e.helper == "log2":
+            return self.log2(self.value(e.args[0]))
         if e.helper == "comm" and e.args:
             buf = e.args[0]
             size = buf.type.target.size if isinstance(buf.type, RefType) else buf.type.size
@@ -234,23 +243,6 @@ class ExprLowering:
     def x_FuncCall(self, e: m.FuncCall) -> ir.Value:
         callee = self.functions[e.func]
         return self.builder.call(callee, [self.value(a) for a in e.args])
-
-    def x_MapCall(self, e: m.MapCall) -> ir.Value:
-        b, gv = self.builder, self.maps[e.map]
-        if e.method == "lookup":
-            return call_helper(b, "map_lookup_elem", PTR, [gv, self.address(e.args[0])])
-        if e.method == "update":
-            key, val = self.address(e.args[0]), self.address(e.args[1])
-            return call_helper(b, "map_update_elem", I64, [gv, key, val, self.value(e.args[2])])
-        if e.method == "delete":
-            return call_helper(b, "map_delete_elem", I64, [gv, self.address(e.args[0])])
-        obj = e.args[0]
-        size = (obj.type.target if isinstance(obj.type, RefType) else obj.type).size
-        data = self.address(obj)
-        if self.program.maps[e.map].kind == "ringbuf":
-            return call_helper(b, "ringbuf_output", I64, [gv, data, ir.Constant(I64, size), ir.Constant(I64, 0)])
-        return call_helper(b, "perf_event_output", I64, [
-            self.fn.args[0], gv, ir.Constant(I64, BPF_F_CURRENT_CPU), data, ir.Constant(I64, size)])
 
     def x_Print(self, e: m.Print) -> ir.Value:
         fmt = self.string_constant(e.fmt + b"\0")

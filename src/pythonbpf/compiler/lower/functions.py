@@ -58,6 +58,8 @@ class FunctionLowering(LoopLowering, ExprLowering):
             self.frame = self.entry_alloca(frame_type, 8, name="frame")
             self.builder.store(ir.Constant(frame_type, None), self.frame)
             self.locals = {name: self.frame_slot(name) for name in fn.locals}
+            if fn.section is not None and func.args:
+                self.builder.store(func.args[0], self.frame_slot("$ctx"), align=8)
         for name, t in fn.locals.items():
             if self.frame is not None:
                 break

@@ -12,6 +12,8 @@ HELPER_IDS = {
     "trace_printk": 6, "get_prandom_u32": 7, "get_smp_processor_id": 8,
     "get_current_pid_tgid": 14, "get_current_uid_gid": 15, "get_current_comm": 16,
     "perf_event_output": 25, "ringbuf_output": 130, "trace_vprintk": 177, "loop": 181,
+    "tail_call": 12, "get_stackid": 27, "map_push_elem": 87, "map_pop_elem": 88, "map_peek_elem": 89,
+    "ringbuf_reserve": 131, "ringbuf_submit": 132, "ringbuf_discard": 133,
 }
 BPF_F_CURRENT_CPU = 0xFFFFFFFF
 

@@ -214,7 +214,7 @@ def frame_layout(locals_: Dict[str, Type], extras: Dict[str, Tuple[int, int]]) -
 
 
 def frame_extras(fn: m.Function) -> Dict[str, Tuple[int, int]]:
-    extras = {"$returned": (1, 1)}
+    extras = {"$returned": (1, 1), "$ctx": (8, 8)}
     if not isinstance(fn.return_type, VoidType):
         extras["$ret"] = (8, 8)
     for loop in walk(fn.body):

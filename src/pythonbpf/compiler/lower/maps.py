@@ -9,6 +9,8 @@ from ..frontend.model import MapDecl
 from .debuginfo import DebugInfo
 from .types import PTR
 
+LIBBPF_PIN_BY_NAME = 1
+
 
 def emit_maps(module: ir.Module, di: DebugInfo, maps: Dict[str, MapDecl]) -> Dict[str, ir.GlobalVariable]:
     globals_ = {}
@@ -16,6 +18,10 @@ def emit_maps(module: ir.Module, di: DebugInfo, maps: Dict[str, MapDecl]) -> Dic
         members: List[Tuple[str, ir.DIValue]] = [("type", di.uint_array(decl.map_type))]
         if decl.max_entries:
             members.append(("max_entries", di.uint_array(decl.max_entries)))
+        if decl.flags:
+            members.append(("map_flags", di.uint_array(decl.flags)))
+        if decl.pin:
+            members.append(("pinning", di.uint_array(LIBBPF_PIN_BY_NAME)))
         if decl.key is not None:
             members.append(("key", di.type(decl.key)))
         elif decl.key_size:

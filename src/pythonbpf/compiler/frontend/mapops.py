@@ -1,0 +1,238 @@
+"""Checks map operations in programs: methods, subscripts, `in`, `del`, and `m[k] += n`.
+
+Every operation becomes a `MapCall` whose method names what lowering emits. Operations that can
+find nothing (`lookup`, `pop`, `peek`, `reserve`) give an optional reference that must be
+tested before use, like any lookup.
+"""
+from __future__ import annotations
+
+import ast
+from typing import List, Optional
+
+from . import model as m
+from .types import BOOL, I64, U32, U64, IntType, RefType, StrType, StructType, is_int
+
+KEYED = {"lookup", "update", "delete", "get", "contains", "increment"}
+MAP_METHODS = {
+    "hash": KEYED, "array": KEYED - {"delete"}, "percpu_hash": KEYED, "percpu_array": KEYED - {"delete"},
+    "lru_hash": KEYED, "lru_percpu_hash": KEYED, "lpm_trie": KEYED - {"increment"},
+    "perf_event_array": {"output"}, "ringbuf": {"output", "reserve", "submit", "discard"},
+    "queue": {"push", "pop", "peek"}, "stack": {"push", "pop", "peek"},
+    "bloom_filter": {"push", "contains"}, "stack_trace": {"get_stackid"}, "prog_array": {"tail_call"},
+}
+ATOMIC = {ast.Add: "+", ast.Sub: "-", ast.BitOr: "|", ast.BitAnd: "&", ast.BitXor: "^"}
+BPF_F_USER_STACK = 1 << 8
+
+
+class MapChecker:
+    """Mixin for CallChecker."""
+
+    def map_method(self, name: str, method: str, node: ast.Call) -> m.Expr:
+        decl = self.program.maps[name]
+        allowed = MAP_METHODS.get(decl.kind, set())
+        if method not in allowed:
+            raise self.src.error(node.func, f"map '{name}' ({decl.kind}) has no method '{method}'",
+                                 hint=f"its methods are: {', '.join(sorted(allowed)) or 'none'}")
+        args = list(node.args)
+        keywords = {kw.arg: kw.value for kw in node.keywords}
+        handler = getattr(self, f"map_{method}")
+        return handler(name, decl, args, keywords, node)
+
+    @staticmethod
+    def map_methods(kind: str):
+        return MAP_METHODS.get(kind, set())
+
+    def only(self, node: ast.Call, keywords, *names: str) -> None:
+        for key in keywords:
+            if key not in names:
+                raise self.src.error(node, f"{node.func.attr}() has no keyword '{key}'")
+
+    def arity(self, node: ast.Call, args: List[ast.AST], n: int) -> None:
+        if len(args) != n:
+            raise self.src.error(node, f"{node.func.attr}() takes {n} argument{'s' * (n != 1)}")
+
+    def map_operand(self, node: ast.AST, want) -> m.Expr:
+        if isinstance(want, IntType):
+            return self.coerce(self.integer(node), want, node)
+        e = self.value(node)
+        if isinstance(want, StrType) and isinstance(e, m.BytesConst):
+            return self.aggregate_value(e, want, node)
+        if e.type != want and not (isinstance(e.type, RefType) and e.type.target == want):
+            raise self.src.error(node, f"expected a {want}, got {e.type}")
+        return e
+
+    def call(self, t, node: ast.AST, name: str, method: str, args: List[m.Expr], op: str = "") -> m.MapCall:
+        return m.MapCall(t, self.pos(node), name, method, args, op)
+
+    # ---- keyed maps --------------------------------------------------------------------
+    def map_lookup(self, name, decl, args, keywords, node) -> m.Expr:
+        self.only(node, keywords)
+        self.arity(node, args, 1)
+        return self.call(RefType(decl.value, nullable=True), node, name, "lookup",
+                         [self.map_operand(args[0], decl.key)])
+
+    def map_update(self, name, decl, args, keywords, node) -> m.Expr:
+        self.only(node, keywords, "flags")
+        flags = keywords.get("flags")
+        if len(args) == 3:
+            flags = args.pop()
+        self.arity(node, args, 2)
+        flag = self.coerce(self.integer(flags), U64, flags) if flags is not None else m.Const(U64, self.pos(node), 0)
+        return self.call(I64, node, name, "update", [self.map_operand(args[0], decl.key),
+                                                     self.map_operand(args[1], decl.value), flag])
+
+    def map_delete(self, name, decl, args, keywords, node) -> m.Expr:
+        self.only(node, keywords)
+        self.arity(node, args, 1)
+        return self.call(I64, node, name, "delete", [self.map_operand(args[0], decl.key)])
+
+    def map_get(self, name, decl, args, keywords, node) -> m.Expr:
+        self.only(node, keywords)
+        if len(args) not in (1, 2):
+            raise self.src.error(node, "get() takes a key and an optional default")
+        if not isinstance(decl.value, IntType):
+            raise self.src.error(node, f"get() needs integer values; '{name}' holds {decl.value}",
+                                 hint=f"use v = {name}.lookup(k) and test v")
+        default = self.coerce(self.integer(args[1]), decl.value, args[1]) if len(args) == 2 \
+            else m.Const(decl.value, self.pos(node), 0)
+        return self.call(decl.value, node, name, "get", [self.map_operand(args[0], decl.key), default])
+
+    def map_contains(self, name, decl, args, keywords, node) -> m.Expr:
+        self.only(node, keywords)
+        self.arity(node, args, 1)
+        operand = decl.value if decl.kind == "bloom_filter" else decl.key
+        return self.call(BOOL, node, name, "contains", [self.map_operand(args[0], operand)])
+
+    def map_increment(self, name, decl, args, keywords, node, op: str = "+") -> m.Expr:
+        self.only(node, keywords, "n")
+        if "n" in keywords:
+            args.append(keywords["n"])
+        if len(args) not in (1, 2):
+            raise self.src.error(node, "increment() takes a key and an optional amount n")
+        return self.increment(name, decl, args[0], args[1] if len(args) == 2 else None, op, node)
+
+    def increment(self, name: str, decl: m.MapDecl, key: ast.AST, amount: Optional[ast.AST], op: str,
+                  node: ast.AST) -> m.Expr:
+        """`m[k] op= n`: atomic, inserting zero first when the key is absent."""
+        if not isinstance(decl.value, IntType):
+            raise self.src.error(node, f"'{name}' holds {decl.value}, not integers",
+                                 hint=f"v = {name}.lookup(k), then update its fields")
+        if decl.kind not in MAP_METHODS or "increment" not in MAP_METHODS[decl.kind]:
+            raise self.src.error(node, f"map '{name}' ({decl.kind}) cannot be incremented")
+        n = self.coerce(self.integer(amount), decl.value, amount) if amount is not None \
+            else m.Const(decl.value, self.pos(node), 1)
+        return self.call(I64, node, name, "increment", [self.map_operand(key, decl.key), n], op)
+
+    # ---- events ------------------------------------------------------------------------
+    def map_output(self, name, decl, args, keywords, node) -> m.Expr:
+        self.only(node, keywords)
+        if decl.kind == "perf_event_array" and len(args) == 2:
+            args = args[1:]  # events.output(ctx, obj): the context is implied anyway
+        self.arity(node, args, 1)
+        if self.ctx_name is None and decl.kind == "perf_event_array":
+            raise self.src.error(node, "perf output needs the program's context",
+                                 hint="call it from a program, which takes ctx as its first argument")
+        obj = self.value(args[0])
+        record = obj.type.target if isinstance(obj.type, RefType) else obj.type
+        if is_int(record):
+            record = record if isinstance(record, IntType) else I64
+            obj = self.coerce(obj, record, args[0])
+        elif not isinstance(record, (StructType, StrType)):
+            raise self.src.error(args[0], f"cannot send a {obj.type} as an event")
+        self.event_type(name, record, args[0])
+        return self.call(I64, node, name, "output", [obj])
+
+    def event_type(self, name: str, record, node: ast.AST) -> None:
+        known = self.program.event_types.setdefault(name, record)
+        if known != record:
+            raise self.src.error(node, f"map '{name}' already carries {known} events, not {record}",
+                                 hint="send one struct type per ring/perf map")
+
+    def map_reserve(self, name, decl, args, keywords, node) -> m.Expr:
+        self.only(node, keywords)
+        self.arity(node, args, 1)
+        record = self.decls.value_type(args[0], "record type")
+        self.event_type(name, record, args[0])
+        return self.call(RefType(record, nullable=True), node, name, "reserve", [])
+
+    def map_submit(self, name, decl, args, keywords, node, method: str = "submit") -> m.Expr:
+        self.only(node, keywords)
+        self.arity(node, args, 1)
+        if not (isinstance(args[0], ast.Name) and args[0].id in self.reserved_names):
+            raise self.src.error(args[0], f"{method}() takes a record from {name}.reserve(...)",
+                                 hint=f"e = {name}.reserve(Event); if e: ...; {name}.{method}(e)")
+        record = self.value(args[0])
+        self.release(args[0].id)
+        return self.call(I64, node, name, method, [record])
+
+    def map_discard(self, name, decl, args, keywords, node) -> m.Expr:
+        return self.map_submit(name, decl, args, keywords, node, "discard")
+
+    # ---- queues, stacks, bloom filters -------------------------------------------------
+    def map_push(self, name, decl, args, keywords, node) -> m.Expr:
+        self.only(node, keywords, "flags")
+        flags = keywords.get("flags")
+        self.arity(node, args, 1)
+        flag = self.coerce(self.integer(flags), U64, flags) if flags is not None else m.Const(U64, self.pos(node), 0)
+        return self.call(I64, node, name, "push", [self.map_operand(args[0], decl.value), flag])
+
+    def map_pop(self, name, decl, args, keywords, node, method: str = "pop") -> m.Expr:
+        self.only(node, keywords)
+        self.arity(node, args, 0)
+        return self.call(RefType(decl.value, nullable=True), node, name, method, [])
+
+    def map_peek(self, name, decl, args, keywords, node) -> m.Expr:
+        return self.map_pop(name, decl, args, keywords, node, "peek")
+
+    # ---- stacks and tail calls ---------------------------------------------------------
+    def map_get_stackid(self, name, decl, args, keywords, node) -> m.Expr:
+        self.only(node, keywords, "user")
+        if len(args) == 2:
+            keywords["user"] = args.pop()
+        self.arity(node, args, 1)
+        self.context_arg(args[0], "get_stackid")
+        user = self.decls.const_int(keywords["user"]) if "user" in keywords else 0
+        if user is None:
+            raise self.src.error(keywords["user"], "user= must be True or False")
+        return self.call(I64, node, name, "get_stackid", [m.Const(U64, self.pos(node),
+                                                                   BPF_F_USER_STACK if user else 0)])
+
+    def map_tail_call(self, name, decl, args, keywords, node) -> m.Expr:
+        self.only(node, keywords)
+        self.arity(node, args, 2)
+        self.context_arg(args[0], "tail_call")
+        return self.call(I64, node, name, "tail_call", [self.coerce(self.integer(args[1]), U32, args[1])])
+
+    def context_arg(self, node: ast.AST, what: str) -> None:
+        if not (isinstance(node, ast.Name) and node.id == self.ctx_name):
+            raise self.src.error(node, f"{what}() takes the program's context first",
+                                 hint=f"pass ctx: {what}(ctx, ...)")
+
+    # ---- statements on maps ------------------------------------------------------------
+    def map_subscript_store(self, handle, target: ast.Subscript, value: m.Expr, value_node: ast.AST,
+                            node: ast.AST) -> m.Stmt:
+        decl = self.program.maps[handle.name]
+        if "update" not in MAP_METHODS.get(decl.kind, ()):
+            raise self.src.error(target, f"map '{handle.name}' ({decl.kind}) cannot be assigned by key")
+        key = self.map_operand(target.slice, decl.key)
+        if isinstance(decl.value, IntType):
+            value = self.coerce(self.use(value, value_node), decl.value, value_node)
+        elif value.type != decl.value and not (isinstance(value.type, RefType) and value.type.target == decl.value):
+            raise self.src.error(value_node, f"expected a {decl.value}, got {value.type}")
+        call = m.MapCall(I64, self.pos(node), handle.name, "update", [key, value, m.Const(U64, self.pos(node), 0)])
+        return m.ExprStmt(self.pos(node), call)
+
+    def map_subscript_update(self, handle, target: ast.Subscript, node: ast.AugAssign) -> m.Stmt:
+        decl = self.program.maps[handle.name]
+        if type(node.op) not in ATOMIC:
+            raise self.src.error(node, "only += -= |= &= ^= update map values in place",
+                                 hint=f"read with {handle.name}.get(k, 0), then assign {handle.name}[k] = ...")
+        call = self.increment(handle.name, decl, target.slice, node.value, ATOMIC[type(node.op)], node)
+        return m.ExprStmt(self.pos(node), call)
+
+    def map_subscript_delete(self, handle, target: ast.Subscript, node: ast.AST) -> m.Stmt:
+        decl = self.program.maps[handle.name]
+        if "delete" not in MAP_METHODS.get(decl.kind, ()):
+            raise self.src.error(target, f"entries of map '{handle.name}' ({decl.kind}) cannot be deleted")
+        call = m.MapCall(I64, self.pos(node), handle.name, "delete", [self.map_operand(target.slice, decl.key)])
+        return m.ExprStmt(self.pos(node), call)

@@ -1,0 +1,147 @@
+"""Map operations: the helper calls behind lookups, updates, events, queues, stacks, tail calls.
+
+`m[k] += n` follows libbpf-tools' lookup-or-try-init: look up, and when absent insert zero with
+BPF_NOEXIST (another CPU may win that race; either way the key now exists), look up again, then
+add atomically - so no increment is lost. Per-CPU maps add without the atomic.
+"""
+from __future__ import annotations
+
+from llvmlite import ir
+
+from ..frontend import model as m
+from ..frontend.types import RefType
+from .helpers import BPF_F_CURRENT_CPU, call_helper
+from .types import I1, I32, I64, PTR, alignment, llvm_type
+
+BPF_NOEXIST = 1
+ATOMIC = {"+": "add", "-": "sub", "|": "or", "&": "and", "^": "xor"}
+PLAIN = {"+": "add", "-": "sub", "|": "or_", "&": "and_", "^": "xor"}
+ZERO = ir.Constant(I64, 0)
+
+
+class MapLowering:
+    """Mixin for ExprLowering: `x_MapCall` dispatches to one `m_<method>` each."""
+
+    def x_MapCall(self, e: m.MapCall) -> ir.Value:
+        return getattr(self, "m_" + e.method)(e, self.maps[e.map])
+
+    def record_size(self, e: m.Expr) -> int:
+        return (e.type.target if isinstance(e.type, RefType) else e.type).size
+
+    # ---- keyed maps --------------------------------------------------------------------
+    def m_lookup(self, e: m.MapCall, gv) -> ir.Value:
+        return call_helper(self.builder, "map_lookup_elem", PTR, [gv, self.address(e.args[0])])
+
+    def m_update(self, e: m.MapCall, gv) -> ir.Value:
+        key, val = self.address(e.args[0]), self.address(e.args[1])
+        return call_helper(self.builder, "map_update_elem", I64, [gv, key, val, self.value(e.args[2])])
+
+    def m_delete(self, e: m.MapCall, gv) -> ir.Value:
+        return call_helper(self.builder, "map_delete_elem", I64, [gv, self.address(e.args[0])])
+
+    def m_contains(self, e: m.MapCall, gv) -> ir.Value:
+        if self.program.maps[e.map].kind == "bloom_filter":
+            found = call_helper(self.builder, "map_peek_elem", I64, [gv, self.address(e.args[0])])
+            return self.builder.icmp_signed("==", found, ZERO)
+        ptr = self.m_lookup(e, gv)
+        return self.builder.icmp_unsigned("!=", ptr, ir.Constant(PTR, None))
+
+    def m_get(self, e: m.MapCall, gv) -> ir.Value:
+        b = self.builder
+        default = self.value(e.args[1])
+        ptr = self.m_lookup(e, gv)
+        found = b.icmp_unsigned("!=", ptr, ir.Constant(PTR, None))
+        hit, done = self.fn.append_basic_block("get.hit"), self.fn.append_basic_block("get.done")
+        start = b.block
+        b.cbranch(found, hit, done)
+        b.position_at_end(hit)
+        value = b.load(ptr, typ=default.type, align=alignment(e.type))
+        b.branch(done)
+        b.position_at_end(done)
+        phi = b.phi(default.type)
+        phi.add_incoming(default, start)
+        phi.add_incoming(value, hit)
+        return phi
+
+    def m_increment(self, e: m.MapCall, gv) -> ir.Value:
+        b = self.builder
+        key = self.address(e.args[0])
+        amount = self.value(e.args[1])
+        null = ir.Constant(PTR, None)
+        ptr = call_helper(b, "map_lookup_elem", PTR, [gv, key])
+        insert = self.fn.append_basic_block("inc.insert")
+        add = self.fn.append_basic_block("inc.add")
+        done = self.fn.append_basic_block("inc.done")
+        first = b.block
+        b.cbranch(b.icmp_unsigned("==", ptr, null), insert, add)
+        b.position_at_end(insert)
+        zero = self.entry_alloca(amount.type, alignment(e.args[1].type))
+        b.store(ir.Constant(amount.type, 0), zero)
+        call_helper(b, "map_update_elem", I64, [gv, key, zero, ir.Constant(I64, BPF_NOEXIST)])
+        again = call_helper(b, "map_lookup_elem", PTR, [gv, key])
+        after_insert = b.block
+        b.cbranch(b.icmp_unsigned("==", again, null), done, add)
+        b.position_at_end(add)
+        target = b.phi(PTR)
+        target.add_incoming(ptr, first)
+        target.add_incoming(again, after_insert)
+        if self.program.maps[e.map].kind.startswith(("percpu", "lru_percpu")):
+            old = b.load(target, typ=amount.type)
+            b.store(getattr(b, PLAIN[e.op])(old, amount), target)
+        else:
+            b.atomic_rmw(ATOMIC[e.op], target, amount, "monotonic")
+        b.branch(done)
+        b.position_at_end(done)
+        return ZERO
+
+    # ---- events ------------------------------------------------------------------------
+    def m_output(self, e: m.MapCall, gv) -> ir.Value:
+        obj = e.args[0]
+        size, data = self.record_size(obj), self.address(obj)
+        if self.program.maps[e.map].kind == "ringbuf":
+            return call_helper(self.builder, "ringbuf_output", I64, [gv, data, ir.Constant(I64, size), ZERO])
+        return call_helper(self.builder, "perf_event_output", I64, [
+            self.context(), gv, ir.Constant(I64, BPF_F_CURRENT_CPU), data, ir.Constant(I64, size)])
+
+    def m_reserve(self, e: m.MapCall, gv) -> ir.Value:
+        return call_helper(self.builder, "ringbuf_reserve", PTR, [gv, ir.Constant(I64, e.type.target.size), ZERO])
+
+    def m_submit(self, e: m.MapCall, gv, helper: str = "ringbuf_submit") -> ir.Value:
+        call_helper(self.builder, helper, ir.VoidType(), [self.address(e.args[0]), ZERO])
+        return ZERO
+
+    def m_discard(self, e: m.MapCall, gv) -> ir.Value:
+        return self.m_submit(e, gv, "ringbuf_discard")
+
+    # ---- queues, stacks ----------------------------------------------------------------
+    def m_push(self, e: m.MapCall, gv) -> ir.Value:
+        return call_helper(self.builder, "map_push_elem", I64,
+                           [gv, self.address(e.args[0]), self.value(e.args[1])])
+
+    def m_pop(self, e: m.MapCall, gv, helper: str = "map_pop_elem") -> ir.Value:
+        """The value lands in a stack slot; the result points at it, or is null when empty."""
+        slot = self.entry_alloca(llvm_type(e.type.target), alignment(e.type.target))
+        status = call_helper(self.builder, helper, I64, [gv, slot])
+        ok = self.builder.icmp_signed("==", status, ZERO)
+        return self.builder.select(ok, slot, ir.Constant(PTR, None))
+
+    def m_peek(self, e: m.MapCall, gv) -> ir.Value:
+        return self.m_pop(e, gv, "map_peek_elem")
+
+    # ---- stack traces, tail calls ------------------------------------------------------
+    def m_get_stackid(self, e: m.MapCall, gv) -> ir.Value:
+        return call_helper(self.builder, "get_stackid", I64, [self.context(), gv, self.value(e.args[0])])
+
+    def m_tail_call(self, e: m.MapCall, gv) -> ir.Value:
+        return call_helper(self.builder, "tail_call", I64, [self.context(), gv, self.value(e.args[0])])
+
+    # ---- log2 --------------------------------------------------------------------------
+    def log2(self, v: ir.Value) -> ir.Value:
+        """floor(log2(v)) for v >= 1, and 0 for 0: 63 - (leading zeros of v | 1)."""
+        ctlz = self.module.globals.get("llvm.ctlz.i64") or \
+            ir.Function(self.module, ir.FunctionType(I64, [I64, I1]), "llvm.ctlz.i64")
+        zeros = self.builder.call(ctlz, [self.builder.or_(v, ir.Constant(I64, 1)), ir.Constant(I1, 0)])
+        return self.builder.sub(ir.Constant(I64, 63), zeros)
+
+
+__all__ = ["MapLowering", "I32"]
