@@ -7,7 +7,8 @@ from typing import List
 from . import model as m
 from .expressions import MapHandle
 from .mapops import MapChecker
-from .types import (CTYPES_INTS, I64, U8, U32, U64, IntType, RefType, StrType, StructType, VOID,
+from .packets import BYTE_ORDER, NET_HELPERS, PacketChecker
+from .types import (CTYPES_INTS, I64, U8, U32, U64, CursorType, IntType, RefType, StrType, StructType, VOID,
                     is_int)
 
 HELPER_TYPES = {"pid": U32, "tid": U32, "uid": U32, "gid": U32, "ktime": U64, "cpu": U32,
@@ -19,7 +20,7 @@ NOT_CALLABLE_HINTS = {
 }
 
 
-class CallChecker(MapChecker):
+class CallChecker(MapChecker, PacketChecker):
     """Mixin for ExprChecker: `visit_Call` and what it dispatches to."""
 
     def visit_Call(self, node: ast.Call) -> m.Expr:
@@ -27,6 +28,10 @@ class CallChecker(MapChecker):
             receiver = self.expr(node.func.value)
             if isinstance(receiver, MapHandle):
                 return self.map_method(receiver.name, node.func.attr, node)
+            if isinstance(receiver, m.CtxRef):
+                return self.ctx_method(node.func.attr, node)
+            if isinstance(receiver, m.LocalRef) and isinstance(receiver.type, CursorType):
+                return self.cursor_method(receiver, node.func.attr, node)
             raise self.src.error(node.func, f"'{node.func.attr}' is not a method of a {receiver.type}")
         if not isinstance(node.func, ast.Name):
             raise self.src.error(node.func, "only named functions can be called here")
@@ -45,6 +50,8 @@ class CallChecker(MapChecker):
             return m.HelperCall(HELPER_TYPES[canonical], self.pos(node), canonical, [])
         if canonical == "comm":
             return self.comm_call(node)
+        if canonical in BYTE_ORDER or canonical in NET_HELPERS:
+            return self.net_helper(canonical, node)
         if canonical == "log2":
             if node.keywords or len(node.args) != 1:
                 raise self.src.error(node, "log2() takes one integer")

@@ -7,6 +7,7 @@ from typing import Dict, Optional
 
 from .errors import SourceFile
 from .model import MapDecl
+from .kernel_types import network_header
 from .names import Names
 from .types import CTYPES_INTS, ArrayType, Field, StrType, StructType, ValueType, align_up
 
@@ -42,6 +43,9 @@ class Declarations:
             return CTYPES_INTS[name]
         if name in self.structs:
             return self.structs[name]
+        header = network_header(name) if self.names.module_of(node) == "pythonbpf.vmlinux" else None
+        if header is not None:
+            return header
         if isinstance(node, ast.Call) and self.names.canonical(node.func) == "str":
             if len(node.args) == 1 and not node.keywords:
                 n = self.const_int(node.args[0])

@@ -5,6 +5,7 @@ import ast
 from typing import Dict, List, Optional, Set, Tuple
 
 from . import model as m
+from ...lang import helpers as helper_stubs
 from .declarations import Declarations
 from .errors import SourceFile
 from .names import Names
@@ -30,6 +31,11 @@ UNSUPPORTED = {
 }
 
 
+# Integer constants of pythonbpf.helper (XDP_PASS, TC_ACT_SHOT, BPF_ANY, ...), one source of truth.
+HELPER_CONSTANTS = {name: value for name, value in vars(helper_stubs).items()
+                    if name.isupper() and isinstance(value, int)}
+
+
 class MapHandle(m.Expr):
     """A map named in an expression; only valid as the receiver of a method call."""
 
@@ -47,6 +53,8 @@ class ExprChecker(OperatorChecker, ast.NodeVisitor):
         self.locals: Dict[str, Type] = {}
         self.present: Set[str] = set()
         self.ranges: Dict[str, Range] = {}  # proven value ranges of integer locals
+        self.packet_refs: Set[str] = set()  # locals that point into the packet
+        self.stale: Dict[str, int] = {}  # packet pointers invalidated at a line (xdp_adjust_*)
         self.ctx_name: Optional[str] = None
 
     # ---- entry points ------------------------------------------------------------------
@@ -116,8 +124,15 @@ class ExprChecker(OperatorChecker, ast.NodeVisitor):
                                  hint="use integers, e.g. scaled by 1000")
         raise self.src.error(node, f"{type(v).__name__} constants are not supported here")
 
+    def ctx_type(self) -> CtxType:
+        return CtxType()
+
     def visit_Name(self, node: ast.Name) -> m.Expr:
         name = node.id
+        if name in self.stale:
+            raise self.src.error(node, f"'{name}' points into the packet as it was before the "
+                                       f"adjustment at line {self.stale[name]}",
+                                 hint="take a new cursor with ctx.packet() after xdp_adjust_head/tail")
         if name in self.locals:
             return m.LocalRef(self.locals[name], self.pos(node), name)
         if name == self.ctx_name:
@@ -129,6 +144,9 @@ class ExprChecker(OperatorChecker, ast.NodeVisitor):
         if name in self.program.globals:
             decl = self.program.globals[name]
             return m.GlobalRef(RefType(decl.type, nullable=False), self.pos(node), name)
+        constant = HELPER_CONSTANTS.get(self.names.canonical(node) or "")
+        if constant is not None:
+            return m.Const(LITERAL, self.pos(node), constant)
         raise self.src.error(node, f"unknown name '{name}'",
                              hint="BPF programs can use their locals, maps, module constants and helpers")
 
@@ -169,8 +187,7 @@ class ExprChecker(OperatorChecker, ast.NodeVisitor):
             return m.Const(LITERAL, self.pos(node), members[node.attr])
         base = self.expr(node.value)
         if isinstance(base, m.CtxRef):
-            raise self.src.error(node, "context fields are not supported for this program yet",
-                                 hint="read values through helpers such as pid() and ktime()")
+            return self.ctx_attribute(node)
         struct = base.type.target if isinstance(base.type, RefType) else base.type
         if not isinstance(struct, StructType):
             raise self.src.error(node, f"a {base.type} has no attribute '{node.attr}'")
@@ -182,7 +199,7 @@ class ExprChecker(OperatorChecker, ast.NodeVisitor):
             raise self.src.error(node, f"struct {struct.name} has no field '{node.attr}'",
                                  hint=f"its fields are: {names}")
         return m.FieldRef(RefType(field.type, nullable=False), self.pos(node), base, field.name,
-                          field.offset)
+                          field.offset, field.bit_offset, field.bit_size)
 
     # ---- subscripts --------------------------------------------------------------------
     def visit_Subscript(self, node: ast.Subscript) -> m.Expr:

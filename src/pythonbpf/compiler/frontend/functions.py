@@ -10,13 +10,14 @@ from .calls import CallChecker
 from .declarations import Declarations
 from .errors import SourceFile
 from .expressions import ExprChecker
+from .context import program_kind
 from .loops import LoopChecker
 from .narrowing import NarrowingChecker, intersect
 from .records import ReservationChecker
 from .expressions import MapHandle
 from .bounds import value_range
 from .names import Names
-from .types import (I32, I64, BoolType, CtxType, IntType, LiteralInt, RefType, StrType,
+from .types import (I32, I64, ArrayType, BoolType, CtxType, CursorType, IntType, LiteralInt, RefType, StrType,
                     StructType, Type, VOID, VoidType)
 
 STATEMENT_HINTS = {
@@ -91,6 +92,7 @@ class FunctionChecker(LoopChecker, NarrowingChecker, ReservationChecker, CallChe
 
     def check(self, fn: ast.FunctionDef) -> m.Function:
         self.sig = sig = self.signatures[fn.name]
+        self.kind = program_kind(sig.section) if sig.section is not None else None
         if sig.section is not None and sig.params:
             self.ctx_name = sig.params[0][0]
         else:
@@ -280,6 +282,10 @@ class FunctionChecker(LoopChecker, NarrowingChecker, ReservationChecker, CallChe
                 raise self.src.error(target, f"'{name}' is a program global",
                                      hint=f"write `global {name}` first to change it (as Python "
                                           "requires), or use another name for a local")
+            self.stale.pop(name, None)
+            self.packet_refs.discard(name)
+            if isinstance(value, m.PacketHeader):
+                self.packet_header_assigned(name)
             if isinstance(value, m.MapCall) and value.method == "reserve":
                 self.reserve_assigned(name, target)
             elif name in self.outstanding:
@@ -298,7 +304,7 @@ class FunctionChecker(LoopChecker, NarrowingChecker, ReservationChecker, CallChe
                     raise self.src.error(value_node, f"'{name}' is a {t}; cannot assign a {value.type}")
                 if isinstance(value, m.LocalRef) and value.name in self.present:
                     self.present.add(name)
-            elif isinstance(t, (StructType, StrType)):
+            elif isinstance(t, (StructType, StrType, ArrayType)):
                 value = self.aggregate_value(value, t, value_node)
             else:
                 value = self.coerce(self.use(value, value_node), t, value_node)
@@ -309,9 +315,10 @@ class FunctionChecker(LoopChecker, NarrowingChecker, ReservationChecker, CallChe
             if isinstance(handle, MapHandle):
                 return [self.map_subscript_store(handle, target, value, value_node, node)]
         if isinstance(target, (ast.Attribute, ast.Subscript)):
+            self.check_packet_write(target)
             ref = self.expr(target)
             field_type = ref.type.target
-            if isinstance(field_type, (StructType, StrType)):
+            if isinstance(field_type, (StructType, StrType, ArrayType)):
                 value = self.aggregate_value(value, field_type, value_node)
             else:
                 value = self.coerce(self.use(value, value_node), field_type, value_node)
@@ -325,7 +332,7 @@ class FunctionChecker(LoopChecker, NarrowingChecker, ReservationChecker, CallChe
             return I64
         if isinstance(t, RefType) and isinstance(t.target, (IntType, BoolType)) and not t.nullable:
             return t.target
-        if isinstance(t, (IntType, BoolType, RefType, StructType, StrType)):
+        if isinstance(t, (IntType, BoolType, RefType, StructType, StrType, ArrayType, CursorType)):
             return t
         raise self.src.error(node, f"cannot keep a {t} in a local")
 
@@ -336,4 +343,6 @@ class FunctionChecker(LoopChecker, NarrowingChecker, ReservationChecker, CallChe
             return value
         if isinstance(value, (m.ZeroInit, m.HelperCall)) and value.type == t:
             return value
+        if value.type == t or (isinstance(value.type, RefType) and value.type.target == t):
+            return self.use(value, node)  # a copy of another struct, array or string
         raise self.src.error(node, f"expected {t}, got {value.type}")

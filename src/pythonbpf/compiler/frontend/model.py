@@ -145,6 +145,8 @@ class FieldRef(Expr):
     base: Expr
     field: str
     offset: int
+    bit_offset: int = 0
+    bit_size: int = 0  # a bitfield when non-zero: read and written by shifting and masking
 
 
 @dataclass
@@ -156,6 +158,35 @@ class IndexRef(Expr):
     index: Expr  # u64
     elem_size: int
     count: int
+
+
+@dataclass
+class CtxField(Expr):
+    """A field of the program's context struct (`ctx.len`), read at its exact offset."""
+
+    offset: int
+
+
+@dataclass
+class PacketOpen(Expr):
+    """`ctx.packet()`: a cursor at the start of the packet data."""
+
+
+@dataclass
+class PacketHeader(Expr):
+    """`cursor.header(T)`: a reference to T at the cursor, or null when fewer bytes remain;
+    on success the cursor moves past it."""
+
+    cursor: str
+    size: int
+
+
+@dataclass
+class PacketSkip(Expr):
+    """`cursor.skip(n)`: move the cursor by a bounded run-time length."""
+
+    cursor: str
+    amount: Expr  # u64
 
 
 @dataclass

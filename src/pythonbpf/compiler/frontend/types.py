@@ -99,6 +99,8 @@ class Field:
     name: str
     type: "ValueType"
     offset: int
+    bit_offset: int = 0  # for bitfields: bits from the low end of the storage unit at `offset`
+    bit_size: int = 0  # 0: not a bitfield
 
 
 @dataclass(frozen=True)
@@ -143,13 +145,25 @@ class CtxType:
 
 
 @dataclass(frozen=True)
+class CursorType:
+    """A packet cursor (`ctx.packet()`): a packet pointer, or for socket filters, which cannot
+    read packets directly, an offset for bpf_skb_load_bytes."""
+
+    direct: bool = True
+
+    def __str__(self) -> str:
+        return "packet cursor"
+
+
+@dataclass(frozen=True)
 class VoidType:
     def __str__(self) -> str:
         return "None"
 
 
 ValueType = Union[IntType, StrType, StructType, ArrayType]
-Type = Union[IntType, LiteralInt, BoolType, StrType, StructType, ArrayType, RefType, CtxType, VoidType]
+Type = Union[IntType, LiteralInt, BoolType, StrType, StructType, ArrayType, RefType, CtxType, CursorType,
+             VoidType]
 
 I8, I16, I32, I64 = (IntType(b, True) for b in (8, 16, 32, 64))
 U8, U16, U32, U64 = (IntType(b, False) for b in (8, 16, 32, 64))

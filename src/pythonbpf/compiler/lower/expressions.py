@@ -10,6 +10,7 @@ from ..frontend.types import BoolType, IntType, LiteralInt, RefType, StrType, Ty
 from .arith import binop, extend, math_compare
 from .helpers import call_helper, opaque
 from .mapcalls import MapLowering
+from .packets import PacketLowering
 from .types import I1, I32, I64, I8, PTR, alignment, llvm_type
 
 
@@ -17,7 +18,7 @@ def signed(t: Type) -> bool:
     return isinstance(t, IntType) and t.signed
 
 
-class ExprLowering(MapLowering):
+class ExprLowering(MapLowering, PacketLowering):
     builder: ir.IRBuilder
     fn: ir.Function
     locals: Dict[str, ir.Value]
@@ -83,6 +84,8 @@ class ExprLowering(MapLowering):
         return self.fn.args[0]
 
     def x_Load(self, e: m.Load) -> ir.Value:
+        if isinstance(e.ref, m.FieldRef) and e.ref.bit_size:
+            return self.load_bitfield(e.ref)
         return self.builder.load(self.address(e.ref), typ=llvm_type(e.type), align=alignment(e.type))
 
     def x_GlobalRef(self, e: m.GlobalRef) -> ir.Value:
@@ -229,6 +232,9 @@ class ExprLowering(MapLowering):
             return call_helper(b, "get_smp_processor_id", I32, [])
         if e.helper == "random":
             return call_helper(b, "get_prandom_u32", I32, [])
+        if e.helper in ("bswap16", "bswap32", "redirect", "xdp_adjust_head", "xdp_adjust_tail",
+                        "skb_load_bytes", "skb_store_bytes", "l3_csum_replace", "l4_csum_replace"):
+            return self.net_helper(e)
         if e.helper == "log2":
             return self.log2(self.value(e.args[0]))
         if e.helper == "comm" and e.args:

@@ -7,6 +7,7 @@ from llvmlite import ir
 
 from ..frontend import model as m
 from ..frontend.types import I64 as I64_T, U32, ArrayType, CtxType, RefType, StrType, StructType, VoidType
+from ..frontend.context import program_kind
 from .debuginfo import DebugInfo
 from .expressions import ExprLowering
 from .loops import LoopLowering, callback_loops, frame_extras, frame_layout
@@ -47,6 +48,7 @@ class FunctionLowering(LoopLowering, ExprLowering):
     def lower(self, fn: m.Function) -> None:
         self.fn = func = self.functions[fn.name]
         self.root_name, self.return_type, self.callbacks = fn.name, fn.return_type, []
+        self.kind = program_kind(fn.section) if fn.section else None
         self.sp = self.debug_subprogram(fn)
         self.builder = ir.IRBuilder(func.append_basic_block("entry"))
         self.at(m.Pos(fn.line, fn.col))
@@ -84,7 +86,7 @@ class FunctionLowering(LoopLowering, ExprLowering):
         """The lowering of a loop body's callback: same frame, same program, its own function."""
         inner = FunctionLowering(self.module, self.di, self.program, self.functions, self.maps, self.strings)
         inner.fn, inner.in_callback, inner.callbacks = func, True, self.callbacks
-        inner.root_name, inner.return_type = self.root_name, self.return_type
+        inner.root_name, inner.return_type, inner.kind = self.root_name, self.return_type, self.kind
         inner.local_types, inner.frame_offsets = self.local_types, self.frame_offsets
         params = [("index", self.di.type(U32)), ("frame", self.di.void_pointer())]
         inner.sp, inner.arg_vars = self.di.subprogram(func, func.name, loop.pos.line, self.di.type(I64_T),
@@ -163,7 +165,9 @@ class FunctionLowering(LoopLowering, ExprLowering):
 
     def s_Assign(self, s: m.Assign) -> None:
         target, value = s.target, s.value
-        if isinstance(target, m.LocalRef) and not isinstance(target.type, (StructType, StrType)):
+        if isinstance(target, m.FieldRef) and target.bit_size:
+            return self.store_bitfield(target, self.value(value))
+        if isinstance(target, m.LocalRef) and not isinstance(target.type, (StructType, StrType, ArrayType)):
             v = self.address(value) if isinstance(target.type, RefType) else self.value(value)
             if isinstance(target.type, RefType):
                 self.builder.store(v, self.locals[target.name], align=8)
@@ -177,6 +181,11 @@ class FunctionLowering(LoopLowering, ExprLowering):
         if isinstance(value, m.BytesConst):
             size = (target.type.target if isinstance(target.type, RefType) else target.type).size
             value = m.BytesConst(value.type, value.pos, value.value.ljust(size, b"\0"))
+        elif isinstance(value, (m.LocalRef, m.FieldRef, m.IndexRef, m.GlobalRef)) or isinstance(value.type, RefType):
+            t = value.type.target if isinstance(value.type, RefType) else value.type
+            data = self.builder.load(self.address(value), typ=llvm_type(t), align=1)
+            self.builder.store(data, ptr, align=1)
+            return
         self.builder.store(self.value(value), ptr, align=1 if isinstance(value, (m.ZeroInit, m.BytesConst))
                            else alignment(value.type))
 

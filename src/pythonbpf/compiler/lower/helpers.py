@@ -14,6 +14,8 @@ HELPER_IDS = {
     "perf_event_output": 25, "ringbuf_output": 130, "trace_vprintk": 177, "loop": 181,
     "tail_call": 12, "get_stackid": 27, "map_push_elem": 87, "map_pop_elem": 88, "map_peek_elem": 89,
     "ringbuf_reserve": 131, "ringbuf_submit": 132, "ringbuf_discard": 133,
+    "skb_store_bytes": 9, "l3_csum_replace": 10, "l4_csum_replace": 11, "redirect": 23,
+    "skb_load_bytes": 26, "xdp_adjust_head": 44, "xdp_adjust_tail": 65,
 }
 BPF_F_CURRENT_CPU = 0xFFFFFFFF
 

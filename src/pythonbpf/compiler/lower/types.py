@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from ..frontend.types import (ArrayType, BoolType, CtxType, IntType, LiteralInt, RefType, StrType,
-                              StructType, Type)
+from ..frontend.types import (ArrayType, BoolType, CtxType, CursorType, IntType, LiteralInt, RefType,
+                              StrType, StructType, Type)
 
 PTR = ir.PointerType()
-I1, I8, I32, I64 = ir.IntType(1), ir.IntType(8), ir.IntType(32), ir.IntType(64)
+I1, I8, I16, I32, I64 = ir.IntType(1), ir.IntType(8), ir.IntType(16), ir.IntType(32), ir.IntType(64)
 
 
 def llvm_type(t: Type) -> ir.Type:
@@ -20,6 +20,8 @@ def llvm_type(t: Type) -> ir.Type:
         return I1
     if isinstance(t, (RefType, CtxType)):
         return PTR
+    if isinstance(t, CursorType):
+        return PTR if t.direct else I64
     if isinstance(t, (StrType, StructType, ArrayType)):
         return ir.ArrayType(I8, t.size)
     raise TypeError(f"no LLVM type for {t}")

@@ -1,0 +1,52 @@
+"""Program contexts by section: which program kind a section is, and the fields of its context.
+
+The context structs of packet programs are fixed by the kernel's UAPI (`struct xdp_md`,
+`struct __sk_buff`); the verifier rewrites each field access, and accepts only reads of a
+field's exact offset and size, which is how lowering emits them.
+"""
+from __future__ import annotations
+
+from typing import Dict, Optional, Tuple
+
+from .types import U32, IntType
+
+# name -> (byte offset, type)
+XDP_MD: Dict[str, Tuple[int, IntType]] = {
+    "data": (0, U32), "data_end": (4, U32), "data_meta": (8, U32), "ingress_ifindex": (12, U32),
+    "rx_queue_index": (16, U32), "egress_ifindex": (20, U32),
+}
+SK_BUFF: Dict[str, Tuple[int, IntType]] = {
+    "len": (0, U32), "pkt_type": (4, U32), "mark": (8, U32), "queue_mapping": (12, U32),
+    "protocol": (16, U32), "vlan_present": (20, U32), "vlan_tci": (24, U32), "vlan_proto": (28, U32),
+    "priority": (32, U32), "ingress_ifindex": (36, U32), "ifindex": (40, U32), "tc_index": (44, U32),
+    "hash": (68, U32), "tc_classid": (72, U32), "data": (76, U32), "data_end": (80, U32),
+    "napi_id": (84, U32), "family": (88, U32), "remote_ip4": (92, U32), "local_ip4": (96, U32),
+    "remote_port": (140, U32), "local_port": (144, U32), "data_meta": (148, U32),
+}
+KIND_OF_PREFIX = {
+    "xdp": "xdp", "tc": "tc", "classifier": "tc", "socket": "socket", "cgroup_skb": "cgroup_skb",
+    "tracepoint": "tracepoint", "tp": "tracepoint", "raw_tp": "raw_tp", "raw_tracepoint": "raw_tp",
+    "tp_btf": "tp_btf", "uprobe": "uprobe", "uretprobe": "uretprobe", "kprobe": "kprobe",
+    "kretprobe": "kretprobe", "fentry": "fentry", "fexit": "fexit", "lsm": "lsm",
+    "perf_event": "perf_event", "iter": "iter",
+}
+PACKET_KINDS = {"xdp", "tc", "socket", "cgroup_skb"}
+WRITABLE_PACKETS = {"xdp", "tc"}
+
+
+def program_kind(section: str) -> Optional[str]:
+    return KIND_OF_PREFIX.get(section.split("/", 1)[0].split(".", 1)[0])
+
+
+def context_fields(kind: Optional[str]) -> Dict[str, Tuple[int, IntType]]:
+    if kind == "xdp":
+        return XDP_MD
+    if kind in ("tc", "socket", "cgroup_skb"):
+        return SK_BUFF
+    return {}
+
+
+def packet_bounds(kind: str) -> Tuple[int, int]:
+    """Offsets of the packet's data and data_end pointers in the context."""
+    fields = context_fields(kind)
+    return fields["data"][0], fields["data_end"][0]

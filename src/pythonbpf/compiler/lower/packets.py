@@ -1,0 +1,116 @@
+"""Packet access: context fields, the cursor, bounds-checked headers, bitfields, net helpers.
+
+A header read is `next = cursor + size; if next > data_end: null else (cursor, cursor = next)`,
+the comparison the verifier needs to grant access to those bytes. Socket filters cannot read
+packets directly, so there the cursor is an offset and a header is copied to the stack with
+bpf_skb_load_bytes.
+"""
+from __future__ import annotations
+
+from llvmlite import ir
+
+from ..frontend import model as m
+from ..frontend.context import packet_bounds
+from ..frontend.types import ArrayType, RefType, StrType, StructType
+from .helpers import call_helper
+from .types import I16, I32, I64, I8, PTR, llvm_type
+
+AGGREGATES = (StructType, ArrayType, StrType)
+HELPERS = {  # language name -> kernel helper
+    "redirect": "redirect", "xdp_adjust_head": "xdp_adjust_head", "xdp_adjust_tail": "xdp_adjust_tail",
+    "skb_store_bytes": "skb_store_bytes", "l3_csum_replace": "l3_csum_replace",
+    "l4_csum_replace": "l4_csum_replace",
+}
+
+
+class PacketLowering:
+    """Mixin for ExprLowering."""
+
+    kind = None
+
+    def x_CtxField(self, e: m.CtxField) -> ir.Value:
+        ptr = self.builder.gep(self.context(), [ir.Constant(I64, e.offset)], source_etype=I8)
+        return self.builder.load(ptr, typ=llvm_type(e.type), align=4)
+
+    def packet_pointer(self, offset: int) -> ir.Value:
+        """ctx->data or ctx->data_end as a pointer: a 32-bit context load the verifier rewrites."""
+        ptr = self.builder.gep(self.context(), [ir.Constant(I64, offset)], source_etype=I8)
+        value = self.builder.zext(self.builder.load(ptr, typ=I32, align=4), I64)
+        return self.builder.inttoptr(value, PTR)
+
+    def x_PacketOpen(self, e: m.PacketOpen) -> ir.Value:
+        if not e.type.direct:
+            return ir.Constant(I64, 0)
+        return self.packet_pointer(packet_bounds(self.kind)[0])
+
+    def x_PacketHeader(self, e: m.PacketHeader) -> ir.Value:
+        b, slot = self.builder, self.locals[e.cursor]
+        ok_block = self.fn.append_basic_block("header.ok")
+        done = self.fn.append_basic_block("header.done")
+        if self.kind == "socket":
+            offset = b.load(slot, typ=I64)
+            buf = self.entry_alloca(llvm_type(e.type.target), 8)
+            status = call_helper(b, "skb_load_bytes", I64, [self.context(), b.trunc(offset, I32), buf,
+                                                             ir.Constant(I32, e.size)])
+            found, result, advanced = b.icmp_signed("==", status, ir.Constant(I64, 0)), buf, \
+                b.add(offset, ir.Constant(I64, e.size))
+        else:
+            cursor = b.load(slot, typ=PTR, align=8)
+            advanced = b.gep(cursor, [ir.Constant(I64, e.size)], source_etype=I8)
+            end = self.packet_pointer(packet_bounds(self.kind)[1])
+            found, result = b.icmp_unsigned("<=", advanced, end), cursor
+        start = b.block
+        b.cbranch(found, ok_block, done)
+        b.position_at_end(ok_block)
+        b.store(advanced, slot)
+        b.branch(done)
+        b.position_at_end(done)
+        phi = b.phi(PTR)
+        phi.add_incoming(ir.Constant(PTR, None), start)
+        phi.add_incoming(result, ok_block)
+        return phi
+
+    def x_PacketSkip(self, e: m.PacketSkip) -> ir.Value:
+        b, slot = self.builder, self.locals[e.cursor]
+        amount = self.value(e.amount)
+        if self.kind == "socket":
+            b.store(b.add(b.load(slot, typ=I64), amount), slot)
+        else:
+            b.store(b.gep(b.load(slot, typ=PTR, align=8), [amount], source_etype=I8), slot, align=8)
+        return ir.Constant(I64, 0)
+
+    # ---- bitfields ---------------------------------------------------------------------
+    def load_bitfield(self, ref: m.FieldRef) -> ir.Value:
+        unit = llvm_type(ref.type.target)
+        word = self.builder.load(self.address(ref), typ=unit, align=1)
+        mask = ir.Constant(unit, (1 << ref.bit_size) - 1)
+        return self.builder.and_(self.builder.lshr(word, ir.Constant(unit, ref.bit_offset)), mask)
+
+    def store_bitfield(self, ref: m.FieldRef, value: ir.Value) -> None:
+        unit = llvm_type(ref.type.target)
+        ptr = self.address(ref)
+        field_mask = ((1 << ref.bit_size) - 1) << ref.bit_offset
+        word = self.builder.load(ptr, typ=unit, align=1)
+        kept = self.builder.and_(word, ir.Constant(unit, ~field_mask & ((1 << unit.width) - 1)))
+        placed = self.builder.and_(self.builder.shl(value, ir.Constant(unit, ref.bit_offset)),
+                                   ir.Constant(unit, field_mask))
+        self.builder.store(self.builder.or_(kept, placed), ptr, align=1)
+
+    # ---- helpers -----------------------------------------------------------------------
+    def net_helper(self, e: m.HelperCall) -> ir.Value:
+        b = self.builder
+        if e.helper in ("bswap16", "bswap32"):
+            ty = I16 if e.helper == "bswap16" else I32
+            fn = self.module.globals.get(f"llvm.bswap.i{ty.width}") or \
+                ir.Function(self.module, ir.FunctionType(ty, [ty]), f"llvm.bswap.i{ty.width}")
+            return b.call(fn, [self.value(e.args[0])])
+        args = [self.address(a) if isinstance(aggregate(a), AGGREGATES) else self.value(a) for a in e.args]
+        if e.helper in ("skb_load_bytes", "skb_store_bytes"):
+            size = ir.Constant(I32, aggregate(e.args[2]).size)
+            return call_helper(b, e.helper, I64, args[:3] + [size] + args[3:])
+        return call_helper(b, HELPERS[e.helper], I64, args)
+
+
+def aggregate(e: m.Expr):
+    """The memory type an operand designates (for buffers), or its own type."""
+    return e.type.target if isinstance(e.type, RefType) else e.type
