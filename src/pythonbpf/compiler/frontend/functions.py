@@ -260,10 +260,14 @@ class FunctionChecker(LoopChecker, NarrowingChecker, ReservationChecker, CallChe
         for elt in value.elts:
             e = self.value(elt)
             t = e.type if not isinstance(e.type, LiteralInt) else I64
+            if isinstance(t, RefType) and isinstance(t.target, (StructType, StrType, ArrayType)):
+                t = t.target  # the temporary holds a copy, so `a.x, a.y = a.y, a.x` swaps
             name = f"$t{self.temps}"
             self.temps += 1
             self.locals[name] = t
-            stmts.append(m.Assign(self.pos(elt), m.LocalRef(t, self.pos(elt), name), self.coerce(e, t, elt)))
+            value = self.aggregate_value(e, t, elt) if isinstance(t, (StructType, StrType, ArrayType)) \
+                else self.coerce(e, t, elt)
+            stmts.append(m.Assign(self.pos(elt), m.LocalRef(t, self.pos(elt), name), value))
             temps.append(m.LocalRef(t, self.pos(elt), name))
         for tgt, tmp in zip(target.elts, temps):
             stmts.extend(self.assign(tgt, tmp, tgt, node))
