@@ -8,6 +8,7 @@ from . import model as m
 from .expressions import MapHandle
 from .mapops import MapChecker
 from .packets import BYTE_ORDER, NET_HELPERS, PacketChecker
+from .tracing import PROBE_READS, TracingChecker
 from .types import (CTYPES_INTS, I64, U8, U32, U64, CursorType, IntType, RefType, StrType, StructType, VOID,
                     is_int)
 
@@ -20,7 +21,7 @@ NOT_CALLABLE_HINTS = {
 }
 
 
-class CallChecker(MapChecker, PacketChecker):
+class CallChecker(MapChecker, PacketChecker, TracingChecker):
     """Mixin for ExprChecker: `visit_Call` and what it dispatches to."""
 
     def visit_Call(self, node: ast.Call) -> m.Expr:
@@ -50,6 +51,10 @@ class CallChecker(MapChecker, PacketChecker):
             return m.HelperCall(HELPER_TYPES[canonical], self.pos(node), canonical, [])
         if canonical == "comm":
             return self.comm_call(node)
+        if canonical == "current_task":
+            return self.current_task_call(node)
+        if canonical in PROBE_READS:
+            return self.probe_read(canonical, node)
         if canonical in BYTE_ORDER or canonical in NET_HELPERS:
             return self.net_helper(canonical, node)
         if canonical == "log2":

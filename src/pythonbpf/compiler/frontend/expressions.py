@@ -10,8 +10,10 @@ from .declarations import Declarations
 from .errors import SourceFile
 from .names import Names
 from .bounds import Range, value_range
+from .kernel_access import KernelAccessChecker
 from .operators import OperatorChecker, literal_fits
-from .types import (BOOL, I64, LITERAL, U64, ArrayType, BoolType, CtxType, IntType, LiteralInt, RefType,
+from .types import (BOOL, I64, LITERAL, U64, ArrayType, BoolType, CtxType, IntType, KernelPtrType, LiteralInt,
+                    RefType,
                     StrType, StructType, Type, common_int_type, is_int)
 
 UNSUPPORTED = {
@@ -44,7 +46,7 @@ class MapHandle(m.Expr):
         self.name = name
 
 
-class ExprChecker(OperatorChecker, ast.NodeVisitor):
+class ExprChecker(OperatorChecker, KernelAccessChecker, ast.NodeVisitor):
     def __init__(self, src: SourceFile, names: Names, decls: Declarations, program: m.Program):
         self.src = src
         self.names = names
@@ -188,6 +190,8 @@ class ExprChecker(OperatorChecker, ast.NodeVisitor):
         base = self.expr(node.value)
         if isinstance(base, m.CtxRef):
             return self.ctx_attribute(node)
+        if isinstance(base.type, KernelPtrType):
+            return self.kernel_attribute(base, node)
         struct = base.type.target if isinstance(base.type, RefType) else base.type
         if not isinstance(struct, StructType):
             raise self.src.error(node, f"a {base.type} has no attribute '{node.attr}'")

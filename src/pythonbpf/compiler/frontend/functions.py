@@ -11,13 +11,15 @@ from .declarations import Declarations
 from .errors import SourceFile
 from .expressions import ExprChecker
 from .context import program_kind
+from .tracing import tracepoint_name
 from .loops import LoopChecker
 from .narrowing import NarrowingChecker, intersect
 from .records import ReservationChecker
 from .expressions import MapHandle
 from .bounds import value_range
 from .names import Names
-from .types import (I32, I64, ArrayType, BoolType, CtxType, CursorType, IntType, LiteralInt, RefType, StrType,
+from .types import (I32, I64, ArrayType, BoolType, CtxType, CursorType, IntType, KernelPtrType, LiteralInt,
+                    RefType, StrType,
                     StructType, Type, VOID, VoidType)
 
 STATEMENT_HINTS = {
@@ -93,6 +95,7 @@ class FunctionChecker(LoopChecker, NarrowingChecker, ReservationChecker, CallChe
     def check(self, fn: ast.FunctionDef) -> m.Function:
         self.sig = sig = self.signatures[fn.name]
         self.kind = program_kind(sig.section) if sig.section is not None else None
+        self.tracepoint = tracepoint_name(sig.section) if sig.section is not None else None
         if sig.section is not None and sig.params:
             self.ctx_name = sig.params[0][0]
         else:
@@ -336,7 +339,8 @@ class FunctionChecker(LoopChecker, NarrowingChecker, ReservationChecker, CallChe
             return I64
         if isinstance(t, RefType) and isinstance(t.target, (IntType, BoolType)) and not t.nullable:
             return t.target
-        if isinstance(t, (IntType, BoolType, RefType, StructType, StrType, ArrayType, CursorType)):
+        if isinstance(t, (IntType, BoolType, RefType, StructType, StrType, ArrayType, CursorType,
+                          KernelPtrType)):
             return t
         raise self.src.error(node, f"cannot keep a {t} in a local")
 

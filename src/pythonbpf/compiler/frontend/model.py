@@ -168,6 +168,29 @@ class CtxField(Expr):
 
 
 @dataclass
+class KernelMember(Expr):
+    """`base.member` on a kernel struct address: a CO-RE relocated offset, then (for ints and
+    pointers) a bpf_probe_read_kernel of `size` bytes; embedded structs give their address."""
+
+    base: Expr
+    struct: str
+    member: str
+    offset: int  # in this kernel, for the local type; libbpf relocates it
+    kind: str  # int, ptr, embedded, array
+    size: int
+
+
+@dataclass
+class DataLoc(Expr):
+    """The address of a tracepoint's `__data_loc` (or `__rel_loc`) field's data: the field holds
+    the data's offset (low 16 bits) from the record's start (or from the field's end)."""
+
+    offset: int
+    rel: bool
+    size: int
+
+
+@dataclass
 class PacketOpen(Expr):
     """`ctx.packet()`: a cursor at the start of the packet data."""
 
@@ -354,6 +377,8 @@ class Program:
     maps: Dict[str, MapDecl] = field(default_factory=dict)
     structs: Dict[str, StructType] = field(default_factory=dict)
     globals: Dict[str, GlobalDecl] = field(default_factory=dict)
+    # kernel struct -> member -> (byte offset, description): the local types CO-RE relocates
+    kernel_structs: Dict[str, Dict[str, tuple]] = field(default_factory=dict)
     functions: Dict[str, Function] = field(default_factory=dict)
     license: Optional[str] = None
     event_types: Dict[str, ValueType] = field(default_factory=dict)  # ring/perf map -> record type

@@ -7,13 +7,29 @@ from typing import Dict, List, Optional, Set, Tuple
 from .declarations import Declarations
 from .errors import CompileError, Location, SourceFile
 from .functions import FunctionChecker, Signature
-from .model import GlobalDecl, Program
+from .model import GlobalDecl, HelperCall, MapCall, Print, Program
 from .types import CTYPES_INTS, IntType
 from .names import Names
-from .stack import STACK_LIMIT, deepest_chain, function_stacks, stack_items
+from .stack import STACK_LIMIT, deepest_chain, function_stacks, stack_items, walk
 
 DECORATORS = {"bpf", "map", "section", "bpfglobal", "struct"}
 ENUM_BASES = {"IntEnum", "IntFlag"}
+GPL_COMPATIBLE = {"GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL", "Dual MIT/GPL",
+                  "Dual MPL/GPL"}
+GPL_HELPERS = {"probe_read_kernel", "probe_read_user", "probe_read_kernel_str", "probe_read_user_str",
+               "current_task"}
+
+
+def gpl_only_use(node, program: Program) -> str:
+    """The GPL-only kernel helper a model node calls, or ''."""
+    if isinstance(node, HelperCall) and node.helper in GPL_HELPERS:
+        return f"{node.helper}()"
+    if isinstance(node, Print):
+        return "print() (bpf_trace_printk)"
+    if isinstance(node, MapCall) and (node.method == "get_stackid" or node.method == "output" and
+                                      program.maps[node.map].kind == "perf_event_array"):
+        return f"{node.map}.{node.method}()"
+    return ""
 
 
 def check_source(source: str, filename: str = "<string>") -> Program:
@@ -83,12 +99,27 @@ class ModuleChecker:
             self.program.functions[fn.name] = checker.check(fn)
             calls[fn.name] = checker.calls
         self.reject_recursion(calls)
+        self.check_license()
         self.check_stack({name: [callee for callee, _ in found] for name, found in calls.items()},
                          {fn.name: fn for fn in functions})
         if not self.program.programs():
             raise CompileError(f"{self.src.filename}: no BPF program found",
                                hint='decorate a function with @bpf and @section("...")')
         return self.program
+
+    def check_license(self) -> None:
+        """GPL-only helpers need a GPL-compatible LICENSE, or the kernel refuses the program."""
+        if self.program.license in GPL_COMPATIBLE:
+            return
+        for fn in self.program.functions.values():
+            for node in walk(fn.body):
+                name = gpl_only_use(node, self.program)
+                if name:
+                    shown = f'LICENSE "{self.program.license}" is not' if self.program.license \
+                        else "no LICENSE is"
+                    raise self.src.error(ast.Name(lineno=node.pos.line, col_offset=node.pos.col - 1),
+                                         f"{name} is GPL-only and {shown} GPL-compatible",
+                                         hint='declare @bpf @bpfglobal def LICENSE() -> str: return "GPL"')
 
     def check_stack(self, calls: Dict[str, List[str]], nodes: Dict[str, ast.FunctionDef]) -> None:
         own = function_stacks(self.program)

@@ -30,6 +30,9 @@ class PacketChecker:
 
     # ---- the context -------------------------------------------------------------------
     def ctx_attribute(self, node: ast.Attribute) -> m.Expr:
+        traced = self.tracing_attribute(node)
+        if traced is not None:
+            return traced
         fields = context_fields(self.kind)
         if node.attr in ("data", "data_end", "data_meta") and fields:
             raise self.src.error(node, f"ctx.{node.attr} is not read directly",

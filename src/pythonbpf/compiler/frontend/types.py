@@ -156,6 +156,25 @@ class CursorType:
 
 
 @dataclass(frozen=True)
+class KernelPtrType:
+    """The address of a kernel struct (`current_task()`, `task.real_parent`, `task.se`); its
+    members are read through CO-RE relocations and bpf_probe_read_kernel."""
+
+    struct: str
+
+    @property
+    def size(self) -> int:
+        return 8
+
+    @property
+    def align(self) -> int:
+        return 8
+
+    def __str__(self) -> str:
+        return f"struct {self.struct} *"
+
+
+@dataclass(frozen=True)
 class VoidType:
     def __str__(self) -> str:
         return "None"
@@ -163,7 +182,7 @@ class VoidType:
 
 ValueType = Union[IntType, StrType, StructType, ArrayType]
 Type = Union[IntType, LiteralInt, BoolType, StrType, StructType, ArrayType, RefType, CtxType, CursorType,
-             VoidType]
+             KernelPtrType, VoidType]
 
 I8, I16, I32, I64 = (IntType(b, True) for b in (8, 16, 32, 64))
 U8, U16, U32, U64 = (IntType(b, False) for b in (8, 16, 32, 64))

@@ -7,6 +7,7 @@ from ..frontend.model import Program
 from .debuginfo import DebugInfo
 from .functions import FunctionLowering, StringPool, declare_function
 from .globals import emit_globals
+from .kernel import CoreModule, kernel_struct_types
 from .maps import emit_license, emit_maps
 
 TRIPLE = "bpf"
@@ -14,7 +15,7 @@ DATA_LAYOUT = "e-m:e-p:64:64-i64:64-i128:128-n32:64-S128"
 
 
 def lower_program(program: Program) -> ir.Module:
-    module = ir.Module(name=program.filename)
+    module = CoreModule(name=program.filename)
     module.triple = TRIPLE
     module.data_layout = DATA_LAYOUT
     di = DebugInfo(module, program.filename)
@@ -22,11 +23,15 @@ def lower_program(program: Program) -> ir.Module:
     maps.update(emit_globals(module, di, program.globals))
     if program.license is not None:
         emit_license(module, di, program.license)
+    kernel_types = kernel_struct_types(di, program.kernel_structs)
     di.finish_globals()
     functions = {name: declare_function(module, fn) for name, fn in program.functions.items()}
     strings = StringPool(module)
+    core_sequence = [0]  # llvm.bpf.passthrough call sites are numbered across the module
     for fn in program.functions.values():
-        FunctionLowering(module, di, program, functions, maps, strings).lower(fn)
+        lowering = FunctionLowering(module, di, program, functions, maps, strings)
+        lowering.kernel_types, lowering.core_sequence = kernel_types, core_sequence
+        lowering.lower(fn)
     return module
 
 

@@ -9,6 +9,7 @@ from ..frontend import model as m
 from ..frontend.types import BoolType, IntType, LiteralInt, RefType, StrType, Type
 from .arith import binop, extend, math_compare
 from .helpers import call_helper, opaque
+from .kernel import KernelLowering
 from .mapcalls import MapLowering
 from .packets import PacketLowering
 from .types import I1, I32, I64, I8, PTR, alignment, llvm_type
@@ -18,7 +19,7 @@ def signed(t: Type) -> bool:
     return isinstance(t, IntType) and t.signed
 
 
-class ExprLowering(MapLowering, PacketLowering):
+class ExprLowering(MapLowering, PacketLowering, KernelLowering):
     builder: ir.IRBuilder
     fn: ir.Function
     locals: Dict[str, ir.Value]
@@ -46,6 +47,10 @@ class ExprLowering(MapLowering, PacketLowering):
             return self.locals[e.name]
         if isinstance(e, m.GlobalRef):
             return self.maps[e.name]
+        if isinstance(e, m.CtxRef):
+            return self.context()
+        if isinstance(e, m.KernelMember) and e.kind == "array":
+            return self.kernel_read(e, self.kernel_address(e))
         if isinstance(e, m.IndexRef):
             # Proven in range by the frontend. The clamp is for the verifier, which follows
             # registers rather than algebra (it cannot bound `n % 6` computed by multiply and
@@ -87,6 +92,15 @@ class ExprLowering(MapLowering, PacketLowering):
         if isinstance(e.ref, m.FieldRef) and e.ref.bit_size:
             return self.load_bitfield(e.ref)
         return self.builder.load(self.address(e.ref), typ=llvm_type(e.type), align=alignment(e.type))
+
+    def x_DataLoc(self, e: m.DataLoc) -> ir.Value:
+        ctx = self.context()
+        field = self.builder.gep(ctx, [ir.Constant(I64, e.offset)], source_etype=I8)
+        loc = self.builder.zext(self.builder.load(field, typ=I32, align=4), I64)
+        offset = self.builder.and_(loc, ir.Constant(I64, 0xFFFF))
+        if e.rel:
+            offset = self.builder.add(offset, ir.Constant(I64, e.offset + e.size))
+        return self.builder.ptrtoint(self.builder.gep(ctx, [offset], source_etype=I8), I64)
 
     def x_GlobalRef(self, e: m.GlobalRef) -> ir.Value:
         return self.maps[e.name]
@@ -235,6 +249,13 @@ class ExprLowering(MapLowering, PacketLowering):
         if e.helper in ("bswap16", "bswap32", "redirect", "xdp_adjust_head", "xdp_adjust_tail",
                         "skb_load_bytes", "skb_store_bytes", "l3_csum_replace", "l4_csum_replace"):
             return self.net_helper(e)
+        if e.helper.startswith("probe_read"):
+            dst = e.args[0]
+            size = (dst.type.target if isinstance(dst.type, RefType) else dst.type).size
+            return call_helper(self.builder, e.helper, I64, [self.address(dst), ir.Constant(I32, size),
+                                                              self.builder.inttoptr(self.value(e.args[1]), PTR)])
+        if e.helper == "current_task":
+            return call_helper(self.builder, "get_current_task", I64, [])
         if e.helper == "log2":
             return self.log2(self.value(e.args[0]))
         if e.helper == "comm" and e.args:

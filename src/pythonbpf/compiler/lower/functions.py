@@ -88,6 +88,7 @@ class FunctionLowering(LoopLowering, ExprLowering):
         inner.fn, inner.in_callback, inner.callbacks = func, True, self.callbacks
         inner.root_name, inner.return_type, inner.kind = self.root_name, self.return_type, self.kind
         inner.local_types, inner.frame_offsets = self.local_types, self.frame_offsets
+        inner.kernel_types, inner.core_sequence = self.kernel_types, self.core_sequence
         params = [("index", self.di.type(U32)), ("frame", self.di.void_pointer())]
         inner.sp, inner.arg_vars = self.di.subprogram(func, func.name, loop.pos.line, self.di.type(I64_T),
                                                       params, local=True)

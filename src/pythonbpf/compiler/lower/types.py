@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from ..frontend.types import (ArrayType, BoolType, CtxType, CursorType, IntType, LiteralInt, RefType,
+from ..frontend.types import (ArrayType, BoolType, CtxType, CursorType, IntType, KernelPtrType, LiteralInt, RefType,
                               StrType, StructType, Type)
 
 PTR = ir.PointerType()
@@ -22,6 +22,8 @@ def llvm_type(t: Type) -> ir.Type:
         return PTR
     if isinstance(t, CursorType):
         return PTR if t.direct else I64
+    if isinstance(t, KernelPtrType):
+        return I64  # a kernel address, only ever read through probe_read_kernel
     if isinstance(t, (StrType, StructType, ArrayType)):
         return ir.ArrayType(I8, t.size)
     raise TypeError(f"no LLVM type for {t}")

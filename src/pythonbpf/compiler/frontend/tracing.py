@@ -1,0 +1,108 @@
+"""Checks tracing programs' contexts and kernel memory reads.
+
+Tracepoint contexts are typed from the kernel's format description (`ctx.filename`,
+`ctx.flags`, `ctx.args[1]`); raw tracepoints give `ctx.args[i]`. Kernel and user memory is
+read with `probe_read_kernel/_user` and their `_str` forms, sized by the destination.
+"""
+from __future__ import annotations
+
+import ast
+from typing import Optional, Tuple
+
+from . import model as m
+from .types import I64, U64, ArrayType, IntType, KernelPtrType, RefType, StrType, StructType, ValueType
+
+PROBE_READS = {"probe_read_kernel", "probe_read_user", "probe_read_kernel_str", "probe_read_user_str"}
+RAW_TP_ARGS = 12  # the most arguments a raw tracepoint passes
+
+
+def tracepoint_name(section: str) -> Optional[Tuple[str, str]]:
+    parts = section.split("/")
+    if len(parts) == 3 and parts[0] in ("tracepoint", "tp"):
+        return parts[1], parts[2]
+    return None
+
+
+# C types whose value is narrower than the 8-byte slot syscall tracepoints store it in: the
+# kernel zero-extends the register, so `int dfd = -100` must be read back as an int.
+NARROW_C_TYPES = {"int": IntType(32, True), "unsigned int": IntType(32, False), "pid_t": IntType(32, True),
+                  "uid_t": IntType(32, False), "gid_t": IntType(32, False), "umode_t": IntType(16, False),
+                  "short": IntType(16, True), "unsigned short": IntType(16, False), "key_t": IntType(32, True),
+                  "clockid_t": IntType(32, True), "mqd_t": IntType(32, True), "qid_t": IntType(32, False),
+                  "timer_t": IntType(32, True), "rwf_t": IntType(32, True), "u32": IntType(32, False)}
+
+
+def field_type(field) -> ValueType:
+    """A tracepoint field's frontend type: pointers as u64 addresses, char arrays as str(N)."""
+    if field.is_pointer:
+        return U64
+    if field.array_len:
+        elem = IntType(field.elem_size * 8, field.signed)
+        return StrType(field.array_len) if "char" in field.c_type else ArrayType(elem, field.array_len)
+    narrow = NARROW_C_TYPES.get(field.c_type.replace("const ", "").strip())
+    if narrow is not None and narrow.size < field.size:
+        return narrow  # little-endian: the value is in the slot's low bytes
+    return IntType(field.size * 8, field.signed)
+
+
+class TracingChecker:
+    """Mixin for ExprChecker: `ctx.<field>` in tracing programs and the probe-read helpers."""
+
+    def tracing_attribute(self, node: ast.Attribute) -> Optional[m.Expr]:
+        """`ctx.x` in a tracing program, or None when this kind of program has no such fields."""
+        if self.kind == "raw_tp":
+            if node.attr != "args":
+                raise self.src.error(node, f"raw tracepoint contexts have only args, not '{node.attr}'",
+                                     hint="read ctx.args[0], ctx.args[1], ...")
+            return self.context_field(node, "args", 0, ArrayType(U64, RAW_TP_ARGS))
+        if self.kind != "tracepoint":
+            return None
+        fmt = self.tracepoint_format(node)
+        try:
+            field = fmt.field(node.attr)
+        except LookupError as exc:
+            raise self.src.error(node, f"tracepoint {self.tracepoint[0]}:{self.tracepoint[1]} has no "
+                                       f"field '{node.attr}'", hint=self.suggest(exc, fmt)) from None
+        if field.is_dynamic:
+            return m.DataLoc(U64, self.pos(node), field.offset, field.rel_loc, field.size)
+        return self.context_field(node, field.name, field.offset, field_type(field))
+
+    def context_field(self, node: ast.AST, name: str, offset: int, t: ValueType) -> m.Expr:
+        return m.FieldRef(RefType(t, nullable=False), self.pos(node), m.CtxRef(self.ctx_type(), self.pos(node)),
+                          name, offset)
+
+    def tracepoint_format(self, node: ast.AST):
+        from ...btf import KernelTypeError, tracepoint_format
+
+        try:
+            return tracepoint_format(*self.tracepoint)
+        except KernelTypeError as exc:
+            hint = ("did you mean " + ", ".join(exc.suggestions) + "?") if exc.suggestions else \
+                "list them with `pythonbpf list tracepoints 'syscalls:*'`"
+            raise self.src.error(node, exc.message, hint=hint) from None
+
+    @staticmethod
+    def suggest(exc: Exception, fmt) -> str:
+        suggestions = getattr(exc, "suggestions", ())
+        names = ", ".join(f.name for f in fmt.fields)
+        return f"did you mean {', '.join(suggestions)}? " if suggestions else f"its fields are: {names}"
+
+    # ---- memory reads ------------------------------------------------------------------
+    def probe_read(self, name: str, node: ast.Call) -> m.Expr:
+        if node.keywords or len(node.args) != 2:
+            raise self.src.error(node, f"{name}(dst, src) takes a destination and an address",
+                                 hint=f"{name}(e.path, ctx.filename)")
+        dst = self.expr(node.args[0])
+        target = dst.type.target if isinstance(dst.type, RefType) else dst.type
+        if not isinstance(target, (StructType, ArrayType, StrType, IntType)) \
+                or not isinstance(dst, (m.LocalRef, m.FieldRef, m.IndexRef)):
+            raise self.src.error(node.args[0], f"{name}() reads into a local or a field",
+                                 hint="declare the destination, e.g. `path: str(256)` in a @struct")
+        if name.endswith("_str") and not isinstance(target, (StrType, ArrayType)):
+            raise self.src.error(node.args[0], f"{name}() reads into a str(N) or byte array")
+        src = self.expr(node.args[1])
+        if isinstance(src.type, KernelPtrType):
+            src = m.Convert(U64, src.pos, src)  # an address read from the kernel
+        else:
+            src = self.coerce(self.integer(node.args[1]), U64, node.args[1])
+        return m.HelperCall(I64, self.pos(node), name, [dst, src])
