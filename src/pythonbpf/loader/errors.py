@@ -207,3 +207,47 @@ def _kprobes_available() -> bool:
             "/sys/kernel/debug/tracing/kprobe_events",
         )
     )
+
+
+# ---- network attach errors (XDP, tc, socket filters, cgroup_skb) -----------------------
+# Added for loader/xdp.py, tc.py, sockfilter.py, cgroup.py. These attach through
+# netlink, setsockopt or BPF_LINK_CREATE, so the generic section-based remedy of
+# AttachError does not fit; the attach code passes a hint written for its hook.
+
+class NetworkAttachError(AttachError):
+    """Attaching to a network hook (interface, socket, cgroup) failed.
+
+    `.errno` is the kernel's errno, `.hook` the hook kind ("xdp", "tc",
+    "socket", "cgroup_skb"), `.hint` the remedy shown in the message.
+    """
+
+    def __init__(
+        self,
+        program: str,
+        target: str,
+        errno: int | None,
+        hint: str,
+        hook: str = "",
+        log: str = "",
+    ) -> None:
+        self.program = program
+        self.target = target
+        self.section = hook
+        self.hook = hook
+        self.hint = hint
+        self.log = log
+        message = (
+            f"cannot attach program '{program}' to {target}: "
+            f"{errno_name(errno)} ({errno_text(errno)}); {hint}"
+        )
+        tail = _log_tail(log, 8)
+        if tail:
+            message += f"\n--- libbpf log ---\n{tail}"
+        BPFError.__init__(self, message, errno)
+
+
+class InterfaceNotFoundError(NetworkAttachError, LookupError):
+    """The named (or numbered) network interface does not exist in this network namespace."""
+
+
+__all__ += ["NetworkAttachError", "InterfaceNotFoundError"]

@@ -274,3 +274,73 @@ def capture_log(debug: bool = False) -> Iterator[LogCapture]:
             if stack[index] is capture:
                 del stack[index]
                 break
+
+
+# ---- network attach: XDP, tc, cgroup_skb links (loader/xdp.py, tc.py, cgroup.py) ------
+# Appended as one block; the opts structs these take are mirrored, with their `sz`
+# field, next to the code that uses them. Runs at import, before the first lib().
+_LIBBPF_FUNCTIONS.update({
+    # int bpf_link_create(int prog_fd, int target_fd, enum bpf_attach_type, opts *)
+    "bpf_link_create": (_c.c_int, (_c.c_int, _c.c_int, _c.c_int, _P)),
+    # int bpf_xdp_attach(int ifindex, int prog_fd, __u32 flags, opts *)
+    "bpf_xdp_attach": (_c.c_int, (_c.c_int, _c.c_int, _c.c_uint32, _P)),
+    # int bpf_xdp_detach(int ifindex, __u32 flags, opts *)
+    "bpf_xdp_detach": (_c.c_int, (_c.c_int, _c.c_uint32, _P)),
+    # int bpf_xdp_query_id(int ifindex, int flags, __u32 *prog_id)
+    "bpf_xdp_query_id": (_c.c_int, (_c.c_int, _c.c_int, _c.POINTER(_c.c_uint32))),
+    "bpf_tc_hook_create": (_c.c_int, (_P,)),
+    "bpf_tc_hook_destroy": (_c.c_int, (_P,)),
+    "bpf_tc_attach": (_c.c_int, (_P, _P)),
+    "bpf_tc_detach": (_c.c_int, (_P, _P)),
+    "bpf_tc_query": (_c.c_int, (_P, _P)),
+    # the kernel's list of links, to check from outside that nothing stayed attached
+    "bpf_link_get_next_id": (_c.c_int, (_c.c_uint32, _c.POINTER(_c.c_uint32))),
+    "bpf_link_get_fd_by_id": (_c.c_int, (_c.c_uint32,)),
+})
+_LIBC_FUNCTIONS.update({
+    "setns": (_c.c_int, (_c.c_int, _c.c_int)),
+})
+# ---- end of network attach block -------------------------------------------------------
+
+
+# ---- maps and event streams: batch ops, queues, pinning, ring/perf buffers -------------
+# (loader/map.py, batch.py, pinned.py, ringbuf.py, perfbuf.py). Callbacks are passed as
+# void pointers (ctypes.cast of a CFUNCTYPE object the caller keeps alive).
+_LIBBPF_FUNCTIONS.update({
+    # int bpf_map_lookup_batch(int fd, void *in_batch, void *out_batch, void *keys,
+    #                          void *values, __u32 *count, const struct bpf_map_batch_opts *)
+    "bpf_map_lookup_batch": (_c.c_int, (_c.c_int, _P, _P, _P, _P, _c.POINTER(_c.c_uint32), _P)),
+    "bpf_map_lookup_and_delete_batch": (
+        _c.c_int, (_c.c_int, _P, _P, _P, _P, _c.POINTER(_c.c_uint32), _P)),
+    "bpf_map_delete_batch": (_c.c_int, (_c.c_int, _P, _c.POINTER(_c.c_uint32), _P)),
+    "bpf_map_update_batch": (_c.c_int, (_c.c_int, _P, _P, _c.POINTER(_c.c_uint32), _P)),
+    "bpf_map_lookup_and_delete_elem": (_c.c_int, (_c.c_int, _P, _P)),
+    "bpf_map_lookup_elem_flags": (_c.c_int, (_c.c_int, _P, _P, _c.c_uint64)),
+    "bpf_map__pin": (_c.c_int, (_P, _c.c_char_p)),
+    "bpf_map__unpin": (_c.c_int, (_P, _c.c_char_p)),
+    "bpf_map__set_pin_path": (_c.c_int, (_P, _c.c_char_p)),
+    "bpf_map__pin_path": (_c.c_char_p, (_P,)),
+    "bpf_map__is_pinned": (_c.c_bool, (_P,)),
+    "bpf_obj_get": (_c.c_int, (_c.c_char_p,)),
+    "bpf_obj_pin": (_c.c_int, (_c.c_int, _c.c_char_p)),
+    "btf__load_from_kernel_by_id": (_P, (_c.c_uint32,)),
+    "btf__free": (None, (_P,)),
+    # struct ring_buffer *ring_buffer__new(int map_fd, ring_buffer_sample_fn, void *ctx, opts *)
+    "ring_buffer__new": (_P, (_c.c_int, _P, _P, _P)),
+    "ring_buffer__add": (_c.c_int, (_P, _c.c_int, _P, _P)),
+    "ring_buffer__poll": (_c.c_int, (_P, _c.c_int)),
+    "ring_buffer__consume": (_c.c_int, (_P,)),
+    "ring_buffer__epoll_fd": (_c.c_int, (_P,)),
+    "ring_buffer__free": (None, (_P,)),
+    # struct perf_buffer *perf_buffer__new(int map_fd, size_t page_cnt, sample_fn, lost_fn,
+    #                                      void *ctx, const struct perf_buffer_opts *)
+    "perf_buffer__new": (_P, (_c.c_int, _c.c_size_t, _P, _P, _P, _P)),
+    "perf_buffer__poll": (_c.c_int, (_P, _c.c_int)),
+    "perf_buffer__consume": (_c.c_int, (_P,)),
+    "perf_buffer__epoll_fd": (_c.c_int, (_P,)),
+    "perf_buffer__buffer_cnt": (_c.c_size_t, (_P,)),
+    "perf_buffer__free": (None, (_P,)),
+    # struct bpf_link *bpf_program__attach_perf_event(const struct bpf_program *, int pfd)
+    "bpf_program__attach_perf_event": (_P, (_P, _c.c_int)),
+})
+# ---- end of maps and event streams block -----------------------------------------------

@@ -1,0 +1,100 @@
+"""cgroup_skb: run a program on every packet a cgroup v2's sockets send or receive.
+
+Attached through a BPF link on the cgroup directory (BPF_LINK_CREATE with
+BPF_CGROUP_INET_INGRESS/EGRESS), so it can coexist with other programs on the
+same cgroup (links imply BPF_F_ALLOW_MULTI) and the kernel detaches it when the
+link's fd closes - including when the process is killed. The return value
+decides: 1 lets the packet through, 0 drops it.
+"""
+
+from __future__ import annotations
+
+import errno as E
+import os
+from typing import Any
+
+from .attachment import FdLink, link_create, program_fd, raise_attach_error
+
+__all__ = ["attach_cgroup", "CgroupLink", "cgroup2_mount"]
+
+BPF_PROG_TYPE_CGROUP_SKB = 8
+BPF_CGROUP_INET_INGRESS = 0  # enum bpf_attach_type
+BPF_CGROUP_INET_EGRESS = 1
+_TYPES = {"ingress": BPF_CGROUP_INET_INGRESS, "egress": BPF_CGROUP_INET_EGRESS}
+
+
+class CgroupLink(FdLink):
+    """A cgroup_skb program attached to a cgroup v2 directory through a BPF link."""
+
+    kind = "cgroup_skb"
+    survives_sigkill = True
+
+    def __init__(self, fd: int, program: str, path: str, direction: str) -> None:
+        super().__init__(fd, program, f"cgroup_skb/{direction} on {path}")
+        self.path = path
+        self.direction = direction
+
+
+def cgroup2_mount() -> str | None:
+    """Where the cgroup v2 hierarchy is mounted (e.g. /sys/fs/cgroup), or None."""
+    try:
+        with open("/proc/self/mountinfo") as info:
+            for line in info:
+                left, _, right = line.partition(" - ")
+                if right.split(" ", 1)[0] == "cgroup2":
+                    return left.split()[4]
+    except OSError:
+        return None
+    return None
+
+
+def _section_direction(section: str) -> str | None:
+    tail = section.rsplit("/", 1)[-1]
+    return tail if tail in _TYPES else None
+
+
+def attach_cgroup(prog: Any, path: str | os.PathLike[str],
+                  direction: str | None = None) -> CgroupLink:
+    """Attach a cgroup_skb program to a cgroup v2 directory.
+
+    `direction` ("ingress"/"egress") defaults to the one in the program's
+    section (`cgroup_skb/ingress`, `cgroup_skb/egress`); a section that names one
+    cannot be attached to the other.
+    """
+    fd, name = program_fd(prog, "cgroup_skb",
+                          {BPF_PROG_TYPE_CGROUP_SKB: "cgroup_skb/ingress' or 'cgroup_skb/egress"})
+    path = os.fspath(path)
+    from_section = _section_direction(getattr(prog, "section", ""))
+    if direction is None:
+        direction = from_section
+        if direction is None:
+            raise ValueError(f"program '{name}': say direction='ingress' or 'egress' "
+                             f"(its section {getattr(prog, 'section', '')!r} does not)")
+    if direction not in _TYPES:
+        raise ValueError(f"cgroup_skb direction must be 'ingress' or 'egress', not {direction!r}")
+    if from_section is not None and from_section != direction:
+        raise ValueError(f"program '{name}' is a cgroup_skb/{from_section} program and cannot "
+                         f"be attached for {direction}")
+    target = f"cgroup {path} ({direction})"
+    mount = cgroup2_mount()
+    where = f"cgroup v2 is mounted at {mount}" if mount else "no cgroup v2 hierarchy is mounted"
+    try:
+        cgroup_fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise_attach_error(name, target, exc.errno or E.ENOENT, "cgroup_skb", {
+            E.ENOENT: f"no such directory ({where})",
+            E.ENOTDIR: f"not a directory; give a cgroup v2 directory ({where})",
+            E.EACCES: "cannot open the cgroup directory",
+        })
+    try:
+        link_fd, err = link_create(fd, cgroup_fd, _TYPES[direction])
+    finally:
+        os.close(cgroup_fd)
+    if link_fd < 0:
+        raise_attach_error(name, target, err, "cgroup_skb", {
+            E.EBADF: f"not a cgroup v2 directory ({where})",
+            E.EINVAL: "the kernel refused this program for that attach type",
+        })
+    attachment = CgroupLink(link_fd, name, path, direction)
+    attachment.own_by(prog)
+    return attachment

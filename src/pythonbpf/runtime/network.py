@@ -1,0 +1,84 @@
+"""Network attach for `BPF` objects: XDP, tc, socket filters, cgroup_skb.
+
+Functions that take a `BPF`, and a mixin giving it the methods
+`attach_xdp/attach_tc/attach_socket/attach_cgroup`. They pick the program by
+its Python name (`fn=`), or, when omitted, the object's only program of the
+right kind, load the object if needed, and return the owned attachment. The
+BPF object owns it as well: `b.detach()`, `b.close()`, leaving `with BPF(...)`,
+interpreter exit and SIGTERM/SIGINT detach it.
+"""
+from __future__ import annotations
+
+import os
+import socket
+from typing import Any, Callable, Optional, Union
+
+from ..loader.attachment import Attachment
+from ..loader.cgroup import attach_cgroup as _attach_cgroup
+from ..loader.sockfilter import attach_socket as _attach_socket
+from ..loader.tc import attach_tc as _attach_tc
+from ..loader.xdp import attach_xdp as _attach_xdp
+
+__all__ = ["attach_xdp", "attach_tc", "attach_socket", "attach_cgroup", "NetworkAttachMixin"]
+
+_KIND_TYPES = {"xdp": (6,), "tc": (3,), "socket": (1,), "cgroup_skb": (8,)}
+FnLike = Union[str, Callable[..., Any], None]
+
+
+def _program(bpf: Any, fn: FnLike, kind: str) -> Any:
+    """The loader Program named `fn`, or the only one of `kind` in the object."""
+    programs = bpf.programs  # loads the object on first use
+    if fn is not None:
+        return programs[fn if isinstance(fn, str) else getattr(fn, "__name__", fn)]
+    matching = [name for name in programs if programs[name].type in _KIND_TYPES[kind]]
+    if len(matching) == 1:
+        return programs[matching[0]]
+    if not matching:
+        raise ValueError(f"this BPF object has no {kind} program "
+                         f"(programs: {', '.join(sorted(programs)) or 'none'})")
+    raise ValueError(f"this BPF object has several {kind} programs "
+                     f"({', '.join(sorted(matching))}); say which with fn=")
+
+
+def attach_xdp(bpf: Any, iface: Union[str, int], mode: str = "auto", fn: FnLike = None,
+               link: Optional[bool] = None) -> Attachment:
+    """Attach the object's XDP program to an interface; mode auto|native|generic|offload."""
+    return _attach_xdp(_program(bpf, fn, "xdp"), iface, mode=mode, link=link)
+
+
+def attach_tc(bpf: Any, iface: Union[str, int], direction: str = "ingress", fn: FnLike = None,
+              mode: str = "auto", priority: int = 0, handle: int = 0) -> Attachment:
+    """Attach the object's tc program to ingress or egress; mode auto|tcx|clsact."""
+    return _attach_tc(_program(bpf, fn, "tc"), iface, direction, mode=mode,
+                      priority=priority, handle=handle)
+
+
+def attach_socket(bpf: Any, sock: Union[socket.socket, int], fn: FnLike = None) -> Attachment:
+    """Attach the object's socket filter program to a socket (object or fd)."""
+    return _attach_socket(_program(bpf, fn, "socket"), sock)
+
+
+def attach_cgroup(bpf: Any, path: Union[str, "os.PathLike[str]"],
+                  direction: Optional[str] = None, fn: FnLike = None) -> Attachment:
+    """Attach the object's cgroup_skb program to a cgroup v2 directory."""
+    return _attach_cgroup(_program(bpf, fn, "cgroup_skb"), path, direction)
+
+
+class NetworkAttachMixin:
+    """`BPF` methods for network hooks; expects `self.programs` (a ProgramsView)."""
+
+    def attach_xdp(self, iface: Union[str, int], mode: str = "auto", fn: FnLike = None,
+                   link: Optional[bool] = None) -> Attachment:
+        return attach_xdp(self, iface, mode=mode, fn=fn, link=link)
+
+    def attach_tc(self, iface: Union[str, int], direction: str = "ingress", fn: FnLike = None,
+                  mode: str = "auto", priority: int = 0, handle: int = 0) -> Attachment:
+        return attach_tc(self, iface, direction, fn=fn, mode=mode, priority=priority,
+                         handle=handle)
+
+    def attach_socket(self, sock: Union[socket.socket, int], fn: FnLike = None) -> Attachment:
+        return attach_socket(self, sock, fn=fn)
+
+    def attach_cgroup(self, path: Union[str, "os.PathLike[str]"],
+                      direction: Optional[str] = None, fn: FnLike = None) -> Attachment:
+        return attach_cgroup(self, path, direction, fn=fn)

@@ -1,0 +1,40 @@
+"""Helpers shared by the network-hook tests (programs, counters, shell)."""
+from __future__ import annotations
+
+import subprocess
+
+COUNTER = '''
+from ctypes import c_void_p, c_int64
+from pythonbpf import bpf, section
+from pythonbpf.maps import ArrayMap
+from pythonbpf.types import u32, u64
+counts = ArrayMap(key=u32, value=u64, max_entries=1)
+@bpf
+@section("{section}")
+def count(ctx: c_void_p) -> c_int64:
+    v = counts.lookup(0)
+    if v:
+        counts.update(0, v + 1)
+    return {ret}
+'''
+
+# Return values that let a packet through (pass) or stop it (drop), per hook.
+PASS = {"xdp": 2, "tc": 0, "socket": 0xFFFF, "cgroup_skb/ingress": 1, "cgroup_skb/egress": 1}
+DROP = {"xdp": 1, "tc": 2, "socket": 0, "cgroup_skb/ingress": 0, "cgroup_skb/egress": 0}
+
+
+def counter_source(section: str, drop: bool = False) -> str:
+    """A program that counts the packets it sees in counts[0] and passes (or drops) them."""
+    ret = (DROP if drop else PASS)[section]
+    return COUNTER.format(section=section, ret=ret)
+
+
+def count_of(b) -> int:
+    """counts[0], read through the loader (these tests are about attaching, not map views)."""
+    raw = b.object.user_maps()["counts"].lookup((0).to_bytes(4, "little"))
+    return int.from_bytes(raw, "little")
+
+
+def sh(*argv: str) -> str:
+    """stdout of a command that must succeed."""
+    return subprocess.run(list(argv), capture_output=True, text=True, check=True).stdout
