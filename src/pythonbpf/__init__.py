@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .lang.decorators import bpf, bpfglobal, map, section, struct
+from .lang.decorators import (bpf, bpfglobal, kprobe, kretprobe, map, perf_event, raw_tracepoint, section,
+                              socket_filter, struct, tc, tp_btf, tracepoint, uprobe, uretprobe, xdp)
 from .lang.globals import Const, Global
 
 __version__ = "0.1.0"
@@ -28,9 +29,18 @@ _LAZY = {
     "PermissionDeniedError": ("loader.errors", "PermissionDeniedError"),
     "NotSupportedError": ("loader.errors", "NotSupportedError"),
     "TestRunResult": ("loader.testrun", "TestRunResult"),
+    "PerCpu": ("runtime.mapview", "PerCpu"),
+    "open_pinned": ("runtime.views", "open_pinned"),
+    "print_log2_hist": ("runtime.hist", "print_log2_hist"),
+    "print_linear_hist": ("runtime.hist", "print_linear_hist"),
+    "plot_log2_hist": ("runtime.plot", "plot_log2_hist"),
+    "sym": ("runtime.symbols", "sym"),
+    "ksym": ("runtime.symbols", "ksym"),
 }
 
-__all__ = ["bpf", "bpfglobal", "map", "section", "struct", "Const", "Global", "__version__", *_LAZY]
+__all__ = ["bpf", "bpfglobal", "map", "section", "struct", "tracepoint", "raw_tracepoint", "tp_btf", "uprobe",
+           "uretprobe", "kprobe", "kretprobe", "perf_event", "xdp", "tc", "socket_filter", "Const", "Global",
+           "__version__", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

@@ -78,3 +78,39 @@ def ntohl(x: int) -> int:
 
 htons = ntohs
 htonl = ntohl
+
+
+def log2(x: int) -> int:
+    """floor(log2(x)) for x >= 1, and 0 for 0 (the bucket index of log2 histograms)."""
+    return max(int(x), 1).bit_length() - 1
+
+
+def _kernel_helper(name: str, doc: str):
+    def helper(*args: Any, **kwargs: Any) -> Any:
+        _kernel_only(name)
+
+    helper.__name__ = helper.__qualname__ = name
+    helper.__doc__ = doc
+    return helper
+
+
+current_task = _kernel_helper("current_task", "The current task_struct, with CO-RE field access.")
+probe_read_kernel = _kernel_helper("probe_read_kernel", "Copy kernel memory into a local or field.")
+probe_read_user = _kernel_helper("probe_read_user", "Copy user memory into a local or field.")
+probe_read_kernel_str = _kernel_helper("probe_read_kernel_str", "Copy a kernel string; its length incl. NUL.")
+probe_read_user_str = _kernel_helper("probe_read_user_str", "Copy a user string; its length incl. NUL.")
+redirect = _kernel_helper("redirect", "Redirect the packet to an interface index (XDP/tc).")
+xdp_adjust_head = _kernel_helper("xdp_adjust_head", "Grow or shrink the packet at its front.")
+xdp_adjust_tail = _kernel_helper("xdp_adjust_tail", "Grow or shrink the packet at its end.")
+skb_load_bytes = _kernel_helper("skb_load_bytes", "Copy packet bytes at an offset into a buffer.")
+skb_store_bytes = _kernel_helper("skb_store_bytes", "Write a buffer into the packet at an offset.")
+l3_csum_replace = _kernel_helper("l3_csum_replace", "Update an L3 checksum for a changed value.")
+l4_csum_replace = _kernel_helper("l4_csum_replace", "Update an L4 checksum for a changed value.")
+cgroup_id = _kernel_helper("cgroup_id", "The current task's cgroup v2 id.")
+arg0 = _kernel_helper("arg0", "A probe's first argument.")
+arg1 = _kernel_helper("arg1", "A probe's second argument.")
+arg2 = _kernel_helper("arg2", "A probe's third argument.")
+arg3 = _kernel_helper("arg3", "A probe's fourth argument.")
+arg4 = _kernel_helper("arg4", "A probe's fifth argument.")
+arg5 = _kernel_helper("arg5", "A probe's sixth argument.")
+retval = _kernel_helper("retval", "A return probe's return value.")

@@ -65,6 +65,7 @@ _LIBBPF_FUNCTIONS: dict[str, tuple[object, tuple[object, ...]]] = {
     "bpf_map__is_internal": (_c.c_bool, (_P,)),
     "bpf_link__destroy": (_c.c_int, (_P,)),
     "bpf_link__fd": (_c.c_int, (_P,)),
+    "bpf_iter_create": (_c.c_int, (_c.c_int,)),
     "bpf_map_lookup_elem": (_c.c_int, (_c.c_int, _P, _P)),
     "bpf_map_update_elem": (_c.c_int, (_c.c_int, _P, _P, _c.c_uint64)),
     "bpf_map_delete_elem": (_c.c_int, (_c.c_int, _P)),

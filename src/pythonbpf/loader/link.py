@@ -7,6 +7,7 @@ everything it attached.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Callable
 
@@ -37,6 +38,21 @@ class Link:
         if self._ptr is None:
             raise BPFError("link has been destroyed")
         return libbpf.lib().bpf_link__fd(self._ptr)
+
+    def read_iter(self) -> bytes:
+        """Run an iterator program (an `iter/...` link) once and return everything it wrote."""
+        fd = libbpf.lib().bpf_iter_create(self.fd)
+        if fd < 0:
+            raise BPFError("cannot start the iterator (is this an iter/ program's link?)", -fd)
+        chunks = []
+        try:
+            while True:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    return b"".join(chunks)
+                chunks.append(chunk)
+        finally:
+            os.close(fd)
 
     def destroy(self) -> None:
         """Detach and free the link; calling it again does nothing."""

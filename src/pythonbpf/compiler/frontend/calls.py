@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import ast
+import platform
 from typing import List
 
 from . import model as m
 from .expressions import MapHandle
 from .mapops import MapChecker
 from .packets import BYTE_ORDER, NET_HELPERS, PacketChecker
+from .probes import ARG_REGISTERS, PROBE_KINDS, RETURN_REGISTER
 from .tracing import PROBE_READS, TracingChecker
 from .types import (CTYPES_INTS, I64, U8, U32, U64, CursorType, IntType, RefType, StrType, StructType, VOID,
                     is_int)
@@ -19,6 +21,9 @@ NOT_CALLABLE_HINTS = {
     "range": "range() is only for `for i in range(...)` loops", "int": "use a sized type such as u64(x)",
     "str": "str(N) is a type for struct fields and annotations",
 }
+
+
+ARGS = ("arg0", "arg1", "arg2", "arg3", "arg4", "arg5")
 
 
 class CallChecker(MapChecker, PacketChecker, TracingChecker):
@@ -51,6 +56,11 @@ class CallChecker(MapChecker, PacketChecker, TracingChecker):
             return m.HelperCall(HELPER_TYPES[canonical], self.pos(node), canonical, [])
         if canonical == "comm":
             return self.comm_call(node)
+        if canonical in ARGS or canonical == "retval":
+            return self.probe_argument(canonical, node)
+        if canonical == "cgroup_id":
+            self.no_args(node, canonical)
+            return m.HelperCall(U64, self.pos(node), "cgroup_id", [])
         if canonical == "current_task":
             return self.current_task_call(node)
         if canonical in PROBE_READS:
@@ -84,6 +94,20 @@ class CallChecker(MapChecker, PacketChecker, TracingChecker):
         hint = NOT_CALLABLE_HINTS.get(canonical or "", "BPF programs can call helpers, types, "
                                       "@bpf functions and map methods")
         raise self.src.error(node, f"calls to '{name}' are not supported in BPF programs", hint=hint)
+
+    def probe_argument(self, name: str, node: ast.Call) -> m.Expr:
+        """arg0()..arg5() and retval(): registers saved in the probe's pt_regs context."""
+        self.no_args(node, name)
+        arch = platform.machine()
+        if self.kind not in PROBE_KINDS or arch not in ARG_REGISTERS:
+            raise self.src.error(node, f"{name}() reads a probe's registers; this is a {self.kind or 'subprogram'}",
+                                 hint="use it in uprobe, uretprobe, kprobe and kretprobe programs")
+        if name == "retval":
+            if self.kind not in ("uretprobe", "kretprobe"):
+                raise self.src.error(node, "retval() is only known at a function's return",
+                                     hint="use a uretprobe or kretprobe")
+            return m.CtxField(U64, self.pos(node), RETURN_REGISTER[arch])
+        return m.CtxField(U64, self.pos(node), ARG_REGISTERS[arch][ARGS.index(name)])
 
     def no_args(self, node: ast.Call, name: str) -> None:
         if node.args or node.keywords:

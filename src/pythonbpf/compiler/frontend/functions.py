@@ -96,6 +96,7 @@ class FunctionChecker(LoopChecker, NarrowingChecker, ReservationChecker, CallChe
         self.sig = sig = self.signatures[fn.name]
         self.kind = program_kind(sig.section) if sig.section is not None else None
         self.tracepoint = tracepoint_name(sig.section) if sig.section is not None else None
+        self.section = sig.section or ""
         if sig.section is not None and sig.params:
             self.ctx_name = sig.params[0][0]
         else:

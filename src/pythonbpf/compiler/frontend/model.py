@@ -367,6 +367,7 @@ class Function:
     col: int
     end_line: int = 0
     local_pos: Dict[str, Pos] = field(default_factory=dict)  # where each local is first assigned
+    attach: Dict[str, int] = field(default_factory=dict)  # uprobe pid, perf_event frequency/period
 
 
 @dataclass

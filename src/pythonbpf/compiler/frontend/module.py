@@ -10,6 +10,7 @@ from .functions import FunctionChecker, Signature
 from .model import GlobalDecl, HelperCall, MapCall, Print, Program
 from .types import CTYPES_INTS, IntType
 from .names import Names
+from .probes import PROGRAM_DECORATORS, DecoratorReader
 from .stack import STACK_LIMIT, deepest_chain, function_stacks, stack_items, walk
 
 DECORATORS = {"bpf", "map", "section", "bpfglobal", "struct"}
@@ -51,6 +52,8 @@ class ModuleChecker:
         self.names = Names(tree)
         self.decls = Declarations(src, self.names)
         self.program = Program(filename=src.filename)
+        self.programs = DecoratorReader(src, self.names, self.decls)
+        self.attach_options: Dict[str, Dict[str, int]] = {}
 
     def decorators(self, node: ast.AST) -> Set[str]:
         found = set()
@@ -59,16 +62,25 @@ class ModuleChecker:
             name = self.names.canonical(target)
             if name in DECORATORS:
                 found.add(name)
+            elif name in PROGRAM_DECORATORS:
+                found.add("bpf")
         return found
 
     def section_of(self, node: ast.FunctionDef) -> Optional[str]:
+        declared = self.programs.program(node)
+        if declared is not None:
+            self.attach_options[node.name] = declared[1]
+            return declared[0]
         for deco in node.decorator_list:
             if isinstance(deco, ast.Call) and self.names.canonical(deco.func) == "section":
                 if len(deco.args) != 1 or not isinstance(deco.args[0], ast.Constant) \
                         or not isinstance(deco.args[0].value, str):
                     raise self.src.error(deco, "section() takes one string, the ELF section name",
                                          hint='write @section("tracepoint/syscalls/sys_enter_openat")')
-                return deco.args[0].value
+                section = deco.args[0].value
+                if section == "perf_event":
+                    self.attach_options[node.name] = {"frequency": 99}
+                return section
         return None
 
     def check(self) -> Program:
@@ -97,6 +109,7 @@ class ModuleChecker:
         for fn in functions:
             checker = FunctionChecker(self.src, self.names, self.decls, self.program, signatures)
             self.program.functions[fn.name] = checker.check(fn)
+            self.program.functions[fn.name].attach = self.attach_options.get(fn.name, {})
             calls[fn.name] = checker.calls
         self.reject_recursion(calls)
         self.check_license()

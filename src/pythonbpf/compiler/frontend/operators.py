@@ -12,7 +12,8 @@ from typing import List, Optional
 
 from . import model as m
 from .declarations import fold_binop
-from .types import (BOOL, I64, LITERAL, U64, BoolType, IntType, LiteralInt, RefType, StrType, Type,
+from .types import (BOOL, I64, LITERAL, U64, BoolType, IntType, KernelPtrType, LiteralInt, RefType, StrType,
+                    Type,
                     common_int_type)
 
 BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.FloorDiv: "//", ast.Mod: "%",
@@ -254,6 +255,6 @@ class OperatorChecker:
             e = self.use(e, node)  # a field or global: test its value
         if isinstance(e.type, BoolType):
             return e
-        if isinstance(e.type, RefType) or isinstance(e.type, (IntType, LiteralInt)):
-            return m.Truth(BOOL, e.pos, e)
+        if isinstance(e.type, (RefType, IntType, LiteralInt, KernelPtrType)):
+            return m.Truth(BOOL, e.pos, e)  # present / non-zero / a non-null kernel pointer
         raise self.src.error(node, f"a {e.type} cannot be used as a condition")

@@ -55,6 +55,13 @@ class TracingChecker:
                 raise self.src.error(node, f"raw tracepoint contexts have only args, not '{node.attr}'",
                                      hint="read ctx.args[0], ctx.args[1], ...")
             return self.context_field(node, "args", 0, ArrayType(U64, RAW_TP_ARGS))
+        if self.kind == "tp_btf":
+            return self.btf_argument(node)
+        if self.kind == "iter":
+            if node.attr != "task" or not self.section.startswith("iter/task"):
+                raise self.src.error(node, f"this iterator's context has no '{node.attr}'",
+                                     hint="iter/task programs read ctx.task (None at the end)")
+            return m.CtxField(KernelPtrType("task_struct"), self.pos(node), 8)
         if self.kind != "tracepoint":
             return None
         fmt = self.tracepoint_format(node)
@@ -66,6 +73,28 @@ class TracingChecker:
         if field.is_dynamic:
             return m.DataLoc(U64, self.pos(node), field.offset, field.rel_loc, field.size)
         return self.context_field(node, field.name, field.offset, field_type(field))
+
+    def btf_argument(self, node: ast.Attribute) -> m.Expr:
+        """`ctx.prev` in a tp_btf program: the tracepoint's argument, typed from BTF."""
+        from ...btf import KernelTypeError
+
+        name = self.section.split("/", 1)[1]
+        try:  # the tracepoint's BPF stub carries the argument names (the first is private data)
+            params = self.kernel_btf(node).type_by_name(f"__bpf_trace_{name}", "func").proto.params[1:]
+        except (KernelTypeError, AttributeError):
+            raise self.src.error(node, f"the kernel has no BTF tracepoint '{name}'") from None
+        names = [p.name for p in params]
+        if node.attr not in names:
+            raise self.src.error(node, f"tracepoint {name} has no argument '{node.attr}'",
+                                 hint=f"its arguments are: {', '.join(names)}")
+        index = names.index(node.attr)
+        t = params[index].type.strip()
+        value = m.CtxField(U64, self.pos(node), 8 * index)
+        if t.kind == "ptr" and t.target.strip().kind == "struct" and t.target.strip().name:
+            return m.Convert(KernelPtrType(t.target.strip().name), value.pos, value)
+        if t.kind in ("int", "enum") and t.size < 8:
+            return m.Convert(IntType(t.size * 8, getattr(t, "signed", False)), value.pos, value)
+        return value
 
     def context_field(self, node: ast.AST, name: str, offset: int, t: ValueType) -> m.Expr:
         return m.FieldRef(RefType(t, nullable=False), self.pos(node), m.CtxRef(self.ctx_type(), self.pos(node)),

@@ -254,6 +254,8 @@ class ExprLowering(MapLowering, PacketLowering, KernelLowering):
             size = (dst.type.target if isinstance(dst.type, RefType) else dst.type).size
             return call_helper(self.builder, e.helper, I64, [self.address(dst), ir.Constant(I32, size),
                                                               self.builder.inttoptr(self.value(e.args[1]), PTR)])
+        if e.helper == "cgroup_id":
+            return call_helper(self.builder, "get_current_cgroup_id", I64, [])
         if e.helper == "current_task":
             return call_helper(self.builder, "get_current_task", I64, [])
         if e.helper == "log2":
@@ -275,6 +277,8 @@ class ExprLowering(MapLowering, PacketLowering, KernelLowering):
         fmt = self.string_constant(e.fmt + b"\0")
         size = ir.Constant(I32, len(e.fmt) + 1)
         args = [self.print_arg(a) for a in e.args]
+        if self.kind == "iter":  # one line per print(), as Python's
+            return self.seq_print(self.string_constant(e.fmt + b"\n\0"), ir.Constant(I32, len(e.fmt) + 2), args)
         if len(args) <= 3:
             return call_helper(self.builder, "trace_printk", I64, [fmt, size] + args, var_arg=True, fixed=2)
         array_ty = ir.ArrayType(I64, len(args))
@@ -284,6 +288,21 @@ class ExprLowering(MapLowering, PacketLowering, KernelLowering):
             self.builder.store(a, slot, align=8)
         return call_helper(self.builder, "trace_vprintk", I64,
                            [fmt, size, data, ir.Constant(I32, 8 * len(args))])
+
+    def seq_print(self, fmt: ir.Value, size: ir.Value, args) -> ir.Value:
+        """print() in an iterator writes to the iterator's output: bpf_seq_printf(ctx->meta->seq)."""
+        b = self.builder
+        meta = b.load(self.context(), typ=PTR, align=8)
+        seq = b.load(meta, typ=PTR, align=8)
+        data, data_size = ir.Constant(PTR, None), ir.Constant(I32, 0)
+        if args:
+            array_ty = ir.ArrayType(I64, len(args))
+            data = self.entry_alloca(array_ty, 8)
+            for i, a in enumerate(args):
+                slot = b.gep(data, [ir.Constant(I64, 0), ir.Constant(I32, i)], source_etype=array_ty)
+                b.store(a, slot, align=8)
+            data_size = ir.Constant(I32, 8 * len(args))
+        return call_helper(b, "seq_printf", I64, [seq, fmt, size, data, data_size])
 
     def print_arg(self, a: m.Expr) -> ir.Value:
         if isinstance(a.type, (StrType, RefType)):

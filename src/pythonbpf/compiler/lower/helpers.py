@@ -17,7 +17,8 @@ HELPER_IDS = {
     "skb_store_bytes": 9, "l3_csum_replace": 10, "l4_csum_replace": 11, "redirect": 23,
     "skb_load_bytes": 26, "xdp_adjust_head": 44, "xdp_adjust_tail": 65,
     "probe_read_user": 112, "probe_read_kernel": 113, "probe_read_user_str": 114,
-    "probe_read_kernel_str": 115, "get_current_task": 35,
+    "probe_read_kernel_str": 115, "get_current_task": 35, "get_current_cgroup_id": 80,
+    "seq_printf": 126,
 }
 BPF_F_CURRENT_CPU = 0xFFFFFFFF
 

@@ -30,7 +30,7 @@ class PacketLowering:
 
     def x_CtxField(self, e: m.CtxField) -> ir.Value:
         ptr = self.builder.gep(self.context(), [ir.Constant(I64, e.offset)], source_etype=I8)
-        return self.builder.load(ptr, typ=llvm_type(e.type), align=4)
+        return self.builder.load(ptr, typ=llvm_type(e.type), align=e.type.size)
 
     def packet_pointer(self, offset: int) -> ir.Value:
         """ctx->data or ctx->data_end as a pointer: a 32-bit context load the verifier rewrites."""

@@ -1,0 +1,105 @@
+"""Program decorators and probe arguments.
+
+`@tracepoint("syscalls:sys_enter_openat")`, `@uprobe("libc", "malloc")`, `@perf_event(frequency=99)`
+and the rest name an ELF section libbpf understands, plus attach options (a uprobe's pid, a
+perf event's frequency) that the runtime applies. A library named without a path (`"libc"`)
+is resolved to the file this machine would load.
+"""
+from __future__ import annotations
+
+import ast
+import glob
+import os
+import platform
+from typing import Dict, Optional, Tuple
+
+PROGRAM_DECORATORS = {"tracepoint", "raw_tracepoint", "tp_btf", "uprobe", "uretprobe", "kprobe",
+                      "kretprobe", "perf_event", "xdp", "tc", "socket_filter"}
+BARE = {"xdp": "xdp", "tc": "tc", "socket_filter": "socket"}
+LIBRARY_DIRS = ("/lib/{arch}-linux-gnu", "/usr/lib/{arch}-linux-gnu", "/lib64", "/usr/lib64", "/lib",
+                "/usr/lib", "/usr/local/lib")
+# pt_regs offsets of the argument registers and the return value, by architecture
+ARG_REGISTERS = {"x86_64": (112, 104, 96, 88, 72, 64), "aarch64": (0, 8, 16, 24, 32, 40)}
+RETURN_REGISTER = {"x86_64": 80, "aarch64": 0}
+PROBE_KINDS = {"uprobe", "uretprobe", "kprobe", "kretprobe"}
+
+
+def resolve_library(name: str) -> str:
+    """`libc` -> /lib/x86_64-linux-gnu/libc.so.6; paths and unknown names are kept as given."""
+    if "/" in name:
+        return name
+    arch = platform.machine()
+    base = name if name.startswith("lib") or ".so" in name else f"lib{name}"
+    for folder in LIBRARY_DIRS:
+        folder = folder.format(arch=arch)
+        for pattern in (base, f"{base}.so.*", f"{base}.so"):
+            for found in sorted(glob.glob(os.path.join(folder, pattern))):
+                if is_elf(found):  # libc.so itself is a linker script
+                    return found
+    return name
+
+
+def is_elf(path: str) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == b"\x7fELF"
+    except OSError:
+        return False
+
+
+class DecoratorReader:
+    """Reads a function's program decorators: its section and attach options."""
+
+    def __init__(self, src, names, decls):
+        self.src, self.names, self.decls = src, names, decls
+
+    def program(self, fn: ast.FunctionDef) -> Optional[Tuple[str, Dict[str, int]]]:
+        for deco in fn.decorator_list:
+            name = self.names.canonical(deco.func if isinstance(deco, ast.Call) else deco)
+            if name in BARE and not isinstance(deco, ast.Call):
+                return BARE[name], {}
+            if name in PROGRAM_DECORATORS and isinstance(deco, ast.Call):
+                return self.call(name, deco)
+        return None
+
+    def strings(self, deco: ast.Call, count: int, example: str) -> Tuple[str, ...]:
+        args = deco.args[:count]
+        if len(args) != count or not all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args):
+            raise self.src.error(deco, f"write {example}")
+        return tuple(a.value for a in args)
+
+    def options(self, deco: ast.Call, allowed: Tuple[str, ...]) -> Dict[str, int]:
+        out = {}
+        for kw in deco.keywords:
+            if kw.arg not in allowed:
+                raise self.src.error(kw.value, f"unknown option '{kw.arg}'", hint=f"options: {', '.join(allowed)}")
+            value = self.decls.const_int(kw.value)
+            if value is None and not (isinstance(kw.value, ast.Constant) and kw.value.value is None):
+                raise self.src.error(kw.value, f"{kw.arg}= must be a constant")
+            if value is not None:
+                out[kw.arg] = value
+        return out
+
+    def call(self, name: str, deco: ast.Call) -> Tuple[str, Dict[str, int]]:
+        if name == "tracepoint":
+            (full,) = self.strings(deco, 1, '@tracepoint("syscalls:sys_enter_openat")')
+            if ":" not in full:
+                raise self.src.error(deco, "a tracepoint is named category:name",
+                                     hint='@tracepoint("syscalls:sys_enter_openat")')
+            return "tracepoint/" + full.replace(":", "/", 1), {}
+        if name in ("raw_tracepoint", "tp_btf", "kprobe", "kretprobe"):
+            (target,) = self.strings(deco, 1, f'@{name}("name")')
+            prefix = {"raw_tracepoint": "raw_tp"}.get(name, name)
+            return f"{prefix}/{target}", {}
+        if name in ("uprobe", "uretprobe"):
+            binary, symbol = self.strings(deco, 2, f'@{name}("libc", "malloc")')
+            options = self.options(deco, ("pid",))
+            if len(deco.args) > 2:
+                options["pid"] = self.decls.const_int(deco.args[2])
+            return f"{name}/{resolve_library(binary)}:{symbol}", options
+        options = self.options(deco, ("frequency", "period"))
+        if deco.args:
+            raise self.src.error(deco, "write @perf_event(frequency=99) or @perf_event(period=N)")
+        if len(options) > 1:
+            raise self.src.error(deco, "perf_event() takes frequency= or period=, not both")
+        return "perf_event", options or {"frequency": 99}
