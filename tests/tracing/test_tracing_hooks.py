@@ -1,0 +1,222 @@
+"""Tracing hooks in the real kernel: exec and openat tracepoints with CO-RE reads and strings,
+uprobes/uretprobes on libc, tp_btf typed arguments, the task iterator, and the clear error a
+kernel without kprobes gives."""
+from __future__ import annotations
+
+import ctypes
+import os
+import subprocess
+
+import pytest
+
+from pythonbpf import BPF, AttachError
+
+LICENSE = '''
+@bpf
+@bpfglobal
+def LICENSE() -> str:
+    return "GPL"
+'''
+
+EXEC = '''
+from pythonbpf import bpf, bpfglobal, struct, tracepoint, Global
+from pythonbpf.helper import pid, comm, current_task, probe_read_kernel_str
+from pythonbpf.types import u32, i32, u64
+from pythonbpf.maps import HashMap
+
+@bpf
+@struct
+class Exec:
+    pid: u32
+    ppid: i32
+    comm: str(16)
+    filename: str(64)
+
+parent = Global(u32)
+execs = HashMap(key=u32, value=Exec, max_entries=64)
+
+@tracepoint("sched:sched_process_exec")
+def on_exec(ctx):
+    task = current_task()
+    if task.real_parent.tgid != parent:
+        return 0
+    e = Exec()
+    e.pid = pid()
+    e.ppid = task.real_parent.tgid
+    comm(e.comm)
+    probe_read_kernel_str(e.filename, ctx.filename)
+    execs[e.pid] = e
+    return 0
+''' + LICENSE
+
+
+@pytest.mark.kernel
+def test_exec_tracer_reads_parent_through_core():
+    with BPF(source=EXEC) as b:
+        b.load()
+        b.globals["parent"] = os.getpid()
+        b.attach_all()
+        child = subprocess.Popen(["/bin/true"])
+        child.wait()
+        record = b["execs"][child.pid]
+        assert record.pid == child.pid
+        assert record.ppid == os.getpid()  # current_task().real_parent.tgid
+        assert record.comm == "true" and record.filename == "/bin/true"
+
+
+OPENAT = '''
+from pythonbpf import bpf, bpfglobal, struct, tracepoint, Global
+from pythonbpf.helper import pid, probe_read_user_str
+from pythonbpf.types import u32, i64
+from pythonbpf.maps import ArrayMap
+
+@bpf
+@struct
+class Open:
+    dfd: i64
+    flags: u32
+    length: i64
+    path: str(128)
+
+me = Global(u32)
+opens = ArrayMap(key=u32, value=Open, max_entries=1)
+
+@tracepoint("syscalls:sys_enter_openat")
+def on_openat(ctx):
+    if pid() != me:
+        return 0
+    e = Open()
+    e.dfd = ctx.dfd
+    e.flags = ctx.flags
+    e.length = probe_read_user_str(e.path, ctx.filename)
+    opens[0] = e
+    return 0
+''' + LICENSE
+
+
+@pytest.mark.kernel
+def test_openat_captures_the_exact_path(tmp_path):
+    path = str(tmp_path / "a file with spaces.txt")
+    with BPF(source=OPENAT) as b:
+        b.load()
+        b.globals["me"] = os.getpid()
+        b.attach_all()
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        e = b["opens"][0]
+        assert e.path == path and e.length == len(path) + 1
+        assert e.dfd == -100  # AT_FDCWD: an int in an 8-byte slot, read back signed
+        assert e.flags & os.O_CREAT
+
+
+MALLOC = '''
+from pythonbpf import bpf, bpfglobal, uprobe, uretprobe, Global
+from pythonbpf.helper import arg0, retval, pid
+from pythonbpf.types import u64
+
+me = Global(u64)
+calls = Global(u64)
+returned = Global(u64)
+
+@uprobe("libc", "malloc")
+def on_malloc(ctx):
+    global calls
+    if pid() == me and arg0() == 12345:
+        calls += 1
+    return 0
+
+@uretprobe("libc", "malloc")
+def on_return(ctx):
+    global returned
+    if pid() == me:
+        returned = retval()
+    return 0
+''' + LICENSE
+
+
+@pytest.mark.kernel
+def test_uprobe_counts_exact_calls_and_uretprobe_sees_the_pointer():
+    libc = ctypes.CDLL("libc.so.6")
+    libc.malloc.restype = ctypes.c_void_p
+    with BPF(source=MALLOC) as b:
+        b.load()
+        b.globals["me"] = os.getpid()
+        b.attach_all()
+        pointers = [libc.malloc(12345) for _ in range(17)]
+        libc.malloc(54321)
+        assert b.globals["calls"] == 17
+        last = libc.malloc(12345)
+        assert b.globals["returned"] == last
+        for p in pointers + [last]:
+            libc.free(ctypes.c_void_p(p))
+
+
+SWITCH = '''
+from pythonbpf import bpf, bpfglobal, section, Global
+from pythonbpf.types import u64, i32
+
+me = Global(i32)
+switched_out = Global(u64)
+switched_in = Global(u64)
+
+@bpf
+@section("tp_btf/sched_switch")
+def on_switch(ctx):
+    global switched_out, switched_in
+    if ctx.prev.pid == me:
+        switched_out += 1
+    if ctx.next.pid == me:
+        switched_in += 1
+    return 0
+
+@bpf
+@section("iter/task")
+def tasks(ctx):
+    task = ctx.task
+    if not task:
+        return 0
+    print(f"{task.tgid} {task.pid}")
+    return 0
+''' + LICENSE
+
+
+@pytest.mark.kernel
+def test_tp_btf_typed_arguments_and_the_task_iterator():
+    with BPF(source=SWITCH) as b:
+        b.load()
+        b.globals["me"] = os.getpid()
+        b.programs["on_switch"].attach()
+        for _ in range(20):
+            os.sched_yield()
+            subprocess.run(["/bin/true"])
+        assert b.globals["switched_out"] > 0 and b.globals["switched_in"] > 0
+        lines = b.programs["tasks"].attach().read_iter().decode().splitlines()
+        assert f"{os.getpid()} {os.getpid()}" in lines
+        assert len(lines) > 10
+
+
+KPROBE = '''
+from pythonbpf import bpf, bpfglobal, kprobe, Global
+from pythonbpf.helper import arg0
+from pythonbpf.types import u64
+
+hits = Global(u64)
+
+@kprobe("do_sys_openat2")
+def on_open(ctx):
+    global hits
+    hits += 1
+    return 0
+''' + LICENSE
+
+
+@pytest.mark.kernel
+def test_kprobe_compiles_loads_and_names_the_missing_feature():
+    with BPF(source=KPROBE) as b:
+        b.load()  # the program itself is fine
+        try:
+            b.attach_all()
+        except AttachError as err:  # this kernel: CONFIG_KPROBES is off
+            assert err.errno == 2 and "kprobe" in str(err)
+        else:  # a kernel with kprobes: it must then count
+            os.close(os.open("/dev/null", os.O_RDONLY))
+            assert b.globals["hits"] > 0
