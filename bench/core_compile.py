@@ -54,7 +54,7 @@ def fields(ctx):
     r.g = t.start_time
     r.h = t.flags
     r.i = t.prio
-    r.j = t.mm.total_vm
+    r.j = t.cred.uid.val
     out[0] = r
     return 0
 

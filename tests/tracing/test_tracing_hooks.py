@@ -29,6 +29,7 @@ from pythonbpf.maps import HashMap
 class Exec:
     pid: u32
     ppid: i32
+    uid: u32
     comm: str(16)
     filename: str(64)
 
@@ -43,6 +44,7 @@ def on_exec(ctx):
     e = Exec()
     e.pid = pid()
     e.ppid = task.real_parent.tgid
+    e.uid = task.cred.uid.val           # through the anonymous struct of kuid_t
     comm(e.comm)
     probe_read_kernel_str(e.filename, ctx.filename)
     execs[e.pid] = e
@@ -61,6 +63,7 @@ def test_exec_tracer_reads_parent_through_core():
         record = b["execs"][child.pid]
         assert record.pid == child.pid
         assert record.ppid == os.getpid()  # current_task().real_parent.tgid
+        assert record.uid == os.getuid()
         assert record.comm == "true" and record.filename == "/bin/true"
 
 

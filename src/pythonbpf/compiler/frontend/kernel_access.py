@@ -29,6 +29,8 @@ class KernelAccessChecker:
     def kernel_struct(self, name: str, node: ast.AST):
         from ...btf import KernelTypeError
 
+        if name.startswith("anon:"):  # an anonymous struct embedded in a named one (kuid_t)
+            return self.kernel_btf(node).type_by_id(int(name[5:]))
         try:
             t = self.kernel_btf(node).type_by_name(name, "struct")
         except KernelTypeError as exc:
@@ -60,7 +62,8 @@ class KernelAccessChecker:
         members: Dict[str, tuple] = self.program.kernel_structs.setdefault(struct_name, {})
         members.setdefault(node.attr, (field.byte_offset, kind, target))
         return m.KernelMember(value_type, self.pos(node), base, struct_name, node.attr, field.byte_offset,
-                              kind, member_type.size if kind == "int" else 8)
+                              kind, member_type.size if kind == "int" else 8,
+                              relocated=not struct_name.startswith("anon:"))
 
     def member_kind(self, t, node: ast.AST):
         """(kind, frontend type of the expression, description for the local struct)."""
@@ -74,9 +77,12 @@ class KernelAccessChecker:
                 self.program.kernel_structs.setdefault(target.name, {})
                 return "ptr", KernelPtrType(target.name), ("ptr", target.name)
             return "ptr", U64, ("ptr", None)
-        if kind in ("struct", "union") and t.name:
-            self.program.kernel_structs.setdefault(t.name, {})
-            return "embedded", KernelPtrType(t.name), (kind, t.name, t.size)
+        if kind in ("struct", "union"):
+            # Anonymous ones (typedef struct { uid_t val; } kuid_t) have no name for CO-RE to match:
+            # the named parent's member is relocated, offsets inside are fixed by their type.
+            name = t.name or f"anon:{t.id}"
+            self.program.kernel_structs.setdefault(name, {})
+            return "embedded", KernelPtrType(name), (kind, name, t.size)
         if kind == "array":
             elem = t.elem.strip()
             size = getattr(elem, "size", 1)

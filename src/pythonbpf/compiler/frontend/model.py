@@ -178,6 +178,7 @@ class KernelMember(Expr):
     offset: int  # in this kernel, for the local type; libbpf relocates it
     kind: str  # int, ptr, embedded, array
     size: int
+    relocated: bool = True  # False inside anonymous structs, whose layout cannot change
 
 
 @dataclass

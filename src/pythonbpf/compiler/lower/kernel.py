@@ -49,9 +49,11 @@ def kernel_struct_types(di: DebugInfo, structs: Dict[str, Dict[str, tuple]]) -> 
                 "tag": ir.DIToken("DW_TAG_member"), "name": member, "file": di.file,
                 "baseType": t, "size": bits, "offset": offset * 8}))
             size = max(size, offset * 8 + bits)
-        out[name] = di.module.add_debug_info("DICompositeType", {
-            "tag": ir.DIToken("DW_TAG_structure_type"), "name": name, "file": di.file,
-            "size": size, "elements": di.module.add_metadata(members)})
+        fields = {"tag": ir.DIToken("DW_TAG_structure_type"), "file": di.file, "size": size,
+                  "elements": di.module.add_metadata(members)}
+        if not name.startswith("anon:"):
+            fields["name"] = name
+        out[name] = di.module.add_debug_info("DICompositeType", fields)
         return out[name]
 
     def member_type(desc: tuple):
@@ -88,6 +90,8 @@ class KernelLowering:
 
     def kernel_address(self, e: m.KernelMember) -> ir.Value:
         b = self.builder
+        if not e.relocated:
+            return b.add(self.value(e.base), ir.Constant(I64, e.offset))
         base = b.inttoptr(self.value(e.base), PTR)
         offset = b.load(self.core_global(e), typ=I64, align=8)
         pointer = b.gep(base, [offset], source_etype=I8)
