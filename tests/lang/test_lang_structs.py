@@ -109,3 +109,47 @@ def test_struct_values_update_in_place(b):
     assert value.mac == bytes([1, 2, 1, 0, 0, 0])
     assert value.weights == [1, 2, 3, 4]
     assert list(b["shapes"].keys()) == [Record(id=7, tag="abc")]
+
+
+REFERENCE_ARGS = '''
+from ctypes import c_void_p, c_int64
+from pythonbpf import bpf, section, struct
+from pythonbpf.types import u32, u64
+from pythonbpf.maps import ArrayMap
+
+@bpf
+@struct
+class Acc:
+    n: u64
+    total: u64
+    vals: u32 * 4
+
+store = ArrayMap(key=u32, value=Acc, max_entries=1)
+
+@bpf
+def add(a: Acc, x: u64) -> u64:
+    a.n += 1
+    a.total += x
+    a.vals[a.n % 4] = x
+    return a.total
+
+@bpf
+@section("xdp")
+def run(ctx: c_void_p) -> c_int64:
+    local = Acc()
+    add(local, 5)
+    add(local, 7)
+    v = store.lookup(0)
+    if v:
+        add(v, local.total)
+    return 2
+'''
+
+
+@pytest.mark.kernel
+def test_structs_pass_to_subprograms_by_reference():
+    """A @struct parameter is the caller's object, as in Python: changes are shared."""
+    with BPF(source=REFERENCE_ARGS) as b:
+        for _ in range(2):
+            b.programs["run"].test_run(data=bytes(64))
+        assert b["store"][0] == Record(n=2, total=24, vals=[0, 12, 12, 0])

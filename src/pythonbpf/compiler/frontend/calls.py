@@ -109,6 +109,15 @@ class CallChecker(MapChecker, PacketChecker, TracingChecker):
             return m.CtxField(U64, self.pos(node), RETURN_REGISTER[arch])
         return m.CtxField(U64, self.pos(node), ARG_REGISTERS[arch][ARGS.index(name)])
 
+    def reference_argument(self, node: ast.AST, want: RefType) -> m.Expr:
+        """A struct, array or string passed to a subprogram: its address (changes are shared)."""
+        e = self.value(node)
+        target = e.type.target if isinstance(e.type, RefType) else e.type
+        if target != want.target or not isinstance(e, (m.LocalRef, m.FieldRef, m.IndexRef, m.GlobalRef)) \
+                and not isinstance(e.type, RefType):
+            raise self.src.error(node, f"expected a {want.target}, got {e.type}")
+        return e
+
     def no_args(self, node: ast.Call, name: str) -> None:
         if node.args or node.keywords:
             raise self.src.error(node, f"{name}() takes no arguments")
@@ -139,7 +148,8 @@ class CallChecker(MapChecker, PacketChecker, TracingChecker):
                                  hint="move the shared code into a @bpf function without a section")
         if node.keywords or len(node.args) != len(sig.params):
             raise self.src.error(node, f"{name}() takes {len(sig.params)} positional arguments")
-        args = [self.coerce(self.integer(a), t, a) for a, (_, t) in zip(node.args, sig.params)]
+        args = [self.reference_argument(a, t) if isinstance(t, RefType) else self.coerce(self.integer(a), t, a)
+                for a, (_, t) in zip(node.args, sig.params)]
         self.calls.append((name, node))
         return m.FuncCall(sig.return_type, self.pos(node), name, args)
 

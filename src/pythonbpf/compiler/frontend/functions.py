@@ -62,8 +62,10 @@ class Signature:
             if a.annotation is None:
                 raise src.error(a, f"parameter '{a.arg}' needs a type", hint=f"write `{a.arg}: u64`")
             t = decls.value_type(a.annotation, "parameter type")
-            if not isinstance(t, IntType):
-                raise src.error(a, "parameters are integers for now", hint="pass fields one by one")
+            if isinstance(t, (StructType, ArrayType, StrType)):
+                t = RefType(t, nullable=False)  # passed by reference, as Python passes objects
+            elif not isinstance(t, IntType):
+                raise src.error(a, f"a parameter cannot be a {t}", hint="pass integers or @struct values")
             params.append((a.arg, t))
         if fn.returns is None or (isinstance(fn.returns, ast.Constant) and fn.returns.value is None):
             has_value = any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(fn))

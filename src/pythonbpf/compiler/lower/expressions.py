@@ -271,7 +271,9 @@ class ExprLowering(MapLowering, PacketLowering, KernelLowering):
 
     def x_FuncCall(self, e: m.FuncCall) -> ir.Value:
         callee = self.functions[e.func]
-        return self.builder.call(callee, [self.value(a) for a in e.args])
+        params = self.program.functions[e.func].params
+        args = [self.address(a) if isinstance(t, RefType) else self.value(a) for a, (_, t) in zip(e.args, params)]
+        return self.builder.call(callee, args)
 
     def x_Print(self, e: m.Print) -> ir.Value:
         fmt = self.string_constant(e.fmt + b"\0")

@@ -76,7 +76,7 @@ class FunctionLowering(LoopLowering, ExprLowering):
 
     def debug_subprogram(self, fn: m.Function) -> ir.DIValue:
         ret = None if isinstance(fn.return_type, VoidType) else self.di.type(fn.return_type)
-        params = [(name, self.di.void_pointer() if isinstance(t, CtxType) else self.di.type(t))
+        params = [(name, self.di.void_pointer() if isinstance(t, (CtxType, RefType)) else self.di.type(t))
                   for name, t in fn.params]
         sp, self.arg_vars = self.di.subprogram(self.fn, fn.name, fn.line, ret, params,
                                                local=fn.section is None)
