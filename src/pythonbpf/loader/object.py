@@ -99,8 +99,13 @@ class BpfObject:
             bpf_map = api.bpf_object__next_map(ptr, bpf_map)
 
     @classmethod
-    def open(cls, elf: bytes, name: str = "pythonbpf") -> "BpfObject":
-        """Parse an ELF image with bpf_object__open_mem (nothing reaches the kernel yet)."""
+    def open(cls, elf: bytes, name: str = "pythonbpf",
+             pin_root_path: str | None = None) -> "BpfObject":
+        """Parse an ELF image with bpf_object__open_mem (nothing reaches the kernel yet).
+
+        Maps declared with `pinning = LIBBPF_PIN_BY_NAME` are reused from, or pinned at
+        load to, `<pin_root_path>/<map name>` (libbpf's default root is /sys/fs/bpf).
+        """
         if not isinstance(elf, (bytes, bytearray, memoryview)):
             raise TypeError(f"elf must be bytes, not {type(elf).__name__}")
         data = bytes(elf)
@@ -108,7 +113,8 @@ class BpfObject:
             raise ValueError("empty ELF image")
         api = libbpf.lib()
         c_name = name.encode()
-        opts = _OpenOpts(sz=ctypes.sizeof(_OpenOpts), object_name=c_name)
+        opts = _OpenOpts(sz=ctypes.sizeof(_OpenOpts), object_name=c_name,
+                         pin_root_path=pin_root_path.encode() if pin_root_path else None)
         buf = ctypes.create_string_buffer(data, len(data))
         with libbpf.capture_log() as log:
             ptr = api.bpf_object__open_mem(buf, len(data), ctypes.byref(opts))

@@ -4,13 +4,15 @@ from __future__ import annotations
 import atexit
 import os
 import weakref
-from typing import Any, Callable, Dict, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Union
 
 from ..loader import BpfObject
+from ..loader.perfevent import attach_perf_event
 from .globalsview import GlobalsView, apply_consts
-from .mapview import MapView
 from .programs import ProgramsView
 from .source import caller_file, read_source
+from .streams import StreamsMixin
+from .views import make_view
 
 _LIVE: "weakref.WeakSet[BPF]" = weakref.WeakSet()
 
@@ -27,18 +29,19 @@ def _name_of(target: Union[str, Callable[..., Any]]) -> str:
     return target if isinstance(target, str) else getattr(target, "__name__", str(target))
 
 
-class BPF:
+class BPF(StreamsMixin):
     """A BPF object built from Python source (or a compiled `.o`), owned by this Python object.
 
     `BPF()` compiles the calling module's file, `BPF(path=...)` another file, `BPF(source=...)`
     a string, `BPF(obj=...)` loads a compiled object (bytes or a path). Nothing is loaded into
     the kernel until `load()`; `close()` (or leaving a `with` block, or interpreter exit)
-    detaches and frees everything.
+    detaches and frees everything. Maps declared with `pin="name"` are reused from (or pinned
+    at) `<pin_root>/name`, `pin_root` defaulting to /sys/fs/bpf.
     """
 
     def __init__(self, source: Optional[str] = None, path: Optional[str] = None,
                  obj: Union[bytes, str, None] = None, consts: Optional[Dict[str, int]] = None,
-                 name: Optional[str] = None):
+                 name: Optional[str] = None, pin_root: Optional[str] = None):
         self.program = None  # the typed program, when compiled from source
         if obj is not None:
             elf = obj if isinstance(obj, bytes) else open(obj, "rb").read()
@@ -56,7 +59,9 @@ class BPF:
         self._opened: Optional[BpfObject] = None  # opened by libbpf, not yet loaded
         self._object: Optional[BpfObject] = None  # loaded
         self._label = "".join(c if c.isalnum() or c == "_" else "_" for c in label)[:15]
-        self._maps: Dict[str, MapView] = {}
+        self._maps: Dict[str, Any] = {}
+        self._pin_root = pin_root
+        self._init_streams()
         self._attached = False
         self._closed = False
         self._consts = dict(consts or {})
@@ -79,14 +84,23 @@ class BPF:
         if self._object is not None:
             return self._object
         if self._opened is None:
-            opened = BpfObject.open(self.elf, self._label)
+            opened = BpfObject.open(self.elf, self._label, pin_root_path=self._pin_root)
             try:
                 apply_consts(opened.globals, self._consts)
+                self._apply_pins(opened)
             except BaseException:
                 opened.close()
                 raise
             self._opened = opened
         return self._opened
+
+    def _apply_pins(self, opened: BpfObject) -> None:
+        """Point each `pin="name"` map at `<pin_root>/name` (reused if it exists at load)."""
+        root = self._pin_root or "/sys/fs/bpf"
+        for decl in (self.program.maps.values() if self.program else ()):
+            pin = getattr(decl, "pin", None)
+            if pin and decl.name in opened.maps:
+                opened.maps[decl.name].set_pin_path(os.path.join(root, pin))
 
     # ---- life cycle --------------------------------------------------------------------
     def load(self) -> "BPF":
@@ -108,7 +122,12 @@ class BPF:
         self.load()
         try:
             for prog in self._object.programs.values():
-                if not prog.links:
+                if prog.links:
+                    continue
+                if prog.section.split("/", 1)[0] == "perf_event":
+                    options = self._attach_options(prog.name)  # @perf_event(frequency=...)
+                    attach_perf_event(prog, options.get("frequency"), options.get("period"))
+                else:
                     prog.attach()
         except BaseException:
             self.detach()
@@ -127,6 +146,7 @@ class BPF:
 
     def close(self) -> None:
         """Detach and free everything; safe to call twice."""
+        self._close_streams()
         obj, self._object = self._object, None
         opened, self._opened = self._opened, None
         self._attached = False
@@ -166,23 +186,80 @@ class BPF:
         return GlobalsView(lambda: self._usable()._open().globals)
 
     @property
-    def maps(self) -> Dict[str, MapView]:
-        for name, kmap in self.object.user_maps().items():
+    def maps(self) -> Dict[str, Any]:
+        """Views of the program's maps by Python name (loads the object on first use):
+        MapView for keyed maps, QueueView, BloomFilterView, EventMapView for ring/perf."""
+        objects = self._usable().load().object
+        for name, kmap in objects.user_maps().items():
             if name not in self._maps:
                 decl = self.program.maps.get(name) if self.program else None
-                self._maps[name] = MapView(kmap, decl, name)
+                btf = objects.btf if decl is None else None
+                self._maps[name] = make_view(kmap, name, decl, btf, bpf=self)
         return dict(self._maps)
 
-    def __getitem__(self, name: Union[str, Callable[..., Any]]) -> MapView:
+    def __getitem__(self, name: Union[str, Callable[..., Any]]) -> Any:
         return self.map(name)
 
-    def map(self, name: Union[str, Callable[..., Any]]) -> MapView:
+    def map(self, name: Union[str, Callable[..., Any]]) -> Any:
         key = _name_of(name)
         maps = self.maps
         if key not in maps:
             known = ", ".join(sorted(maps)) or "none"
             raise KeyError(f"no map named {key!r} (maps: {known})")
         return maps[key]
+
+    # ---- stacks and symbols --------------------------------------------------------------
+    def stack_trace(self, map_name: Union[str, Callable[..., Any]], stack_id: int) -> List[int]:
+        """The addresses of stack `stack_id` in StackTraceMap `map_name`, innermost first
+        ([] for a negative id - get_stackid's error - or an id no longer stored)."""
+        if stack_id < 0:
+            return []
+        raw = self.map(map_name).map.lookup(int(stack_id).to_bytes(4, "little"))
+        if raw is None:
+            return []
+        addresses = memoryview(raw).cast("Q").tolist()
+        return addresses[:addresses.index(0)] if 0 in addresses else addresses
+
+    def sym(self, address: int, pid: Optional[int] = None, show_module: bool = False,
+            show_offset: bool = True) -> str:
+        """"name+0xoff" for a user address of process `pid` (kernel if pid is None)."""
+        from .symbols import sym
+
+        return sym(address, pid, show_module, show_offset)
+
+    def ksym(self, address: int, show_module: bool = False, show_offset: bool = True) -> str:
+        """"name+0xoff" for a kernel address (from /proc/kallsyms)."""
+        from .symbols import ksym
+
+        return ksym(address, show_module, show_offset)
+
+    def _attach_options(self, name: str) -> Dict[str, int]:
+        """What the program's decorator said about attaching (perf_event frequency/period)."""
+        function = self.program.functions.get(name) if self.program is not None else None
+        return dict(getattr(function, "attach", None) or {})
+
+    def attach_perf_event(self, name: Union[str, Callable[..., Any], None] = None,
+                          frequency: Optional[int] = None, period: Optional[int] = None,
+                          cpus: Optional[List[int]] = None, pid: int = -1) -> "BPF":
+        """Attach perf_event program `name` (default: every one not yet attached) to a
+        software cpu-clock event sampling `frequency` Hz or every `period` ns (default:
+        what `@perf_event(...)` said, else 99 Hz), on each online CPU (or `cpus`), for
+        every process (or only `pid`, followed across CPUs)."""
+        self.load()
+        programs = self._object.programs
+        if name is not None:
+            chosen = [self.programs[name]]
+        else:
+            chosen = [p for p in programs.values()
+                      if p.section.split("/", 1)[0] == "perf_event" and not p.links]
+            if not chosen:
+                raise ValueError("no perf_event program to attach")
+        for prog in chosen:
+            options = {} if frequency or period else self._attach_options(prog.name)
+            attach_perf_event(prog, frequency or options.get("frequency"),
+                              period or options.get("period"), cpus, pid)
+        self._attached = True
+        return self
 
     def trace_print(self, fmt: Optional[str] = None) -> None:
         """Print trace output lines until Ctrl-C (`fmt` may use the trace_fields names)."""

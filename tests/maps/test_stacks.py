@@ -1,0 +1,116 @@
+"""Stack traces: `get_stackid` in programs, `b.stack_trace()` and symbolization in user space
+(kernel addresses through /proc/kallsyms, user addresses through the mapped files' ELF
+symbols); a perf_event profile of a busy process names functions of its binary."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from pythonbpf import BPF
+
+pytestmark = pytest.mark.kernel
+
+HEADER = '''
+from ctypes import c_void_p, c_int64
+from pythonbpf import bpf, section, bpfglobal
+from pythonbpf.helper import pid
+from pythonbpf.types import u32, u64, i64
+from pythonbpf.maps import StackTraceMap, HashMap, ArrayMap
+
+stacks = StackTraceMap(max_entries=1024)
+target = ArrayMap(key=u32, value=u32, max_entries=1)
+
+@bpf
+@bpfglobal
+def LICENSE() -> str:
+    return "GPL"
+'''
+
+SYSCALL = HEADER + '''
+ids = ArrayMap(key=u32, value=i64, max_entries=2)
+
+@bpf
+@section("tracepoint/syscalls/sys_enter_getpid")
+def on_getpid(ctx):
+    who = target.lookup(0)
+    if who and pid() == who:
+        ids[0] = stacks.get_stackid(ctx)
+        ids[1] = stacks.get_stackid(ctx, user=True)
+    return 0
+'''
+
+PROFILE = HEADER + '''
+counts = HashMap(key=i64, value=u64, max_entries=1024)
+
+@bpf
+@section("perf_event")
+def profile(ctx):
+    who = target.lookup(0)
+    if who and pid() == who:
+        counts[stacks.get_stackid(ctx, user=True)] += 1
+    return 0
+'''
+
+
+def test_kernel_and_user_stacks_of_a_syscall():
+    with BPF(source=SYSCALL) as b:
+        b.load()
+        b["target"][0] = os.getpid()
+        b.attach_all()
+        os.getpid()
+        b.detach()
+        kernel_id, user_id = b["ids"][0], b["ids"][1]
+        assert kernel_id >= 0 and user_id >= 0
+        kernel = b.stack_trace("stacks", kernel_id)
+        assert kernel and all(a >= 0xFFFF800000000000 for a in kernel)
+        names = [b.ksym(a) for a in kernel]
+        assert any(n.startswith(("do_syscall_64+", "entry_SYSCALL")) for n in names), names
+        assert all("+0x" in n for n in names)
+        user = b.stack_trace("stacks", user_id)
+        first = b.sym(user[0], os.getpid(), show_module=True)
+        assert "getpid+0x" in first and "libc" in first, first  # the syscall inside libc
+        assert b.stack_trace("stacks", -14) == []  # get_stackid's errors are negative
+        # without batch ops on stack trace maps the view iterates key by key
+        assert kernel_id in b["stacks"].keys() and b["stacks"].map.batch_ops is False
+
+
+def test_perf_event_profile_names_functions_of_the_running_binary():
+    busy = subprocess.Popen([sys.executable, "-c", "x = 0\nwhile True:\n    x += 1\n"])
+    try:
+        with BPF(source=PROFILE) as b:
+            b["target"][0] = busy.pid
+            b.attach_perf_event(frequency=997)
+            time.sleep(0.6)
+            b.detach()
+            counts = b["counts"].items()
+            assert sum(n for _, n in counts) > 50
+            frames = [b.sym(a, busy.pid, show_module=True)
+                      for stack_id, _ in counts for a in b.stack_trace("stacks", stack_id)]
+    finally:
+        busy.kill()
+        busy.wait()
+    named = [f for f in frames if f != "[unknown]"]
+    assert any(f.startswith("_PyEval_EvalFrameDefault+") for f in named), named[:20]
+    assert all("+0x" in f for f in named)
+
+
+@pytest.mark.parametrize("source, at_least", [(PROFILE, 10), (PROFILE.replace(
+    '@section("perf_event")', "@perf_event(frequency=997)").replace(
+    "from pythonbpf import bpf,", "from pythonbpf import perf_event, bpf,"), 150)])
+def test_attach_all_samples_perf_event_programs(source, at_least):
+    with BPF(source=source) as b:
+        b.load()
+        b["target"][0] = os.getpid()
+        b.attach_all()
+        assert b.is_attached() and len(b.programs["profile"].links) >= 1
+        deadline = time.time() + 0.5
+        while time.time() < deadline:
+            pass
+        b.detach()
+        assert not b.programs["profile"].links
+        # 99 Hz by default: ~50 samples in 0.5 s; ~500 at the decorator's 997 Hz
+        assert sum(n for _, n in b["counts"].items()) >= at_least
