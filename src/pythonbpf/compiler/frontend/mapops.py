@@ -56,7 +56,8 @@ class MapChecker:
             return self.coerce(self.integer(node), want, node)
         e = self.value(node)
         if isinstance(want, StrType) and isinstance(e, m.BytesConst):
-            return self.aggregate_value(e, want, node)
+            e = self.aggregate_value(e, want, node)
+            return m.BytesConst(want, e.pos, e.value.ljust(want.size, b"\0"))  # the key's full size
         if e.type != want and not (isinstance(e.type, RefType) and e.type.target == want):
             raise self.src.error(node, f"expected a {want}, got {e.type}")
         return e
