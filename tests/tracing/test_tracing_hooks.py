@@ -6,6 +6,7 @@ from __future__ import annotations
 import ctypes
 import os
 import subprocess
+import sys
 
 import pytest
 
@@ -223,3 +224,33 @@ def test_kprobe_compiles_loads_and_names_the_missing_feature():
         else:  # a kernel with kprobes: it must then count
             os.close(os.open("/dev/null", os.O_RDONLY))
             assert b.globals["hits"] > 0
+
+
+RUNTIME_UPROBE = '''
+from pythonbpf import bpf, bpfglobal, section, Global
+from pythonbpf.helper import arg0
+from pythonbpf.types import u64
+
+calls = Global(u64)
+
+@bpf
+@section("uprobe")
+def on_call(ctx):
+    global calls
+    if arg0() == 4242:
+        calls += 1
+    return 0
+''' + LICENSE
+
+
+@pytest.mark.kernel
+def test_attach_uprobe_at_run_time_for_one_process():
+    """A target known only at run time, limited to this process: another process's calls
+    with the same argument are not counted."""
+    libc = ctypes.CDLL("libc.so.6")
+    with BPF(source=RUNTIME_UPROBE) as b:
+        b.attach_uprobe("on_call", "libc", "abs", pid=os.getpid())
+        for _ in range(9):
+            libc.abs(4242)
+        subprocess.run([sys.executable, "-c", "import ctypes; ctypes.CDLL('libc.so.6').abs(4242)"], check=True)
+        assert b.globals["calls"] == 9

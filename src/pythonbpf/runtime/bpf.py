@@ -8,9 +8,11 @@ from typing import Any, Callable, Dict, List, Optional, Union
 
 from ..loader import BpfObject
 from ..loader.perfevent import attach_perf_event
+from ..loader.uprobe import attach_uprobe
 from .globalsview import GlobalsView, apply_consts
 from .programs import ProgramsView
 from .source import caller_file, read_source
+from .network import NetworkAttachMixin
 from .streams import StreamsMixin
 from .views import make_view
 
@@ -25,11 +27,14 @@ def _close_all() -> None:
 atexit.register(_close_all)
 
 
+NEEDS_A_TARGET = {"xdp", "tc", "classifier", "socket", "cgroup_skb", "sk_skb", "sk_msg"}
+
+
 def _name_of(target: Union[str, Callable[..., Any]]) -> str:
     return target if isinstance(target, str) else getattr(target, "__name__", str(target))
 
 
-class BPF(StreamsMixin):
+class BPF(StreamsMixin, NetworkAttachMixin):
     """A BPF object built from Python source (or a compiled `.o`), owned by this Python object.
 
     `BPF()` compiles the calling module's file, `BPF(path=...)` another file, `BPF(source=...)`
@@ -122,11 +127,15 @@ class BPF(StreamsMixin):
         self.load()
         try:
             for prog in self._object.programs.values():
-                if prog.links:
-                    continue
-                if prog.section.split("/", 1)[0] == "perf_event":
-                    options = self._attach_options(prog.name)  # @perf_event(frequency=...)
+                kind = prog.section.split("/", 1)[0]
+                if prog.links or kind in NEEDS_A_TARGET:
+                    continue  # network programs attach to an interface, socket or cgroup
+                options = self._attach_options(prog.name)
+                if kind == "perf_event":  # @perf_event(frequency=...)
                     attach_perf_event(prog, options.get("frequency"), options.get("period"))
+                elif kind in ("uprobe", "uretprobe") and options.get("pid") is not None:
+                    binary, _, symbol = prog.section.split("/", 1)[1].rpartition(":")
+                    attach_uprobe(prog, binary, symbol, options["pid"], kind == "uretprobe")
                 else:
                     prog.attach()
         except BaseException:
@@ -258,6 +267,20 @@ class BPF(StreamsMixin):
             options = {} if frequency or period else self._attach_options(prog.name)
             attach_perf_event(prog, frequency or options.get("frequency"),
                               period or options.get("period"), cpus, pid)
+        self._attached = True
+        return self
+
+    def attach_uprobe(self, name: Union[str, Callable[..., Any]], binary: str, symbol: str,
+                      pid: int = -1, retprobe: Optional[bool] = None) -> "BPF":
+        """Attach uprobe program `name` at `symbol` of `binary` (a path or a library name such as
+        "libc") for `pid` (-1: every process), for targets known only at run time."""
+        from ..compiler.frontend.probes import resolve_library
+
+        self.load()
+        prog = self.programs[name]
+        if retprobe is None:
+            retprobe = prog.section.startswith("uretprobe")
+        attach_uprobe(prog, resolve_library(binary), symbol, pid, retprobe)
         self._attached = True
         return self
 

@@ -1,0 +1,43 @@
+"""Attach a uprobe/uretprobe to a symbol of a binary for one process (or all), at run time.
+
+Section auto-attach (`uprobe/PATH:SYMBOL`) covers every process; a pid, or a target known only
+at run time, goes through `bpf_program__attach_uprobe_opts` with the function name, which
+libbpf resolves to an offset in the ELF file itself.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+
+from . import libbpf
+from .errors import AttachError
+from .link import Link
+from .program import Program
+
+__all__ = ["attach_uprobe"]
+
+
+class _UprobeOpts(ctypes.Structure):
+    _fields_ = [("sz", ctypes.c_size_t), ("ref_ctr_offset", ctypes.c_size_t),
+                ("bpf_cookie", ctypes.c_uint64), ("retprobe", ctypes.c_bool),
+                ("func_name", ctypes.c_char_p)]
+
+
+def attach_uprobe(program: Program, binary: str, symbol: str, pid: int = -1,
+                  retprobe: bool = False) -> Link:
+    """Attach `program` at `symbol` in `binary` (a path) for process `pid` (-1: every process)."""
+    api = libbpf.lib()
+    fn = api.bpf_program__attach_uprobe_opts
+    fn.restype, fn.argtypes = ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p,
+                                                ctypes.c_size_t, ctypes.POINTER(_UprobeOpts)]
+    opts = _UprobeOpts(sz=ctypes.sizeof(_UprobeOpts), retprobe=retprobe, func_name=symbol.encode())
+    target = f"{binary}:{symbol}" + (f" (pid {pid})" if pid >= 0 else "")
+    with libbpf.capture_log() as log:
+        ptr = fn(program._live(), pid, binary.encode(), 0, ctypes.byref(opts))
+        err = libbpf.get_errno()
+    if not ptr:
+        raise AttachError(program.name, target, err or errno.EINVAL, log.text, program.section)
+    link = Link(ptr, target, program._forget_link)
+    program.links.append(link)
+    return link
