@@ -9,7 +9,17 @@ from .frontend import CompileError, Program, check_source
 
 
 def compile_source(source: str, filename: str = "<string>") -> "CompiledObject":
-    """Compile a module's source text to a BPF ELF object plus the metadata user space needs."""
+    """Compile a module's source text to a BPF ELF object plus the metadata user space needs.
+
+    Served from the on-disk compile cache (compiler/cache.py) when it holds this exact input;
+    the result is the same either way.
+    """
+    from .cache import cached_compile
+
+    return cached_compile(source, filename, _compile_uncached, CompiledObject)
+
+
+def _compile_uncached(source: str, filename: str) -> "CompiledObject":
     from .emit import emit_object
     from .lower import lower_program
 

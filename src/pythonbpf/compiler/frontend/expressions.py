@@ -233,5 +233,12 @@ class ExprChecker(OperatorChecker, KernelAccessChecker, ast.NodeVisitor):
                                  hint=f"test it first (`if {shown} < {array.count}:`), loop with "
                                       f"`for {shown} in range({array.count})`, or index with "
                                       f"`{shown} % {array.count}`")
+        root = base
+        while isinstance(root, (m.FieldRef, m.IndexRef)):
+            root = root.base
+        in_context = isinstance(root, m.CtxRef)
+        if in_context and (array.count > 64 or not isinstance(array.elem, IntType)):
+            raise self.src.error(node.slice, "context arrays are indexed by constants here",
+                                 hint="copy the array into a field first (e.saddr = ctx.saddr), then index it")
         return m.IndexRef(elem, self.pos(node), base, self.coerce(index, U64, node.slice),
-                          array.elem.size, array.count)
+                          array.elem.size, array.count, in_context)

@@ -158,6 +158,7 @@ class IndexRef(Expr):
     index: Expr  # u64
     elem_size: int
     count: int
+    in_context: bool = False  # an array in the program's context: read by constant offsets only
 
 
 @dataclass

@@ -168,6 +168,12 @@ class ModuleChecker:
             visit(name, [name])
 
     def module_assign(self, node: ast.Assign) -> None:
+        if len(node.targets) == 1 and isinstance(node.targets[0], ast.Tuple) \
+                and isinstance(node.value, ast.Tuple) and len(node.value.elts) == len(node.targets[0].elts):
+            for target, value in zip(node.targets[0].elts, node.value.elts):  # A, B = 0, 1
+                if isinstance(target, ast.Name):
+                    self.module_assign(ast.copy_location(ast.Assign(targets=[target], value=value), node))
+            return
         if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
             return
         name = node.targets[0].id

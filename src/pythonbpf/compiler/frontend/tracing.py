@@ -7,6 +7,7 @@ read with `probe_read_kernel/_user` and their `_str` forms, sized by the destina
 from __future__ import annotations
 
 import ast
+import os
 from typing import Optional, Tuple
 
 from . import model as m
@@ -79,10 +80,7 @@ class TracingChecker:
         from ...btf import KernelTypeError
 
         name = self.section.split("/", 1)[1]
-        try:  # the tracepoint's BPF stub carries the argument names (the first is private data)
-            params = self.kernel_btf(node).type_by_name(f"__bpf_trace_{name}", "func").proto.params[1:]
-        except (KernelTypeError, AttributeError):
-            raise self.src.error(node, f"the kernel has no BTF tracepoint '{name}'") from None
+        params = self.tracepoint_params(name, node)
         names = [p.name for p in params]
         if node.attr not in names:
             raise self.src.error(node, f"tracepoint {name} has no argument '{node.attr}'",
@@ -95,6 +93,49 @@ class TracingChecker:
         if t.kind in ("int", "enum") and t.size < 8:
             return m.Convert(IntType(t.size * 8, getattr(t, "signed", False)), value.pos, value)
         return value
+
+    def tracepoint_params(self, name: str, node: ast.AST):
+        """The typed arguments of BTF tracepoint `name`, after the private data pointer.
+
+        `btf_trace_<name>` gives their types; the names come from the tracepoint's BPF stub,
+        `__bpf_trace_<name>`, or for events sharing a class, the class's stub (found by type)."""
+        from ...btf import KernelTypeError
+
+        btf = self.kernel_btf(node)
+        try:
+            proto = btf.type_by_name(f"btf_trace_{name}", "typedef").strip().target.strip()
+        except (KernelTypeError, AttributeError):
+            raise self.src.error(node, f"the kernel has no BTF tracepoint '{name}'",
+                                 hint="list them with `pythonbpf list tracepoints`") from None
+        want = [p.type_id for p in proto.params]
+        best, best_score = None, -1
+        for func in self.trace_stubs(btf, name):
+            params = func.proto.params
+            if [p.type_id for p in params] != want or not all(p.name for p in params[1:]):
+                continue
+            if func.name == f"__bpf_trace_{name}":
+                return params[1:]
+            # events of one class share its stub: sched_wakeup_new -> sched_wakeup_template
+            stem = func.name[len("__bpf_trace_"):].removesuffix("_template")
+            score = len(os.path.commonprefix([stem, name]))
+            if score > best_score:
+                best, best_score = params[1:], score
+        return best if best is not None else list(proto.params[1:])
+
+    @staticmethod
+    def trace_stubs(btf, name: str):
+        """`__bpf_trace_*` functions, the likeliest first (a lazy scan of names afterwards)."""
+        from ...btf import KernelTypeError
+        from ...btf.format import Kind
+
+        for candidate in (f"__bpf_trace_{name}", f"__bpf_trace_{name}_template"):
+            try:
+                yield btf.type_by_name(candidate, "func")
+            except KernelTypeError:
+                pass
+        for type_id, found in btf.names([Kind.FUNC]):
+            if found.startswith("__bpf_trace_"):
+                yield btf.type_by_id(type_id)
 
     def context_field(self, node: ast.AST, name: str, offset: int, t: ValueType) -> m.Expr:
         return m.FieldRef(RefType(t, nullable=False), self.pos(node), m.CtxRef(self.ctx_type(), self.pos(node)),

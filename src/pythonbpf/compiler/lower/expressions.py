@@ -91,6 +91,8 @@ class ExprLowering(MapLowering, PacketLowering, KernelLowering):
     def x_Load(self, e: m.Load) -> ir.Value:
         if isinstance(e.ref, m.FieldRef) and e.ref.bit_size:
             return self.load_bitfield(e.ref)
+        if isinstance(e.ref, m.IndexRef) and e.ref.in_context:
+            return self.context_element(e.ref)
         return self.builder.load(self.address(e.ref), typ=llvm_type(e.type), align=alignment(e.type))
 
     def x_DataLoc(self, e: m.DataLoc) -> ir.Value:
@@ -104,6 +106,19 @@ class ExprLowering(MapLowering, PacketLowering, KernelLowering):
 
     def x_GlobalRef(self, e: m.GlobalRef) -> ir.Value:
         return self.maps[e.name]
+
+    def context_element(self, ref: m.IndexRef) -> ir.Value:
+        """ctx.array[i] for a run-time i: the verifier allows only constant context offsets, so
+        each element is read at its own offset and the index picks one."""
+        index, ty = self.value(ref.index), llvm_type(ref.type.target)
+        base = self.address(ref.base)
+        result = ir.Constant(ty, 0)
+        for i in range(ref.count):
+            at = self.builder.gep(base, [ir.Constant(I64, i * ref.elem_size)], source_etype=I8)
+            element = self.builder.load(at, typ=ty, align=1)
+            chosen = self.builder.icmp_unsigned("==", index, ir.Constant(I64, i))
+            result = self.builder.select(chosen, element, result)
+        return result
 
     def x_IndexRef(self, e: m.IndexRef) -> ir.Value:
         return self.address(e)

@@ -1,0 +1,228 @@
+"""On-disk cache of compiled objects, so a second start of a program skips the compiler.
+
+A cold compile pays for the llvmlite import (~45 ms) and the frontend; a hit reads one file.
+The key is a hash of everything the result depends on: the source text, the file name (it is
+in the debug info), this compiler (its version and the size and mtime of its own source
+files) and the machine's architecture. Programs that read the kernel's types (CO-RE
+structs, tracepoint formats, BTF-typed arguments) also depend on the running kernel, so their
+entries record the kernel's BTF identity and are recompiled when it changes.
+
+An entry is one file `<key>.obj`: a magic line, the sizes of the two parts, a checksum of
+them, the kernel identity it was built against (zeros when it does not depend on the kernel),
+then the ELF bytes and the pickled typed program. Anything that does not check out is treated
+as a miss and overwritten; writes go to a temporary file that is renamed into place, so a
+reader never sees half an entry. `PYTHONBPF_NO_CACHE=1` turns the
+cache off; `PYTHONBPF_CACHE_DIR` moves it (objects live in `<dir>/objects`).
+
+Nothing here imports llvmlite or the frontend: a hit only unpickles the typed program.
+"""
+from __future__ import annotations
+
+import os
+import struct
+import sys
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple
+
+if TYPE_CHECKING:
+    from . import CompiledObject
+
+__all__ = ["cache_directory", "cache_enabled", "compiler_identity", "kernel_identity",
+           "entry_key", "load_entry", "store_entry", "cached_compile", "uses_kernel_types",
+           "clear_memo"]
+
+MAGIC = b"pythonbpf-object-cache 1\n"
+_SIZES = struct.Struct("<QQ")  # ELF bytes, pickled program bytes
+_ID_BYTES = 20  # blake2b digests: the payload's checksum and the kernel identity
+_CHECKSUM = len(MAGIC) + _SIZES.size
+_KERNEL = _CHECKSUM + _ID_BYTES
+_PAYLOAD = _KERNEL + _ID_BYTES
+VMLINUX = "/sys/kernel/btf/vmlinux"
+IDENTITY_BYTES = 64 * 1024
+# Source trees whose code decides what the compiler emits ("" = the package's own top-level
+# modules: helper, maps, types, vmlinux).
+_COMPILER_PARTS = ("compiler", "btf", "lang", "")
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Sections whose programs are typed from the running kernel (tracepoint formats, BTF).
+_KERNEL_SECTIONS = ("tracepoint", "tp", "tp_btf", "raw_tp", "raw_tracepoint", "iter", "kprobe",
+                    "kretprobe", "fentry", "fexit", "lsm", "uprobe", "uretprobe")
+
+_memo: Dict[str, str] = {}
+
+
+def _hasher() -> Any:
+    try:
+        from _blake2 import blake2b  # hashlib would pull in OpenSSL (~3 ms at start-up)
+    except ImportError:  # pragma: no cover - CPython always has it
+        from hashlib import blake2b
+    return blake2b(digest_size=_ID_BYTES)
+
+
+def cache_enabled() -> bool:
+    return os.environ.get("PYTHONBPF_NO_CACHE", "") in ("", "0")
+
+
+def cache_directory() -> str:
+    """$PYTHONBPF_CACHE_DIR/objects, else $XDG_CACHE_HOME or ~/.cache, then pythonbpf/objects."""
+    base = os.environ.get("PYTHONBPF_CACHE_DIR")
+    if not base:
+        home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        base = os.path.join(home, "pythonbpf")
+    return os.path.join(base, "objects")
+
+
+def clear_memo() -> None:
+    """Forget the identities computed in this process (tests change them on purpose)."""
+    _memo.clear()
+
+
+def compiler_identity() -> str:
+    """The compiler's version plus the size and mtime of each of its source files.
+
+    Stat calls (~60 files, well under a millisecond) instead of hashing contents: an
+    installed package does not change under a running program, and an edit in a checkout
+    changes the mtime.
+    """
+    found = _memo.get("compiler")
+    if found is None:
+        from .. import __version__
+
+        h = _hasher()
+        h.update(f"{__version__} {sys.implementation.cache_tag} {os.uname().machine}".encode())
+        for part in _COMPILER_PARTS:
+            root = os.path.join(_PACKAGE, part)
+            for folder, dirs, files in os.walk(root):
+                dirs[:] = sorted(d for d in dirs if d != "__pycache__") if part else []
+                for name in sorted(files):
+                    if name.endswith(".py"):
+                        st = os.stat(os.path.join(folder, name))
+                        rel = os.path.relpath(os.path.join(folder, name), _PACKAGE)
+                        h.update(f"{rel} {st.st_size} {st.st_mtime_ns}\n".encode())
+        found = _memo["compiler"] = h.hexdigest()
+    return found
+
+
+def kernel_identity(btf_path: Optional[str] = None) -> str:
+    """Which kernel's types a CO-RE or tracepoint program was compiled against.
+
+    The size and first 64 KiB of the kernel's BTF (header, and the start of the type table)
+    and `uname` release and build. `PYTHONBPF_KERNEL_BTF` (or `btf_path`) points it at
+    another file, which is how the tests pretend the kernel changed.
+    """
+    path = btf_path or os.environ.get("PYTHONBPF_KERNEL_BTF") or VMLINUX
+    memo_key = "kernel:" + path
+    found = _memo.get(memo_key)
+    if found is None:
+        h = _hasher()
+        uname = os.uname()
+        h.update(f"{uname.release} {uname.version} {uname.machine}\n".encode())
+        try:
+            with open(path, "rb") as f:
+                h.update(os.fstat(f.fileno()).st_size.to_bytes(8, "little"))
+                h.update(f.read(IDENTITY_BYTES))
+        except OSError:
+            h.update(b"no kernel BTF")
+        found = _memo[memo_key] = h.hexdigest()
+    return found
+
+
+def uses_kernel_types(program: Any) -> bool:
+    """Whether the compiled result depends on the running kernel's types."""
+    if getattr(program, "kernel_structs", None):
+        return True
+    for fn in getattr(program, "functions", {}).values():
+        section = fn.section or ""
+        if section.split("/", 1)[0] in _KERNEL_SECTIONS:
+            return True
+    return False
+
+
+def entry_key(source: str, filename: str) -> str:
+    h = _hasher()
+    h.update(MAGIC)
+    h.update(compiler_identity().encode())
+    h.update(filename.encode("utf-8", "surrogatepass") + b"\0")
+    h.update(source.encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+def _entry_path(key: str, directory: Optional[str] = None) -> str:
+    return os.path.join(directory or cache_directory(), key + ".obj")
+
+
+def _digest(payload: Any) -> bytes:
+    h = _hasher()
+    h.update(payload)
+    return h.digest()
+
+
+def load_entry(key: str, directory: Optional[str] = None) -> Optional[Tuple[bytes, Any]]:
+    """(elf, program) of a valid entry, or None for a miss, a stale or a corrupt entry."""
+    try:
+        with open(_entry_path(key, directory), "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    try:
+        if not data.startswith(MAGIC) or len(data) < _PAYLOAD:
+            return None
+        elf_size, program_size = _SIZES.unpack_from(data, len(MAGIC))
+        kernel = data[_KERNEL:_KERNEL + _ID_BYTES]
+        payload = memoryview(data)[_PAYLOAD:]
+        if len(payload) != elf_size + program_size:
+            return None
+        if _digest(payload) != data[_CHECKSUM:_CHECKSUM + _ID_BYTES]:
+            return None
+        if kernel != bytes(_ID_BYTES) and kernel != bytes.fromhex(kernel_identity()):
+            return None
+        import pickle
+
+        program = pickle.loads(payload[elf_size:])
+        return bytes(payload[:elf_size]), program
+    except Exception:  # any damage is a miss: the entry is rewritten after compiling
+        return None
+
+
+def store_entry(key: str, elf: bytes, program: Any, directory: Optional[str] = None) -> bool:
+    """Write an entry atomically; False (and no entry) when it cannot be written."""
+    import pickle
+    import tempfile
+
+    try:
+        pickled = pickle.dumps(program, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # a program holding something unpicklable is simply not cached
+        return False
+    payload = bytes(elf) + pickled
+    kernel = bytes.fromhex(kernel_identity()) if uses_kernel_types(program) else bytes(_ID_BYTES)
+    header = MAGIC + _SIZES.pack(len(elf), len(pickled)) + _digest(payload) + kernel
+    folder = directory or cache_directory()
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".obj")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(header + payload)
+            os.replace(tmp, _entry_path(key, folder))
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+    except OSError:  # a read-only or full disk must not stop a compile
+        return False
+    return True
+
+
+def cached_compile(source: str, filename: str,
+                   compile_fn: Callable[[str, str], "CompiledObject"],
+                   make: Callable[[bytes, Any], "CompiledObject"]) -> "CompiledObject":
+    """`compile_fn(source, filename)`, served from the cache when an entry is valid."""
+    if not cache_enabled():
+        return compile_fn(source, filename)
+    key = entry_key(source, filename)
+    hit = load_entry(key)
+    if hit is not None:
+        return make(*hit)
+    compiled = compile_fn(source, filename)
+    store_entry(key, compiled.elf, compiled.program)
+    return compiled
