@@ -14,9 +14,14 @@ def compile_source(source: str, filename: str = "<string>") -> "CompiledObject":
     Served from the on-disk compile cache (compiler/cache.py) when it holds this exact input;
     the result is the same either way.
     """
+    import warnings
+
     from .cache import cached_compile
 
-    return cached_compile(source, filename, _compile_uncached, CompiledObject)
+    compiled = cached_compile(source, filename, _compile_uncached, CompiledObject)
+    for message in getattr(compiled.program, "warnings", ()):  # also when served from the cache
+        warnings.warn(message, stacklevel=2)
+    return compiled
 
 
 def _compile_uncached(source: str, filename: str) -> "CompiledObject":

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import ast
-import warnings
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 from .errors import SourceFile
 from .model import MapDecl
@@ -35,6 +34,7 @@ class Declarations:
         self.structs: Dict[str, StructType] = {}
         self.constants: Dict[str, int] = {}
         self.enums: Dict[str, Dict[str, int]] = {}  # IntEnum class -> member -> value
+        self.warnings: List[str] = []  # given to the user by compile_source, also from the cache
 
     # ---- types -----------------------------------------------------------------------
     def value_type(self, node: ast.AST, what: str = "type") -> ValueType:
@@ -210,8 +210,8 @@ class Declarations:
             rounded *= 2
         if rounded != size:
             loc = self.src.location(call)
-            warnings.warn(f"{loc.filename}:{loc.line}: ring buffer size {size} is not a power-of-two "
-                          f"multiple of the page size; using {rounded}", stacklevel=2)
+            self.warnings.append(f"{loc.filename}:{loc.line}: ring buffer size {size} is not a "
+                                 f"power-of-two multiple of the page size; using {rounded}")
         return rounded
 
 

@@ -380,6 +380,7 @@ class Program:
     maps: Dict[str, MapDecl] = field(default_factory=dict)
     structs: Dict[str, StructType] = field(default_factory=dict)
     globals: Dict[str, GlobalDecl] = field(default_factory=dict)
+    warnings: List[str] = field(default_factory=list)
     # kernel struct -> member -> (byte offset, description): the local types CO-RE relocates
     kernel_structs: Dict[str, Dict[str, tuple]] = field(default_factory=dict)
     functions: Dict[str, Function] = field(default_factory=dict)

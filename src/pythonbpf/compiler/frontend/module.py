@@ -111,6 +111,7 @@ class ModuleChecker:
             self.program.functions[fn.name] = checker.check(fn)
             self.program.functions[fn.name].attach = self.attach_options.get(fn.name, {})
             calls[fn.name] = checker.calls
+        self.program.warnings = list(self.decls.warnings)
         self.reject_recursion(calls)
         self.check_license()
         self.check_stack({name: [callee for callee, _ in found] for name, found in calls.items()},
