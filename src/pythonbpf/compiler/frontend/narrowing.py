@@ -20,10 +20,14 @@ NEGATE = {ast.Lt: ast.GtE, ast.LtE: ast.Gt, ast.Gt: ast.LtE, ast.GtE: ast.Lt, as
 
 
 def intersect(a: Facts, b: Facts) -> Facts:
+    """Both facts at once. An empty result means the branch cannot run; its code is still
+    checked, with what was known before."""
     out = dict(a)
     for name, r in b.items():
         old = out.get(name)
-        out[name] = r if old is None else (max(old[0], r[0]), min(old[1], r[1]))
+        both = r if old is None else (max(old[0], r[0]), min(old[1], r[1]))
+        if both[0] <= both[1]:
+            out[name] = both
     return out
 
 
@@ -80,8 +84,10 @@ class NarrowingChecker:
             except CompileError:  # the condition itself reports real errors
                 continue
             current = self.ranges.get(name_node.id, value_range_of_type(self.locals[name_node.id]))
-            true[name_node.id] = clip(current, o, other_range)
-            false[name_node.id] = clip(current, NEGATE[o], other_range)
+            for facts, op in ((true, o), (false, NEGATE[o])):
+                clipped = clip(current, op, other_range)
+                if clipped[0] <= clipped[1]:
+                    facts[name_node.id] = clipped
         return true, false
 
 

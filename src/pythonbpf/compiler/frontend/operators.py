@@ -75,7 +75,8 @@ class OperatorChecker:
         """The type operands meet at; a literal that does not fit it is an error."""
         t: Type = LITERAL
         for e in values:
-            t = common_int_type(t, e.type)
+            if not isinstance(e.type, BoolType):  # a bool is 0 or 1 of the other operands' type
+                t = common_int_type(t, e.type)
         if not isinstance(t, IntType):
             big = any(is_literal(e) and e.value > I64.max for e in values)
             return U64 if big else I64
@@ -235,8 +236,8 @@ class OperatorChecker:
             pick = min if name == "min" else max
             return m.Const(LITERAL, self.pos(node), pick(v.value for v in values))
         t = self.common_type(values, node.args)
-        operands = [self.coerce(v, t, a) if not isinstance(v.type, IntType) else v
-                    for v, a in zip(values, node.args)]
+        operands = [v if isinstance(v.type, IntType) else self.compare_operand(v, m.Const(t, v.pos, 0), a)
+                    for v, a in zip(values, node.args)]  # a literal competes by its own value
         return m.MinMax(t, self.pos(node), name, operands)
 
     def abs_call(self, node: ast.Call) -> m.Expr:

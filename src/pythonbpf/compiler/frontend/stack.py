@@ -1,8 +1,8 @@
 """Stack use: the kernel gives a program 512 bytes of stack, for the whole chain of calls.
 
-The estimate counts what lowering keeps in memory: struct, string and array locals, and a slot
-for each map key or value passed by value. Integer locals live in registers. Locals are not
-overlapped, so the estimate is an upper bound of what LLVM allocates.
+The estimate counts every local (8 bytes for an integer), and a slot for each map key or value
+passed by value. Locals are not overlapped, so the estimate is an upper bound of what LLVM
+allocates.
 """
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ import dataclasses
 from typing import Dict, Iterator, List, Tuple
 
 from . import model as m
-from .types import ArrayType, IntType, RefType, StrType, StructType
+from .types import IntType, RefType
 
 STACK_LIMIT = 512
-AGGREGATES = (StructType, StrType, ArrayType)
 
 
 def slot(size: int) -> int:
@@ -34,8 +33,10 @@ def walk(node) -> Iterator[object]:
 
 def stack_items(fn: m.Function) -> List[Tuple[str, int, str]]:
     """(what, bytes, local name or "") for everything the function keeps on its stack."""
-    items = [(f"local '{name}'", slot(t.size), name) for name, t in fn.locals.items()
-             if isinstance(t, AGGREGATES)]
+    # Integer locals usually live in registers, but LLVM spills them when many are live, and a
+    # function with loop callbacks keeps every local in its frame: count each as a slot, so the
+    # estimate stays an upper bound (LLVM would otherwise abort past 512 bytes).
+    items = [(f"local '{name}'", slot(getattr(t, "size", 8)), name) for name, t in fn.locals.items()]
     for node in walk(fn.body):
         if isinstance(node, m.MapCall):
             for arg in node.args[:2] if node.method == "update" else node.args[:1]:

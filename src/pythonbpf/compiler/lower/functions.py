@@ -128,7 +128,7 @@ class FunctionLowering(LoopLowering, ExprLowering):
             if s.value is not None:
                 self.builder.store(self.value(s.value), self.frame_slot("$ret"))
             self.builder.store(ir.Constant(I8, 1), self.frame_slot("$returned"))
-            self.builder.ret(ir.Constant(I64, 1))
+            self.callback_return(1)
         elif s.value is None:
             self.builder.ret_void()
         else:

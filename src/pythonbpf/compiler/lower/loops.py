@@ -63,14 +63,14 @@ class LoopLowering:
     def s_Break(self, s: m.Break) -> None:
         target = self.loops[-1]
         if target is None:
-            self.builder.ret(ONE)
+            self.callback_return(1)
         else:
             self.builder.branch(target[1])
 
     def s_Continue(self, s: m.Continue) -> None:
         target = self.loops[-1]
         if target is None:
-            self.builder.ret(ZERO)
+            self.callback_return(0)
         else:
             self.builder.branch(target[0])
 
@@ -141,7 +141,7 @@ class LoopLowering:
 
     def return_from_frame(self) -> None:
         if self.in_callback:
-            self.builder.ret(ONE)
+            self.callback_return(1)
         elif isinstance(self.return_type, VoidType):
             self.builder.ret_void()
         else:
@@ -169,7 +169,7 @@ class LoopLowering:
         self.builder.cbranch(more, body, stop)
         self.builder.position_at_end(stop)
         self.builder.store(ir.Constant(I8, 1), self.frame_slot(f"$exhausted{id(s)}"))
-        self.builder.ret(ONE)
+        self.callback_return(1)
         self.builder.position_at_end(body)
         if isinstance(s, m.ForRange):
             self.store_loop_var(s, i)
@@ -178,7 +178,13 @@ class LoopLowering:
         self.block(s.body)
         self.loops.pop()
         if not self.builder.block.is_terminated:
-            self.builder.ret(ZERO)
+            self.callback_return(0)
+
+    def callback_return(self, value: int) -> None:
+        """Return 0 (go on) or 1 (stop) from a loop callback. The verifier insists on a value it
+        can prove is 0 or 1; LLVM may merge returns into some 0/1 value it knows from elsewhere
+        (a bool loaded as a byte), so the value is hidden from LLVM and masked."""
+        self.builder.ret(self.builder.and_(opaque(self.builder, ir.Constant(I64, value)), ONE))
 
     # ---- the frame ---------------------------------------------------------------------
     def frame_slot(self, name: str) -> ir.Value:

@@ -85,7 +85,8 @@ class MapLowering:
         target = b.phi(PTR)
         target.add_incoming(ptr, first)
         target.add_incoming(again, after_insert)
-        if self.program.maps[e.map].kind.startswith(("percpu", "lru_percpu")):
+        if self.program.maps[e.map].kind.startswith(("percpu", "lru_percpu")) or amount.type.width < 32:
+            # per-CPU slots need no atomic; BPF has no 8- or 16-bit atomics (documented)
             old = b.load(target, typ=amount.type)
             b.store(getattr(b, PLAIN[e.op])(old, amount), target)
         else:
