@@ -1,5 +1,7 @@
+"""`python -m pythonbpf`: the same command as `pythonbpf` (see pythonbpf.cli.main)."""
 import sys
 
 from .cli.main import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,63 +1,148 @@
-"""`pythonbpf compile|ir|asm PROG.py`: never executes the program file's top-level code."""
+"""The `pythonbpf` command: run, compile, inspect, verify, list and diagnose BPF programs.
+
+No subcommand executes a program file's top-level code: `.py` files are compiled from their
+source. Exit codes: 0 success, 1 a problem with the program or the system (compile error,
+verifier rejection, attach failure: reported without a traceback), 2 a usage error.
+"""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from typing import List, Optional
+from typing import Callable, List, Optional
+
+from .output import Output
+
+__all__ = ["main", "build_parser"]
+
+Command = Callable[[argparse.Namespace, Output], int]
 
 
-def _compile(args: argparse.Namespace) -> int:
-    from ..runtime.compile import compile
+def _lazy(module: str, name: str) -> Command:
+    """The command function, imported only when that command runs (start-up stays cheap)."""
+    def run(args: argparse.Namespace, out: Output) -> int:
+        import importlib
 
-    out = compile(args.program, args.output)
-    print(out)
-    return 0
-
-
-def _ir(args: argparse.Namespace) -> int:
-    from ..compiler import compile_to_llvm_ir
-    from ..runtime.source import read_source
-
-    sys.stdout.write(compile_to_llvm_ir(read_source(args.program), args.program))
-    return 0
+        return getattr(importlib.import_module(f"{__package__}.{module}"), name)(args, out)
+    return run
 
 
-def _asm(args: argparse.Namespace) -> int:
-    from ..compiler.emit import emit_assembly
-    from ..compiler.frontend import check_source
-    from ..compiler.lower import lower_program
-    from ..runtime.source import read_source
-
-    sys.stdout.write(emit_assembly(lower_program(check_source(read_source(args.program), args.program))))
-    return 0
+def _common(p: argparse.ArgumentParser, json_help: bool = True, verbose: bool = True) -> None:
+    if json_help:
+        p.add_argument("--json", action="store_true", help="machine-readable output (JSON lines)")
+    if verbose:
+        p.add_argument("-v", "--verbose", action="store_true", help="say more (full verifier log)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pythonbpf", description="Compile and inspect BPF programs "
-                                     "written in Python.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    from .. import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="pythonbpf", description="Compile, run and inspect BPF programs written in Python.")
+    parser.add_argument("--version", action="version", version=f"pythonbpf {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("run", help="compile, load, attach; stream output; print maps at exit")
+    p.add_argument("program", help="a pythonbpf program (.py) or a compiled object (.o)")
+    p.add_argument("-d", "--duration", type=float, metavar="S",
+                   help="stop after S seconds (default: until Ctrl-C)")
+    _common(p)
+    p.set_defaults(func=_lazy("run", "cmd_run"))
+
     p = sub.add_parser("compile", help="compile PROG.py to a BPF object file")
     p.add_argument("program")
-    p.add_argument("-o", "--output", help="object file (default: PROG.o)")
-    p.set_defaults(func=_compile)
-    for name, func, text in (("ir", _ir, "print the LLVM IR"), ("asm", _asm, "print BPF assembly")):
-        p = sub.add_parser(name, help=text)
-        p.add_argument("program")
-        p.set_defaults(func=func)
+    p.add_argument("-o", "--output", help="object file (default: PROG.o next to PROG.py)")
+    _common(p, verbose=False)
+    p.set_defaults(func=_lazy("inspection", "cmd_compile"))
+
+    p = sub.add_parser("ir", help="print the LLVM IR of PROG.py")
+    p.add_argument("program")
+    p.set_defaults(func=_lazy("inspection", "cmd_ir"), json=False, verbose=False)
+
+    p = sub.add_parser("asm", help="print the BPF assembly of PROG.py")
+    p.add_argument("program")
+    p.add_argument("--raw", action="store_true", help="LLVM's assembly text, unannotated")
+    p.set_defaults(func=_lazy("inspection", "cmd_asm"), json=False, verbose=False)
+
+    p = sub.add_parser("btf", help="print the BTF types of PROG.py or PROG.o as C")
+    p.add_argument("program")
+    _common(p, verbose=False)
+    p.set_defaults(func=_lazy("inspection", "cmd_btf"))
+
+    p = sub.add_parser("verify", help="load PROG.py or PROG.o without attaching; print "
+                                      "instruction counts, or why the kernel refused")
+    p.add_argument("program")
+    _common(p)
+    p.set_defaults(func=_lazy("verify", "cmd_verify"))
+
+    p = sub.add_parser("list", help="list tracepoints, or the maps and programs loaded now")
+    kinds = p.add_subparsers(dest="what", metavar="tracepoints|maps|programs")
+    kinds.required = True
+    for what, pattern_help in (
+            ("tracepoints", "shell glob over CATEGORY:NAME (a bare NAME matches in any category)"),
+            ("maps", "shell glob over the map name"), ("programs", "shell glob over the name")):
+        k = kinds.add_parser(what, help=f"list {what}")
+        k.add_argument("pattern", nargs="?", help=pattern_help)
+        _common(k, verbose=False)
+        k.set_defaults(func=_lazy("listing", "cmd_list"))
+
+    p = sub.add_parser("doctor", help="what this kernel and libbpf support, with remedies")
+    _common(p, verbose=False)
+    p.set_defaults(func=_lazy("doctor", "cmd_doctor"))
     return parser
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    from ..compiler.frontend.errors import CompileError
+def _os_error(exc: OSError) -> str:
+    text = exc.strerror or str(exc)
+    if exc.filename and str(exc.filename) not in text:
+        text = f"{exc.filename}: {text}"
+    return f"pythonbpf: {text}"
 
-    args = build_parser().parse_args(argv)
+
+def _user_facing(exc: BaseException) -> Optional[str]:
+    """The message for a failure a user can act on (no traceback), or None for a bug."""
+    from ..btf.errors import KernelTypeError
+    from ..compiler.frontend.errors import CompileError
+    from ..loader.errors import BPFError
+
+    if isinstance(exc, CompileError):
+        return str(exc)
+    if isinstance(exc, (BPFError, KernelTypeError)):
+        return f"pythonbpf: {exc}"
+    if isinstance(exc, OSError):
+        return _os_error(exc)
+    return None
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    out = Output(json_mode=getattr(args, "json", False), verbose=getattr(args, "verbose", False))
     try:
-        return args.func(args)
-    except CompileError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    except (OSError, RuntimeError) as exc:
-        print(f"pythonbpf: {exc}", file=sys.stderr)
+        return args.func(args, out)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `pythonbpf asm x.py | head`
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 0
+    except Exception as exc:
+        from .inputs import UsageError
+
+        if isinstance(exc, UsageError):
+            out.error(f"pythonbpf {args.command}: {exc}")
+            return 2
+        message = _user_facing(exc)
+        if message is not None:
+            out.error(message)
+            return 1
+        if os.environ.get("PYTHONBPF_DEBUG"):
+            raise
+        out.error(f"pythonbpf: internal error: {type(exc).__name__}: {exc}\n"
+                  "(set PYTHONBPF_DEBUG=1 to see the traceback, and please report it)")
         return 1
 
 

@@ -113,9 +113,14 @@ class LoadError(BPFError):
         self.summary = summary
         self.log = log
         self.program = program
+        # Set by whoever knows the ELF (pythonbpf.diagnostics.diagnose): the rejection
+        # mapped to a Python line; str() then shows it instead of the raw log tail.
+        self.diagnosis = None
         super().__init__(summary, errno)
 
     def __str__(self) -> str:
+        if self.diagnosis is not None:
+            return f"{self.summary}\n{self.diagnosis.render()}"
         tail = _log_tail(self.log)
         if not tail:
             return self.summary

@@ -1,0 +1,68 @@
+"""`compile`, `ir`, `asm` and `btf`: the stages of a compile, each printable on its own.
+
+Like bpftrace's `-d` stages, these show what the compiler made of a program without loading
+anything into the kernel (`btf` only asks libbpf to parse the object).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+
+from .inputs import read_input, read_text
+from .output import Output
+
+__all__ = ["cmd_compile", "cmd_ir", "cmd_asm", "cmd_btf"]
+
+
+def cmd_compile(args: argparse.Namespace, out: Output) -> int:
+    program = read_input(args.program, allow_object=False)
+    target = args.output or os.path.splitext(args.program)[0] + ".o"
+    tmp = f"{target}.tmp{os.getpid()}"
+    with open(tmp, "wb") as f:
+        f.write(program.elf)
+    os.replace(tmp, target)  # a failed write never leaves a truncated object behind
+    if out.json:
+        names = [fn.name for fn in program.program.programs()]
+        out.record({"output": target, "bytes": len(program.elf), "programs": names,
+                    "maps": sorted(program.program.maps)})
+    else:
+        out.line(target)
+        out.progress(f"wrote {len(program.elf)} bytes")
+    return 0
+
+
+def cmd_ir(args: argparse.Namespace, out: Output) -> int:
+    from ..compiler import compile_to_llvm_ir
+
+    text = compile_to_llvm_ir(read_text(args.program), args.program)
+    out.out.write(text)
+    return 0
+
+
+def cmd_asm(args: argparse.Namespace, out: Output) -> int:
+    from ..compiler.emit import emit_assembly
+    from ..compiler.frontend import check_source
+    from ..compiler.lower import lower_program
+    from .asmview import readable_assembly
+
+    source = read_text(args.program)
+    text = emit_assembly(lower_program(check_source(source, args.program)))
+    out.out.write(text if args.raw else readable_assembly(text, source))
+    return 0
+
+
+def cmd_btf(args: argparse.Namespace, out: Output) -> int:
+    from ..loader import BpfObject
+    from .btfdump import btf_as_dicts, render_btf
+
+    program = read_input(args.program)
+    with BpfObject.open(program.elf, program.label) as obj:  # parsed by libbpf, not loaded
+        btf = obj.btf
+    if btf is None:
+        out.error(f"{args.program}: the object has no BTF (it was built without debug info)")
+        return 1
+    if out.json:
+        out.record({"file": args.program, "types": btf_as_dicts(btf)})
+    else:
+        out.out.write(render_btf(btf))
+    return 0

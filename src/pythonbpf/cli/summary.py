@@ -1,0 +1,171 @@
+"""The maps of a finished run, printed the way bpftrace does at exit.
+
+Counters print as `key: count`, smallest first so the biggest ends up next to the prompt;
+maps the program fills with `m[log2(x)] += 1` print as power-of-two histograms. Which maps
+are histograms is read from the typed program (a key computed by `log2()`, directly or through
+a local); for a `.o` a map named like a histogram whose keys are all small bucket numbers is
+taken as one.
+"""
+from __future__ import annotations
+
+import io
+from typing import Any, Dict, Iterator, List, Set, Tuple
+
+from .output import Output, to_json_value
+
+__all__ = ["log2_maps", "print_summary", "summary_record", "MAX_ROWS"]
+
+MAX_ROWS = 1000  # per map in text mode; JSON gets everything
+_EVENT_KINDS = {"ringbuf", "perf_event_array"}
+_ARRAY_KINDS = {"array", "percpu_array"}  # every key exists: zero entries say nothing
+# bpf_map_type numbers, for objects without the typed program (.o input)
+_KERNEL_KINDS = {2: "array", 6: "percpu_array", 7: "stack_trace", 4: "perf_event_array",
+                 27: "ringbuf"}
+_HIST_WORDS = ("hist", "lat", "dist", "slot", "bucket")
+
+
+def _nodes(value: Any) -> Iterator[Any]:
+    """Every dataclass node under `value` (statements, expressions), depth first."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (list, tuple)):
+            stack.extend(node)
+        elif hasattr(node, "__dataclass_fields__"):
+            yield node
+            stack.extend(getattr(node, f) for f in node.__dataclass_fields__
+                         if f not in ("type", "pos"))
+
+
+def _uses_log2(expr: Any, log2_locals: Set[str]) -> bool:
+    for node in _nodes(expr):
+        kind = type(node).__name__
+        if kind == "HelperCall" and getattr(node, "helper", "") == "log2":
+            return True
+        if kind == "LocalRef" and node.name in log2_locals:
+            return True
+    return False
+
+
+def log2_maps(program: Any) -> Set[str]:
+    """Maps whose keys the program computes with log2()."""
+    found: Set[str] = set()
+    if program is None:
+        return found
+    for fn in program.functions.values():
+        log2_locals: Set[str] = set()
+        for _ in range(2):  # a second pass sees locals assigned from other log2 locals
+            for node in _nodes(fn.body):
+                if type(node).__name__ == "Assign" and type(node.target).__name__ == "LocalRef" \
+                        and _uses_log2(node.value, log2_locals):
+                    log2_locals.add(node.target.name)
+        for node in _nodes(fn.body):
+            if type(node).__name__ == "MapCall" and node.args and \
+                    node.method in ("increment", "update", "lookup") and \
+                    _uses_log2(node.args[0], log2_locals):
+                found.add(node.map)
+    return found
+
+
+def _count(value: Any) -> Any:
+    total = getattr(value, "sum", None)
+    if isinstance(value, list) and callable(total):
+        return total()  # per-CPU values
+    return value
+
+
+def _looks_like_hist(name: str, entries: List[Tuple[Any, Any]]) -> bool:
+    if not entries or not any(word in name.lower() for word in _HIST_WORDS):
+        return False
+    return all(isinstance(k, int) and 0 <= k <= 64 and isinstance(v, int) for k, v in entries)
+
+
+def _entries(b: Any, name: str, view: Any) -> List[Tuple[Any, Any]]:
+    entries = [(key, _count(value)) for key, value in view.items()]
+    if _kind(b, name) in _ARRAY_KINDS:
+        entries = [(k, v) for k, v in entries if v != 0]
+    return entries
+
+
+def _sorted(entries: List[Tuple[Any, Any]]) -> List[Tuple[Any, Any]]:
+    """By value, then key (numbers as numbers), as bpftrace prints: the largest last."""
+    try:
+        return sorted(entries, key=lambda e: (not isinstance(e[1], int), e[1] if isinstance(
+            e[1], int) else 0, e[0]))
+    except TypeError:  # keys or values that do not compare
+        return sorted(entries, key=lambda e: (str(e[1]), str(e[0])))
+
+
+def _kind(b: Any, name: str) -> str:
+    decl = b.program.maps.get(name) if b.program is not None else None
+    if decl is not None:
+        return decl.kind
+    kmap = b.object.maps.get(name)
+    return _KERNEL_KINDS.get(getattr(kmap, "type", -1), "")
+
+
+def _user_maps(b: Any) -> Dict[str, Any]:
+    views = {}
+    for name, view in b.maps.items():
+        if _kind(b, name) in _EVENT_KINDS or not hasattr(view, "items"):
+            continue
+        if type(view).__name__ == "EventMapView":
+            continue
+        views[name] = view
+    return views
+
+
+def print_summary(b: Any, out: Output) -> None:
+    """Every keyed map of `b`, as counts or histograms."""
+    from ..runtime.hist import print_log2_hist
+
+    hists = log2_maps(b.program)
+    for name, view in _user_maps(b).items():
+        if _kind(b, name) == "stack_trace":  # ids into it are keys of other maps
+            out.line("")
+            out.line(f"@{name}: {len(view)} stack traces (resolve them with b.stack_trace())")
+            continue
+        try:
+            entries = _entries(b, name, view)
+        except Exception as exc:  # a map kind the views cannot list: say so and go on
+            out.line(f"@{name}: cannot be read ({exc})")
+            continue
+        out.line("")
+        out.line(f"@{name}:")
+        if not entries:
+            out.line("  (empty)")
+            continue
+        if name in hists or (b.program is None and _looks_like_hist(name, entries)):
+            text = io.StringIO()
+            print_log2_hist(dict(entries), name, file=text)
+            out.out.write(text.getvalue())
+            continue
+        rows = _sorted(entries)
+        if len(rows) > MAX_ROWS:
+            out.line(f"  ... {len(rows) - MAX_ROWS} smaller entries not shown")
+            rows = rows[-MAX_ROWS:]
+        for key, value in rows:
+            out.line(f"  {_text(key)}: {_text(value)}")
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).hex()
+    return str(value)
+
+
+def summary_record(b: Any) -> Dict[str, Any]:
+    """The maps as one JSON object: {"type": "maps", "maps": {name: {...}}}."""
+    hists = log2_maps(b.program)
+    maps: Dict[str, Any] = {}
+    for name, view in _user_maps(b).items():
+        try:
+            entries = _entries(b, name, view)
+        except Exception as exc:
+            maps[name] = {"error": str(exc)}
+            continue
+        is_hist = name in hists or (b.program is None and _looks_like_hist(name, entries))
+        maps[name] = {"kind": "log2_histogram" if is_hist else "map",
+                      "entries": [[to_json_value(k), to_json_value(v)]
+                                  for k, v in _sorted(entries)]}
+    return {"type": "maps", "maps": maps}

@@ -1,0 +1,186 @@
+"""The compile cache: keyed by content (not mtime), invalidated for CO-RE programs when the
+kernel's BTF changes, robust to damaged entries, and a hit costs neither llvmlite nor the
+frontend. The cache must never change a result."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from cli_support import SRC
+from pythonbpf.compiler import cache, compile_source
+
+XDP = '''\
+from pythonbpf import bpf, bpfglobal, xdp
+from pythonbpf.maps import HashMap
+from pythonbpf.types import u32, u64
+from pythonbpf.helper import XDP_PASS
+
+counts = HashMap(key=u32, value=u64, max_entries=16)
+
+@xdp
+def prog(ctx):
+    counts[1] += 1
+    return XDP_PASS
+'''
+
+CORE = '''\
+from pythonbpf import bpf, bpfglobal, tracepoint
+from pythonbpf.helper import current_task
+from pythonbpf.maps import HashMap
+from pythonbpf.types import u32, u64
+
+parents = HashMap(key=u32, value=u64, max_entries=16)
+
+@tracepoint("syscalls:sys_enter_getppid")
+def on_getppid(ctx):
+    parents[1] = current_task().real_parent.tgid
+    return 0
+
+@bpf
+@bpfglobal
+def LICENSE() -> str:
+    return "GPL"
+'''
+
+
+def _entries(directory) -> list:
+    folder = directory / "objects"
+    return sorted(folder.iterdir()) if folder.exists() else []
+
+
+def _counting(monkeypatch) -> list:
+    """Record each real (uncached) compile."""
+    import pythonbpf.compiler as compiler
+
+    calls = []
+    real = compiler._compile_uncached
+
+    def counted(source, filename):
+        calls.append(filename)
+        return real(source, filename)
+
+    monkeypatch.setattr(compiler, "_compile_uncached", counted)
+    return calls
+
+
+def test_hit_returns_the_same_result(private_cache, monkeypatch):
+    calls = _counting(monkeypatch)
+    first = compile_source(XDP, "prog.py")
+    second = compile_source(XDP, "prog.py")
+    assert calls == ["prog.py"]
+    assert second.elf == first.elf
+    assert second.program == first.program  # the typed program survives pickling intact
+    assert len(_entries(private_cache)) == 1
+    monkeypatch.setenv("PYTHONBPF_NO_CACHE", "1")
+    assert compile_source(XDP, "prog.py").elf == first.elf
+    assert calls == ["prog.py", "prog.py"]
+
+
+def test_the_file_name_is_part_of_the_key(private_cache, monkeypatch):
+    calls = _counting(monkeypatch)
+    compile_source(XDP, "a.py")
+    compile_source(XDP, "b.py")  # the name is in the debug info, so in the object
+    assert calls == ["a.py", "b.py"]
+
+
+def test_changed_source_with_the_same_mtime_is_recompiled(tmp_path, private_cache, monkeypatch):
+    from pythonbpf import BPF
+
+    calls = _counting(monkeypatch)
+    path = tmp_path / "prog.py"
+    path.write_text(XDP)
+    stamp = (1_700_000_000, 1_700_000_000)
+    os.utime(path, stamp)
+    first = BPF(path=str(path)).elf
+    path.write_text(XDP.replace("max_entries=16", "max_entries=32"))
+    os.utime(path, stamp)
+    second = BPF(path=str(path))
+    assert len(calls) == 2 and second.elf != first
+    assert second.program.maps["counts"].max_entries == 32
+
+
+def test_kernel_btf_identity_invalidates_only_kernel_dependent_entries(tmp_path, private_cache,
+                                                                       monkeypatch):
+    if not os.path.exists(cache.VMLINUX):
+        pytest.fail("this machine has kernel BTF; the CO-RE program needs it")
+    calls = _counting(monkeypatch)
+    compile_source(CORE, "core.py")
+    compile_source(XDP, "xdp.py")
+    compile_source(CORE, "core.py")
+    assert calls == ["core.py", "xdp.py"]
+    fake = tmp_path / "vmlinux"
+    fake.write_bytes(b"\x9f\xeb\x01\x00" + bytes(100))  # another kernel's BTF
+    monkeypatch.setenv("PYTHONBPF_KERNEL_BTF", str(fake))
+    cache.clear_memo()
+    compiled = compile_source(CORE, "core.py")  # stale: recompiled (against the real BTF)
+    compile_source(XDP, "xdp.py")  # a packet program does not depend on kernel types
+    assert calls == ["core.py", "xdp.py", "core.py"]
+    compile_source(CORE, "core.py")  # the rewritten entry is valid for the "new" kernel
+    assert calls == ["core.py", "xdp.py", "core.py"]
+    assert compiled.program.kernel_structs
+
+
+def test_identity_parameter_and_uname(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.write_bytes(b"one")
+    b.write_bytes(b"two")
+    assert cache.kernel_identity(str(a)) != cache.kernel_identity(str(b))
+    assert cache.kernel_identity(str(a)) == cache.kernel_identity(str(a))
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "empty"])
+def test_corrupt_entry_is_ignored_and_rewritten(private_cache, monkeypatch, damage):
+    calls = _counting(monkeypatch)
+    good = compile_source(XDP, "prog.py")
+    (entry,) = _entries(private_cache)
+    data = entry.read_bytes()
+    if damage == "truncate":
+        entry.write_bytes(data[:len(data) // 2])
+    elif damage == "flip":
+        entry.write_bytes(data[:-10] + bytes([data[-10] ^ 0xFF]) + data[-9:])
+    elif damage == "garbage":
+        entry.write_bytes(os.urandom(len(data)))
+    else:
+        entry.write_bytes(b"")
+    again = compile_source(XDP, "prog.py")
+    assert again.elf == good.elf and again.program == good.program
+    assert len(calls) == 2
+    assert entry.read_bytes() == data  # rewritten whole
+    compile_source(XDP, "prog.py")
+    assert len(calls) == 2
+    assert not [p for p in entry.parent.iterdir() if p.name.startswith(".tmp")]
+
+
+def test_unwritable_cache_directory_still_compiles(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("PYTHONBPF_CACHE_DIR", str(blocker))
+    assert compile_source(XDP, "prog.py").elf
+
+
+def test_a_hit_imports_neither_llvmlite_nor_runs_the_frontend(tmp_path, private_cache):
+    path = tmp_path / "prog.py"
+    path.write_text(CORE)
+    compile_source(CORE, str(path))  # fills the cache
+    child = f'''
+import json, sys
+import pythonbpf.compiler as compiler
+def refuse(*args):
+    raise AssertionError("the frontend ran")
+compiler.check_source = refuse
+compiled = compiler.compile_source(open({str(path)!r}).read(), {str(path)!r})
+print(json.dumps({{"llvmlite": sorted(m for m in sys.modules if m.startswith("llvmlite")),
+                  "lower": "pythonbpf.compiler.lower" in sys.modules,
+                  "elf": len(compiled.elf), "maps": sorted(compiled.program.maps)}}))
+'''
+    env = dict(os.environ, PYTHONPATH=SRC)
+    result = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True,
+                            env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report == {"llvmlite": [], "lower": False, "elf": report["elf"], "maps": ["parents"]}
+    assert report["elf"] > 0
