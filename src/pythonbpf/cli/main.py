@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
+    sub.add_parser("export", help="serve a program's maps as Prometheus metrics (see docs/fleet.md)",
+                   add_help=False)
     p = sub.add_parser("run", help="compile, load, attach; stream output; print maps at exit")
     p.add_argument("program", help="a pythonbpf program (.py) or a compiled object (.o)")
     p.add_argument("-d", "--duration", type=float, metavar="S",
@@ -116,6 +118,11 @@ def _user_facing(exc: BaseException) -> Optional[str]:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["export"]:  # its own option set: pythonbpf.export.cli
+        from ..export.cli import main as export_main
+
+        return export_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     out = Output(json_mode=getattr(args, "json", False), verbose=getattr(args, "verbose", False))

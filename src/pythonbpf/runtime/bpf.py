@@ -7,6 +7,7 @@ import weakref
 from typing import Any, Callable, Dict, List, Optional, Union
 
 from ..loader import BpfObject
+from ..loader.errors import LoadError
 from ..loader.perfevent import attach_perf_event
 from ..loader.uprobe import attach_uprobe
 from .globalsview import GlobalsView, apply_consts
@@ -46,8 +47,9 @@ class BPF(StreamsMixin, NetworkAttachMixin):
 
     def __init__(self, source: Optional[str] = None, path: Optional[str] = None,
                  obj: Union[bytes, str, None] = None, consts: Optional[Dict[str, int]] = None,
-                 name: Optional[str] = None, pin_root: Optional[str] = None):
-        self.program = None  # the typed program, when compiled from source
+                 name: Optional[str] = None, pin_root: Optional[str] = None, program: Any = None):
+        self.program = program  # the typed program, when compiled from source (or given with obj)
+        self._sources: Dict[str, str] = {}
         if obj is not None:
             elf = obj if isinstance(obj, bytes) else open(obj, "rb").read()
             label = name or (os.path.basename(obj) if isinstance(obj, str) else "pythonbpf")
@@ -59,6 +61,7 @@ class BPF(StreamsMixin, NetworkAttachMixin):
                 source = read_source(path)
             compiled = compile_source(source, path or "<string>")
             elf, self.program = compiled.elf, compiled.program
+            self._sources[path or "<string>"] = source  # verifier errors point at its lines
             label = name or (os.path.splitext(os.path.basename(path))[0] if path else "pythonbpf")
         self.elf = elf
         self._opened: Optional[BpfObject] = None  # opened by libbpf, not yet loaded
@@ -116,11 +119,24 @@ class BPF(StreamsMixin, NetworkAttachMixin):
             self._opened = None  # a failed load closes the object; a retry reopens
             try:
                 obj.load()
+            except LoadError as exc:
+                obj.close()
+                self._diagnose(exc)
+                raise
             except BaseException:
                 obj.close()
                 raise
             self._object = obj
         return self
+
+    def _diagnose(self, exc: LoadError) -> None:
+        """Attach the Python-line account of a verifier rejection (shown by str(exc))."""
+        try:
+            from ..diagnostics import diagnose
+
+            exc.diagnosis = diagnose(exc, self.elf, self._sources)
+        except Exception:  # noqa: BLE001 - a diagnosis is a courtesy; the kernel's error stands
+            pass
 
     def attach_all(self) -> "BPF":
         """Attach every program by its section; if one fails, the ones attached are detached."""
