@@ -5,7 +5,7 @@ checking a program costs no LLVM start-up.
 """
 from __future__ import annotations
 
-from .frontend import CompileError, Program, check_source
+from .frontend import CompileError
 
 
 def compile_source(source: str, filename: str = "<string>") -> "CompiledObject":
@@ -28,6 +28,8 @@ def _compile_uncached(source: str, filename: str) -> "CompiledObject":
     from .emit import emit_object
     from .lower import lower_program
 
+    from .frontend.module import check_source
+
     program = check_source(source, filename)
     module = lower_program(program)
     return CompiledObject(elf=emit_object(module), program=program)
@@ -35,6 +37,7 @@ def _compile_uncached(source: str, filename: str) -> "CompiledObject":
 
 def compile_to_llvm_ir(source: str, filename: str = "<string>") -> str:
     """The LLVM IR text of a module, for `pythonbpf ir` and `compile_to_ir`."""
+    from .frontend.module import check_source
     from .lower import lower_program
 
     return str(lower_program(check_source(source, filename)))
@@ -43,9 +46,17 @@ def compile_to_llvm_ir(source: str, filename: str = "<string>") -> str:
 class CompiledObject:
     """An ELF object and the typed program it came from (names, map and struct types)."""
 
-    def __init__(self, elf: bytes, program: Program):
+    def __init__(self, elf: bytes, program: "Program"):
         self.elf = elf
         self.program = program
 
 
 __all__ = ["CompileError", "CompiledObject", "Program", "check_source", "compile_source", "compile_to_llvm_ir"]
+
+
+def __getattr__(name: str):
+    if name in ("Program", "check_source"):
+        from . import frontend
+
+        return getattr(frontend, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

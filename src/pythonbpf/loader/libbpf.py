@@ -16,8 +16,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
-import ctypes.util
-import logging
 import threading
 from dataclasses import dataclass
 from typing import Iterator
@@ -27,7 +25,12 @@ from .errors import LibbpfMissingError
 __all__ = ["lib", "libc", "capture_log", "LogCapture", "get_errno",
            "LIBBPF_WARN", "LIBBPF_INFO", "LIBBPF_DEBUG", "version"]
 
-logger = logging.getLogger("pythonbpf.libbpf")
+
+
+def _logger():
+    import logging  # only when libbpf has something to say outside a capture
+
+    return logging.getLogger("pythonbpf.libbpf")
 
 LIBBPF_WARN = 0
 LIBBPF_INFO = 1
@@ -132,24 +135,29 @@ def _declare(cdll: ctypes.CDLL, table: dict[str, tuple[object, tuple[object, ...
 
 
 def _open_libbpf() -> ctypes.CDLL:
-    errors = []
-    candidates = ["libbpf.so.1"]
-    found = ctypes.util.find_library("bpf")
-    if found and found not in candidates:
-        candidates.append(found)
-    for name in candidates:
+    # The usual soname first: find_library runs `ldconfig -p` (a few ms) and is only the fallback.
+    try:
+        return ctypes.CDLL("libbpf.so.1", use_errno=True)
+    except OSError as exc:
+        errors = [str(exc)]
+    from ctypes.util import find_library
+
+    found = find_library("bpf")
+    if found and found != "libbpf.so.1":
         try:
-            return ctypes.CDLL(name, use_errno=True)
+            return ctypes.CDLL(found, use_errno=True)
         except OSError as exc:
             errors.append(str(exc))
     raise LibbpfMissingError("; ".join(errors) or "library not found")
 
 
 def _open_libc() -> ctypes.CDLL:
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    except OSError:
-        return ctypes.CDLL(None, use_errno=True)
+    for name in ("libc.so.6", None):
+        try:
+            return ctypes.CDLL(name, use_errno=True)
+        except OSError:
+            continue
+    raise OSError("cannot open the C library")
 
 
 def _format(handle_libc: ctypes.CDLL, fmt: bytes, va: int | None) -> str:
@@ -181,9 +189,9 @@ def _make_print_callback(handle_libc: ctypes.CDLL) -> object:
                 for capture in wanted:
                     capture.append(text)
             elif level == LIBBPF_WARN:
-                logger.warning("%s", text.rstrip("\n"))
+                _logger().warning("%s", text.rstrip("\n"))
             else:
-                logger.info("%s", text.rstrip("\n"))
+                _logger().info("%s", text.rstrip("\n"))
         except BaseException:  # never let an exception unwind into C
             return 0
         return 0

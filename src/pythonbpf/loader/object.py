@@ -15,10 +15,8 @@ import sys
 from ctypes import c_bool, c_char_p, c_size_t, c_uint32
 
 from . import libbpf
-from .btf import Btf
 from .caps import has_bpf_privileges
 from .errors import BPFError, LoadError, PermissionDeniedError, errno_name, errno_text
-from .globals import GlobalData
 from .map import Map
 from .program import Program
 
@@ -84,8 +82,8 @@ class BpfObject:
         self.loaded = False
         self.programs: dict[str, Program] = {}
         self.maps: dict[str, Map] = {}
-        self._btf: Btf | None = None
-        self._globals: GlobalData | None = None
+        self._btf: "Btf | None" = None
+        self._globals: "GlobalData | None" = None
         api = libbpf.lib()
         prog = api.bpf_object__next_program(ptr, None)
         while prog:
@@ -165,16 +163,20 @@ class BpfObject:
         raise LoadError(summary, text, program, err)
 
     @property
-    def btf(self) -> Btf | None:
+    def btf(self) -> "Btf | None":
         """The object's own BTF (types of maps, globals, functions), or None without debug info."""
         if self._btf is None:
+            from .btf import Btf  # its types load only when someone asks
+
             self._btf = Btf.from_object(self._live())
         return self._btf
 
     @property
-    def globals(self) -> GlobalData:
+    def globals(self) -> "GlobalData":
         """The object's global variables by name (Consts in .rodata, Globals in .data/.bss)."""
         if self._globals is None:
+            from .globals import GlobalData
+
             self._globals = GlobalData(self.btf, self.maps, self.name)
         return self._globals
 

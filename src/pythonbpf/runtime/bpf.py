@@ -8,8 +8,6 @@ from typing import Any, Callable, Dict, List, Optional, Union
 
 from ..loader import BpfObject
 from ..loader.errors import LoadError
-from ..loader.perfevent import attach_perf_event
-from ..loader.uprobe import attach_uprobe
 from .globalsview import GlobalsView, apply_consts
 from .programs import ProgramsView
 from .source import caller_file, read_source
@@ -148,8 +146,12 @@ class BPF(StreamsMixin, NetworkAttachMixin):
                     continue  # network programs attach to an interface, socket or cgroup
                 options = self._attach_options(prog.name)
                 if kind == "perf_event":  # @perf_event(frequency=...)
+                    from ..loader.perfevent import attach_perf_event
+
                     attach_perf_event(prog, options.get("frequency"), options.get("period"))
                 elif kind in ("uprobe", "uretprobe") and options.get("pid") is not None:
+                    from ..loader.uprobe import attach_uprobe
+
                     binary, _, symbol = prog.section.split("/", 1)[1].rpartition(":")
                     attach_uprobe(prog, binary, symbol, options["pid"], kind == "uretprobe")
                 else:
@@ -279,6 +281,8 @@ class BPF(StreamsMixin, NetworkAttachMixin):
                       if p.section.split("/", 1)[0] == "perf_event" and not p.links]
             if not chosen:
                 raise ValueError("no perf_event program to attach")
+        from ..loader.perfevent import attach_perf_event
+
         for prog in chosen:
             options = {} if frequency or period else self._attach_options(prog.name)
             attach_perf_event(prog, frequency or options.get("frequency"),
@@ -296,6 +300,8 @@ class BPF(StreamsMixin, NetworkAttachMixin):
         prog = self.programs[name]
         if retprobe is None:
             retprobe = prog.section.startswith("uretprobe")
+        from ..loader.uprobe import attach_uprobe
+
         attach_uprobe(prog, resolve_library(binary), symbol, pid, retprobe)
         self._attached = True
         return self

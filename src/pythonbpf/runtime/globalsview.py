@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from collections.abc import MutableMapping
-from typing import Any, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
-from ..loader.globals import GlobalData
+if TYPE_CHECKING:
+    from ..loader.globals import GlobalData
 
 
-def apply_consts(data: GlobalData, consts: Mapping[str, int]) -> None:
+def apply_consts(data: "GlobalData", consts: Mapping[str, int]) -> None:
     """Write `consts` into the object's read-only data before it is loaded.
 
     Every name must be a Const of the program: a misspelt name would otherwise be
@@ -35,7 +36,7 @@ class GlobalsView(MutableMapping):
     frozen at load. Integers decode by their declared size and signedness.
     """
 
-    def __init__(self, get_data: Callable[[], GlobalData]) -> None:
+    def __init__(self, get_data: Callable[[], "GlobalData"]) -> None:
         self._get = get_data
 
     def __getitem__(self, name: str) -> Any:

@@ -10,14 +10,12 @@ interpreter exit and SIGTERM/SIGINT detach it.
 from __future__ import annotations
 
 import os
-import socket
-from typing import Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
-from ..loader.attachment import Attachment
-from ..loader.cgroup import attach_cgroup as _attach_cgroup
-from ..loader.sockfilter import attach_socket as _attach_socket
-from ..loader.tc import attach_tc as _attach_tc
-from ..loader.xdp import attach_xdp as _attach_xdp
+if TYPE_CHECKING:
+    import socket
+
+    from ..loader.attachment import Attachment
 
 __all__ = ["attach_xdp", "attach_tc", "attach_socket", "attach_cgroup", "NetworkAttachMixin"]
 
@@ -41,26 +39,34 @@ def _program(bpf: Any, fn: FnLike, kind: str) -> Any:
 
 
 def attach_xdp(bpf: Any, iface: Union[str, int], mode: str = "auto", fn: FnLike = None,
-               link: Optional[bool] = None) -> Attachment:
+               link: Optional[bool] = None) -> "Attachment":
     """Attach the object's XDP program to an interface; mode auto|native|generic|offload."""
+    from ..loader.xdp import attach_xdp as _attach_xdp
+
     return _attach_xdp(_program(bpf, fn, "xdp"), iface, mode=mode, link=link)
 
 
 def attach_tc(bpf: Any, iface: Union[str, int], direction: str = "ingress", fn: FnLike = None,
-              mode: str = "auto", priority: int = 0, handle: int = 0) -> Attachment:
+              mode: str = "auto", priority: int = 0, handle: int = 0) -> "Attachment":
     """Attach the object's tc program to ingress or egress; mode auto|tcx|clsact."""
+    from ..loader.tc import attach_tc as _attach_tc
+
     return _attach_tc(_program(bpf, fn, "tc"), iface, direction, mode=mode,
                       priority=priority, handle=handle)
 
 
-def attach_socket(bpf: Any, sock: Union[socket.socket, int], fn: FnLike = None) -> Attachment:
+def attach_socket(bpf: Any, sock: Union["socket.socket", int], fn: FnLike = None) -> "Attachment":
     """Attach the object's socket filter program to a socket (object or fd)."""
+    from ..loader.sockfilter import attach_socket as _attach_socket
+
     return _attach_socket(_program(bpf, fn, "socket"), sock)
 
 
 def attach_cgroup(bpf: Any, path: Union[str, "os.PathLike[str]"],
-                  direction: Optional[str] = None, fn: FnLike = None) -> Attachment:
+                  direction: Optional[str] = None, fn: FnLike = None) -> "Attachment":
     """Attach the object's cgroup_skb program to a cgroup v2 directory."""
+    from ..loader.cgroup import attach_cgroup as _attach_cgroup
+
     return _attach_cgroup(_program(bpf, fn, "cgroup_skb"), path, direction)
 
 
@@ -68,17 +74,17 @@ class NetworkAttachMixin:
     """`BPF` methods for network hooks; expects `self.programs` (a ProgramsView)."""
 
     def attach_xdp(self, iface: Union[str, int], mode: str = "auto", fn: FnLike = None,
-                   link: Optional[bool] = None) -> Attachment:
+                   link: Optional[bool] = None) -> "Attachment":
         return attach_xdp(self, iface, mode=mode, fn=fn, link=link)
 
     def attach_tc(self, iface: Union[str, int], direction: str = "ingress", fn: FnLike = None,
-                  mode: str = "auto", priority: int = 0, handle: int = 0) -> Attachment:
+                  mode: str = "auto", priority: int = 0, handle: int = 0) -> "Attachment":
         return attach_tc(self, iface, direction, fn=fn, mode=mode, priority=priority,
                          handle=handle)
 
-    def attach_socket(self, sock: Union[socket.socket, int], fn: FnLike = None) -> Attachment:
+    def attach_socket(self, sock: Union["socket.socket", int], fn: FnLike = None) -> "Attachment":
         return attach_socket(self, sock, fn=fn)
 
     def attach_cgroup(self, path: Union[str, "os.PathLike[str]"],
-                      direction: Optional[str] = None, fn: FnLike = None) -> Attachment:
+                      direction: Optional[str] = None, fn: FnLike = None) -> "Attachment":
         return attach_cgroup(self, path, direction, fn=fn)

@@ -8,9 +8,7 @@ from __future__ import annotations
 from typing import Any, Dict, Iterator, Optional, Union
 
 from ..compiler.frontend.types import ValueType
-from ..loader.perfbuf import DEFAULT_PAGE_COUNT, PerfBuffer
-from ..loader.ringbuf import RingBuffer
-from ..loader.ringmap import RingReader, direct_reading_supported
+DEFAULT_PAGE_COUNT = 64  # pages per CPU of a perf buffer (loader.perfbuf keeps the same default)
 from .btftypes import value_type
 from .events import PERF, RING, Callback, EventStream, LostCallback, poll_streams
 
@@ -80,6 +78,9 @@ class StreamsMixin:
         replaces its previous stream.
         """
         key, kmap = self._event_map(name, BPF_MAP_TYPE_RINGBUF)
+        from ..loader.ringbuf import RingBuffer  # buffers load with their first reader
+        from ..loader.ringmap import RingReader, direct_reading_supported
+
         if DIRECT_RING_READS and direct_reading_supported():
             source: Any = RingReader(kmap, key)
         else:
@@ -98,6 +99,8 @@ class StreamsMixin:
         drop samples; `b.lost(name)` is the running total.
         """
         key, kmap = self._event_map(name, BPF_MAP_TYPE_PERF_EVENT_ARRAY)
+        from ..loader.perfbuf import PerfBuffer
+
         source = PerfBuffer(kmap.fd, key, page_count)
         stream = EventStream(source, self._record_type(key, record), key, PERF, callback, lost)
         return self._add_stream(key, stream)
