@@ -254,3 +254,38 @@ def test_attach_uprobe_at_run_time_for_one_process():
             libc.abs(4242)
         subprocess.run([sys.executable, "-c", "import ctypes; ctypes.CDLL('libc.so.6').abs(4242)"], check=True)
         assert b.globals["calls"] == 9
+
+
+PROFILE = '''
+from pythonbpf import bpf, bpfglobal, perf_event, Global
+from pythonbpf.helper import pid
+from pythonbpf.types import u64
+
+me = Global(u64)
+ours = Global(u64)
+samples = Global(u64)
+
+@perf_event(frequency=199)
+def sample(ctx):
+    global ours, samples
+    samples += 1
+    if pid() == me:
+        ours += 1
+    return 0
+''' + LICENSE
+
+
+@pytest.mark.kernel
+def test_perf_event_samples_a_busy_loop():
+    """At 199 Hz on every CPU, one second of this process spinning gets at least half the
+    samples one CPU can give it."""
+    import time
+
+    with BPF(source=PROFILE) as b:
+        b.load()
+        b.globals["me"] = os.getpid()
+        b.attach_all()
+        end = time.monotonic() + 1.0
+        while time.monotonic() < end:
+            pass
+        assert b.globals["ours"] >= 199 // 2, (b.globals["ours"], b.globals["samples"])

@@ -21,7 +21,7 @@ SK_BUFF: Dict[str, Tuple[int, IntType]] = {
     "priority": (32, U32), "ingress_ifindex": (36, U32), "ifindex": (40, U32), "tc_index": (44, U32),
     "hash": (68, U32), "tc_classid": (72, U32), "data": (76, U32), "data_end": (80, U32),
     "napi_id": (84, U32), "family": (88, U32), "remote_ip4": (92, U32), "local_ip4": (96, U32),
-    "remote_port": (140, U32), "local_port": (144, U32), "data_meta": (148, U32),
+    "remote_port": (132, U32), "local_port": (136, U32), "data_meta": (140, U32),
 }
 KIND_OF_PREFIX = {
     "xdp": "xdp", "tc": "tc", "classifier": "tc", "socket": "socket", "cgroup_skb": "cgroup_skb",

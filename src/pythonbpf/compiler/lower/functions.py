@@ -181,7 +181,8 @@ class FunctionLowering(LoopLowering, ExprLowering):
             return
         if isinstance(value, m.BytesConst):
             size = (target.type.target if isinstance(target.type, RefType) else target.type).size
-            value = m.BytesConst(value.type, value.pos, value.value.ljust(size, b"\0"))
+            # the NUL is dropped when the literal fills the array exactly, as C's char[N] = "..."
+            value = m.BytesConst(value.type, value.pos, value.value.ljust(size, b"\0")[:size])
         elif isinstance(value, (m.LocalRef, m.FieldRef, m.IndexRef, m.GlobalRef)) or isinstance(value.type, RefType):
             t = value.type.target if isinstance(value.type, RefType) else value.type
             data = self.builder.load(self.address(value), typ=llvm_type(t), align=1)

@@ -69,6 +69,15 @@ class MapLowering:
         amount = self.value(e.args[1])
         null = ir.Constant(PTR, None)
         ptr = call_helper(b, "map_lookup_elem", PTR, [gv, key])
+        kind = self.program.maps[e.map].kind
+        if kind in ("array", "percpu_array"):  # every index exists: nothing to insert
+            add, done = self.fn.append_basic_block("inc.add"), self.fn.append_basic_block("inc.done")
+            b.cbranch(b.icmp_unsigned("==", ptr, null), done, add)
+            b.position_at_end(add)
+            self.add_in_place(kind, ptr, amount, e.op)
+            b.branch(done)
+            b.position_at_end(done)
+            return ZERO
         insert = self.fn.append_basic_block("inc.insert")
         add = self.fn.append_basic_block("inc.add")
         done = self.fn.append_basic_block("inc.done")
@@ -85,15 +94,19 @@ class MapLowering:
         target = b.phi(PTR)
         target.add_incoming(ptr, first)
         target.add_incoming(again, after_insert)
-        if self.program.maps[e.map].kind.startswith(("percpu", "lru_percpu")) or amount.type.width < 32:
-            # per-CPU slots need no atomic; BPF has no 8- or 16-bit atomics (documented)
-            old = b.load(target, typ=amount.type)
-            b.store(getattr(b, PLAIN[e.op])(old, amount), target)
-        else:
-            b.atomic_rmw(ATOMIC[e.op], target, amount, "monotonic")
+        self.add_in_place(kind, target, amount, e.op)
         b.branch(done)
         b.position_at_end(done)
         return ZERO
+
+    def add_in_place(self, kind: str, target: ir.Value, amount: ir.Value, op: str) -> None:
+        b = self.builder
+        if kind.startswith(("percpu", "lru_percpu")) or amount.type.width < 32:
+            # per-CPU slots need no atomic; BPF has no 8- or 16-bit atomics (documented)
+            old = b.load(target, typ=amount.type)
+            b.store(getattr(b, PLAIN[op])(old, amount), target)
+        else:
+            b.atomic_rmw(ATOMIC[op], target, amount, "monotonic")
 
     # ---- events ------------------------------------------------------------------------
     def m_output(self, e: m.MapCall, gv) -> ir.Value:
@@ -105,7 +118,18 @@ class MapLowering:
             self.context(), gv, ir.Constant(I64, BPF_F_CURRENT_CPU), data, ir.Constant(I64, size)])
 
     def m_reserve(self, e: m.MapCall, gv) -> ir.Value:
-        return call_helper(self.builder, "ringbuf_reserve", PTR, [gv, ir.Constant(I64, e.type.target.size), ZERO])
+        """A ring buffer record, zeroed like `Event()`: the ring's memory holds older records,
+        and a field the program forgets must not leak them to user space."""
+        b = self.builder
+        record = llvm_type(e.type.target)
+        ptr = call_helper(b, "ringbuf_reserve", PTR, [gv, ir.Constant(I64, e.type.target.size), ZERO])
+        fill, done = self.fn.append_basic_block("reserve.zero"), self.fn.append_basic_block("reserve.done")
+        b.cbranch(b.icmp_unsigned("!=", ptr, ir.Constant(PTR, None)), fill, done)
+        b.position_at_end(fill)
+        b.store(ir.Constant(record, None), ptr, align=1)
+        b.branch(done)
+        b.position_at_end(done)
+        return ptr
 
     def m_submit(self, e: m.MapCall, gv, helper: str = "ringbuf_submit") -> ir.Value:
         call_helper(self.builder, helper, ir.VoidType(), [self.address(e.args[0]), ZERO])

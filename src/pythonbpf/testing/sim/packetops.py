@@ -1,0 +1,139 @@
+"""Packet access and the network helpers, with the compiled code's bounds checks.
+
+`pkt.header(T)` is a reference to the packet bytes at the cursor when `size` more bytes remain
+before `data_end`, else None, and only then moves the cursor (socket filters copy the header to
+the stack, as bpf_skb_load_bytes does there). `skip(n)` moves the cursor unchecked; the next
+header test catches a cursor past the end. Writes through a header change the packet, and so
+`data_out`.
+"""
+from __future__ import annotations
+
+import errno
+from typing import Any
+
+from ...compiler.frontend import model as m
+from ...compiler.frontend.types import RefType
+from ...reference import helpers as csum
+from .memory import Ptr
+
+XDP_ABORTED, XDP_REDIRECT = 0, 4
+TC_ACT_SHOT, TC_ACT_REDIRECT = 2, 7
+BPF_F_INGRESS = 1
+BPF_F_RECOMPUTE_CSUM, BPF_F_INVALIDATE_HASH = 1, 2
+BPF_F_HDR_FIELD_MASK = 0xF
+BPF_F_PSEUDO_HDR, BPF_F_MARK_MANGLED_0, BPF_F_MARK_ENFORCE = 1 << 4, 1 << 5, 1 << 6
+CSUM_MANGLED_0 = 0xFFFF
+EFAULT, EINVAL = -errno.EFAULT, -errno.EINVAL
+
+
+class PacketEval:
+    """Mixin for the Machine."""
+
+    def eval_PacketOpen(self, e: m.PacketOpen) -> Ptr:
+        return self.context.packet.cursor()
+
+    def eval_PacketHeader(self, e: m.PacketHeader) -> Any:
+        cursor: Ptr = self.locals[e.cursor]
+        packet = self.context.packet
+        if cursor.offset + e.size > packet.end:
+            return None
+        self.locals[e.cursor] = cursor.at(e.size)
+        if self.context.kind == "socket":
+            return Ptr(bytearray(cursor.read(e.size)))  # bpf_skb_load_bytes into a stack slot
+        return cursor
+
+    def eval_PacketSkip(self, e: m.PacketSkip) -> int:
+        self.locals[e.cursor] = self.locals[e.cursor].at(int(self.eval(e.amount)))
+        return 0
+
+    # ---- helpers -----------------------------------------------------------------------
+    def helper_redirect(self, e: m.HelperCall) -> int:
+        ifindex, flags = (int(self.eval(a)) for a in e.args)
+        kind = self.context.kind
+        if kind not in ("xdp", "tc"):
+            raise self.refuse("redirect()", f"the verifier rejects it in {kind} programs", e.pos)
+        self.redirect = (ifindex, flags)
+        if kind == "xdp":
+            return XDP_ABORTED if flags else XDP_REDIRECT
+        return TC_ACT_SHOT if flags & ~BPF_F_INGRESS else TC_ACT_REDIRECT
+
+    def helper_xdp_adjust_head(self, e: m.HelperCall) -> int:
+        return self.context.packet.adjust_head(int(self.eval(e.args[1])))
+
+    def helper_xdp_adjust_tail(self, e: m.HelperCall) -> int:
+        return self.context.packet.adjust_tail(int(self.eval(e.args[1])))
+
+    def packet_span(self, offset: int, size: int) -> Any:
+        packet = self.context.packet
+        start = packet.data + offset
+        return Ptr(packet.buf, start) if start + size <= packet.end else None
+
+    def buffer_size(self, e: m.Expr) -> int:
+        return (e.type.target if isinstance(e.type, RefType) else e.type).size
+
+    def helper_skb_load_bytes(self, e: m.HelperCall) -> int:
+        offset, buf = int(self.eval(e.args[1])), self.eval(e.args[2])
+        size = self.buffer_size(e.args[2])
+        span = self.packet_span(offset, size)
+        buf.write(span.read(size) if span is not None else bytes(size))
+        return 0 if span is not None else EFAULT
+
+    def helper_skb_store_bytes(self, e: m.HelperCall) -> int:
+        offset, buf, flags = int(self.eval(e.args[1])), self.eval(e.args[2]), int(self.eval(e.args[3]))
+        if flags & ~(BPF_F_RECOMPUTE_CSUM | BPF_F_INVALIDATE_HASH):
+            return EINVAL
+        size = self.buffer_size(e.args[2])
+        span = self.packet_span(offset, size)
+        if span is None:
+            return EFAULT
+        span.write(self.aggregate(buf, size))
+        return 0
+
+    def checksum_args(self, e: m.HelperCall):
+        return [int(self.eval(a)) for a in e.args[1:]]
+
+    def helper_l3_csum_replace(self, e: m.HelperCall) -> int:
+        offset, old, new, flags = self.checksum_args(e)
+        if flags & ~BPF_F_HDR_FIELD_MASK:
+            return EINVAL
+        span = self.packet_span(offset, 2)
+        if span is None:
+            return EFAULT
+        size = flags & BPF_F_HDR_FIELD_MASK
+        checksum = int.from_bytes(span.read(2), "little")
+        if size == 0 and old == 0:
+            result = csum.csum_replace_by_diff(checksum, new)
+        elif size == 2:
+            result = csum.csum_replace2(checksum, old & 0xFFFF, new & 0xFFFF)
+        elif size == 4:
+            result = csum.csum_replace4(checksum, old, new)
+        else:
+            return EINVAL
+        span.write(result.to_bytes(2, "little"))
+        return 0
+
+    def helper_l4_csum_replace(self, e: m.HelperCall) -> int:
+        offset, old, new, flags = self.checksum_args(e)
+        known = BPF_F_HDR_FIELD_MASK | BPF_F_PSEUDO_HDR | BPF_F_MARK_MANGLED_0 | BPF_F_MARK_ENFORCE
+        if flags & ~known:
+            return EINVAL
+        span = self.packet_span(offset, 2)
+        if span is None:
+            return EFAULT
+        checksum = int.from_bytes(span.read(2), "little")
+        mangled_zero = bool(flags & BPF_F_MARK_MANGLED_0)
+        if mangled_zero and not flags & BPF_F_MARK_ENFORCE and checksum == 0:
+            return 0
+        size = flags & BPF_F_HDR_FIELD_MASK
+        if size == 0 and old == 0:
+            result = csum.csum_replace_by_diff(checksum, new)
+        elif size == 2:
+            result = csum.csum_replace4(checksum, old & 0xFFFF, new & 0xFFFF)
+        elif size == 4:
+            result = csum.csum_replace4(checksum, old, new)
+        else:
+            return EINVAL
+        if mangled_zero and result == 0:
+            result = CSUM_MANGLED_0
+        span.write(result.to_bytes(2, "little"))
+        return 0
