@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import ast
+import difflib
+import os
 from typing import Dict, List, Optional, Set, Tuple
 
 from .declarations import Declarations
@@ -10,7 +12,9 @@ from .functions import FunctionChecker, Signature
 from .model import GlobalDecl, HelperCall, MapCall, Print, Program
 from .types import CTYPES_INTS, IntType
 from .names import Names
+from .context import KIND_OF_PREFIX, program_kind
 from .probes import PROGRAM_DECORATORS, DecoratorReader
+from .tracing import tracepoint_name
 from .stack import STACK_LIMIT, deepest_chain, function_stacks, stack_items, walk
 
 DECORATORS = {"bpf", "map", "section", "bpfglobal", "struct"}
@@ -67,6 +71,52 @@ class ModuleChecker:
         return found
 
     def section_of(self, node: ast.FunctionDef) -> Optional[str]:
+        section = self.declared_section(node)
+        if section is not None:
+            self.check_section(section, node)
+        return section
+
+    def check_section(self, section: str, fn: ast.FunctionDef) -> None:
+        """A section libbpf knows, and for tracepoints one this kernel has (when tracefs can
+        be read: without root, the kernel decides at attach)."""
+        where = self.section_node(fn)
+        if not section:
+            raise self.src.error(where, "an empty section name", hint='name the hook, e.g. "xdp"')
+        if program_kind(section) is None:
+            known = sorted(KIND_OF_PREFIX)
+            close = difflib.get_close_matches(section.split("/", 1)[0], known, n=3)
+            raise self.src.error(where, f"unknown section '{section}'",
+                                 hint=(f"did you mean {', '.join(close)}? " if close else "")
+                                 + "sections start with: " + ", ".join(known))
+        name = tracepoint_name(section)
+        if program_kind(section) == "tracepoint" and name is None:
+            raise self.src.error(where, f"'{section}' lacks a category: tracepoints are named "
+                                        "tracepoint/CATEGORY/NAME", hint='e.g. "tracepoint/syscalls/sys_enter_openat"')
+        readable = any(os.access(os.path.join(root, "events"), os.R_OK | os.X_OK)
+                       for root in ("/sys/kernel/tracing", "/sys/kernel/debug/tracing"))
+        if name is not None and readable:
+            from ...btf import KernelTypeError, tracepoint_format
+
+            try:
+                tracepoint_format(*name)
+            except KernelTypeError as exc:
+                if "permission" in exc.message.lower() or "not mounted" in exc.message.lower():
+                    return
+                hint = ("did you mean " + ", ".join(exc.suggestions) + "?") if exc.suggestions else \
+                    "list them with `pythonbpf list tracepoints`"
+                raise self.src.error(where, f"this kernel has no tracepoint {name[0]}:{name[1]}", hint=hint) from None
+            except OSError:
+                return
+
+    def section_node(self, fn: ast.FunctionDef) -> ast.AST:
+        """The string that names a function's section, for errors about it."""
+        for deco in fn.decorator_list:
+            if isinstance(deco, ast.Call) and deco.args and \
+                    self.names.canonical(deco.func) in PROGRAM_DECORATORS | {"section"}:
+                return deco.args[0]
+        return fn
+
+    def declared_section(self, node: ast.FunctionDef) -> Optional[str]:
         declared = self.programs.program(node)
         if declared is not None:
             self.attach_options[node.name] = declared[1]
