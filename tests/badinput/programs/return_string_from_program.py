@@ -1,0 +1,7 @@
+# expect: 7:12: str
+from pythonbpf import xdp
+
+
+@xdp
+def prog(ctx):
+    return "pass"

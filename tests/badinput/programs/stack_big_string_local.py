@@ -1,0 +1,9 @@
+# expect: 7:11: 512
+from pythonbpf import xdp
+
+
+@xdp
+def prog(ctx):
+    name: str(520)
+    name = "x"
+    return 2
