@@ -5,7 +5,9 @@ compiler and the loader are imported when first used.
 """
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing itself costs milliseconds at start-up; type checkers see True
+if TYPE_CHECKING:
+    from typing import Any
 
 from .lang.decorators import (bpf, bpfglobal, kprobe, kretprobe, map, perf_event, raw_tracepoint, section,
                               socket_filter, struct, tc, tp_btf, tracepoint, uprobe, uretprobe, xdp)
@@ -46,10 +48,8 @@ __all__ = ["bpf", "bpfglobal", "map", "section", "struct", "tracepoint", "raw_tr
 def __getattr__(name: str) -> Any:
     """Import the heavy parts on first use, so `from pythonbpf import bpf` stays cheap."""
     if name in _LAZY:
-        import importlib
-
         module, attr = _LAZY[name]
-        value = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+        value = getattr(__import__(f"{__name__}.{module}", fromlist=[attr]), attr)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'pythonbpf' has no attribute {name!r}")

@@ -11,23 +11,31 @@ no libbpf, no llvmlite) and decodes lazily: see reader.py for the costs.
     tracepoint_format("syscalls", "sys_enter_openat").field("filename")
     NETWORK_HEADERS["iphdr"]
 
-Tracepoint and network-header names are imported on first use (PEP 562), so a
-program that needs neither does not pay for them.
+Every name is imported on first use (PEP 562), so a program pays only for what it
+needs: a tracepoint check, for one, loads neither the BTF reader nor its index.
 """
 
-from typing import Any
+from __future__ import annotations
 
-from .cache import CACHE, KernelCache, kernel_btf, list_tracepoints, tracepoint_format
-from .errors import KernelTypeError
-from .fields import ChainStep, Field, FieldChain, field_chain, member_names, resolve_field
-from .format import Kind
-from .model import (Array, Composite, Const, Enum, EnumValue, Float, Fwd, Int, Member, Modifier,
-                    Ptr, Restrict, Struct, Type, TypeSource, TypeTag, Typedef, Union, Void,
-                    Volatile, sizeof)
-from .reader import BTFReader
-from .symbols import Datasec, DeclTag, Func, FuncProto, Param, SecInfo, Var
+TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from typing import Any
 
+# Every name loads with its module on first use (PEP 562): checking that a tracepoint exists
+# needs only the tracefs reader, not the BTF reader with its index, hashing and dataclasses.
 _LAZY = {
+    **dict.fromkeys(("CACHE", "KernelCache", "kernel_btf", "list_tracepoints",
+                     "tracepoint_format"), "cache"),
+    "KernelTypeError": "errors",
+    **dict.fromkeys(("ChainStep", "Field", "FieldChain", "field_chain", "member_names",
+                     "resolve_field"), "fields"),
+    "Kind": "format",
+    **dict.fromkeys(("Array", "Composite", "Const", "Enum", "EnumValue", "Float", "Fwd", "Int",
+                     "Member", "Modifier", "Ptr", "Restrict", "Struct", "Type", "TypeSource",
+                     "TypeTag", "Typedef", "Union", "Void", "Volatile", "sizeof"), "model"),
+    "BTFReader": "reader",
+    **dict.fromkeys(("Datasec", "DeclTag", "Func", "FuncProto", "Param", "SecInfo", "Var"),
+                    "symbols"),
     "NETWORK_HEADERS": "netheaders",
     "TracepointField": "tracepoints",
     "TracepointFormat": "tracepoints",
@@ -45,10 +53,17 @@ __all__ = [
 ]
 
 
+_NAMESPACE = globals()  # (a submodule named `globals` would shadow the builtin here)
+
+
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    value = getattr(__import__(f"{__name__}.{module}", fromlist=[name]), name)
+    _NAMESPACE[name] = value
     return value
+
+
+def __dir__() -> list:
+    return sorted(set(_NAMESPACE) | set(_LAZY))

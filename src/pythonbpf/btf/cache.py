@@ -7,12 +7,15 @@ drop what was cached. Both live here and nowhere else.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, List, Optional
+TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from typing import List, Optional
 
-from .reader import VMLINUX, BTFReader
-
-if TYPE_CHECKING:  # imported on first use: programs without tracepoints never need it
+    # imported on first use: programs without tracepoints (or kernel structs) never need them
+    from .reader import BTFReader
     from .tracepoints import Tracefs, TracepointFormat
+
+VMLINUX = "/sys/kernel/btf/vmlinux"
 
 
 class KernelCache:
@@ -26,6 +29,8 @@ class KernelCache:
 
     def btf(self) -> BTFReader:
         if self._btf is None:
+            from .reader import BTFReader
+
             self._btf = BTFReader.open(self.btf_path)
         return self._btf
 

@@ -6,8 +6,9 @@ data (not only in the text) lets it phrase them its own way.
 
 from __future__ import annotations
 
-import difflib
-from typing import Iterable, Sequence, Tuple
+TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from typing import Iterable, Sequence, Tuple
 
 
 class KernelTypeError(LookupError):
@@ -24,6 +25,8 @@ class KernelTypeError(LookupError):
 
 def close_matches(word: str, candidates: Iterable[str], n: int = 5) -> Tuple[str, ...]:
     """Up to `n` candidates that look like `word` (difflib's ratio >= 0.6), best first."""
+    import difflib  # only when something is misspelt
+
     pool = set(candidates)
     pool.discard("")
     return tuple(difflib.get_close_matches(word, pool, n=n))

@@ -15,6 +15,7 @@ import mmap
 import sys
 from typing import Any, Dict, FrozenSet, Iterable, Iterator, Optional, Tuple, Union as _U
 
+from .cache import VMLINUX
 from .decode import decode_record
 from .errors import KernelTypeError, close_matches
 from .format import KIND_NAMES, Header, Kind, info_kind, parse_header
@@ -22,7 +23,6 @@ from .index import (IndexCache, NameIndex, build_name_index, content_key, defaul
                     scan_offsets)
 from .model import Type, TypeSource, Void
 
-VMLINUX = "/sys/kernel/btf/vmlinux"
 
 # Which kinds a name may denote, for the `kind=` argument of type_by_name.
 KIND_FILTERS: Dict[str, FrozenSet[int]] = {

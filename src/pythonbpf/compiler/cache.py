@@ -7,33 +7,39 @@ files) and the machine's architecture. Programs that read the kernel's types (CO
 structs, tracepoint formats, BTF-typed arguments) also depend on the running kernel, so their
 entries record the kernel's BTF identity and are recompiled when it changes.
 
-An entry is one file `<key>.obj`: a magic line, the sizes of the two parts, a checksum of
+An entry is one file `<key>.obj`: a magic line, the sizes of the three parts, a checksum of
 them, the kernel identity it was built against (zeros when it does not depend on the kernel),
-then the ELF bytes and the pickled typed program. Anything that does not check out is treated
-as a miss and overwritten; writes go to a temporary file that is renamed into place, so a
-reader never sees half an entry. `PYTHONBPF_NO_CACHE=1` turns the
+then the ELF bytes, the program's facts and the pickled typed program. Anything that does not
+check out is treated as a miss and overwritten; writes go to a temporary file that is renamed
+into place, so a reader never sees half an entry. `PYTHONBPF_NO_CACHE=1` turns the
 cache off; `PYTHONBPF_CACHE_DIR` moves it (objects live in `<dir>/objects`).
 
-Nothing here imports llvmlite or the frontend: a hit only unpickles the typed program.
+Nothing here imports llvmlite or the frontend. The facts (`program_facts`: warnings, map pins,
+attach options; marshalled, so reading them imports nothing) are all that loading and attaching
+need, so a hit unpickles the typed program - which imports the frontend's model - only when
+something asks for it (`b.program`). Map views and event records decode with `view_types`,
+pickled apart among the facts: unpickling those needs the frontend's type classes only.
 """
 from __future__ import annotations
 
+import marshal
 import os
-import struct
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple
 
+TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, Optional, Tuple
+
     from . import CompiledObject
 
 __all__ = ["cache_directory", "cache_enabled", "compiler_identity", "kernel_identity",
            "entry_key", "load_entry", "store_entry", "cached_compile", "uses_kernel_types",
-           "clear_memo"]
+           "clear_memo", "program_facts", "view_types"]
 
-MAGIC = b"pythonbpf-object-cache 1\n"
-_SIZES = struct.Struct("<QQ")  # ELF bytes, pickled program bytes
+MAGIC = b"pythonbpf-object-cache 2\n"
+_SIZE_BYTES = 8  # each of the three sizes (ELF, facts, pickled program), little-endian
 _ID_BYTES = 20  # blake2b digests: the payload's checksum and the kernel identity
-_CHECKSUM = len(MAGIC) + _SIZES.size
+_CHECKSUM = len(MAGIC) + 3 * _SIZE_BYTES
 _KERNEL = _CHECKSUM + _ID_BYTES
 _PAYLOAD = _KERNEL + _ID_BYTES
 VMLINUX = "/sys/kernel/btf/vmlinux"
@@ -46,7 +52,7 @@ _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _KERNEL_SECTIONS = ("tracepoint", "tp", "tp_btf", "raw_tp", "raw_tracepoint", "iter", "kprobe",
                     "kretprobe", "fentry", "fexit", "lsm", "uprobe", "uretprobe")
 
-_memo: Dict[str, str] = {}
+_memo: "Dict[str, str]" = {}
 
 
 def _hasher() -> Any:
@@ -156,8 +162,37 @@ def _digest(payload: Any) -> bytes:
     return h.digest()
 
 
-def load_entry(key: str, directory: Optional[str] = None) -> Optional[Tuple[bytes, Any]]:
-    """(elf, program) of a valid entry, or None for a miss, a stale or a corrupt entry."""
+def program_facts(program: Any) -> Dict[str, Any]:
+    """What loading and attaching need from a typed program, in plain (marshallable) data:
+    its warnings, the bpffs pin name of each pinned map, each function's attach options."""
+    maps = getattr(program, "maps", None) or {}
+    functions = getattr(program, "functions", None) or {}
+    return {
+        "warnings": list(getattr(program, "warnings", None) or ()),
+        "pins": {decl.name: decl.pin for decl in maps.values() if getattr(decl, "pin", None)},
+        "attach": {name: dict(fn.attach) for name, fn in functions.items()
+                   if getattr(fn, "attach", None)},
+    }
+
+
+def view_types(program: Any) -> Dict[str, Dict[str, Any]]:
+    """What user-space views decode with: each map's (key type, value type) and each event
+    map's record type. Stored pickled among an entry's facts; unpickling it needs only the
+    frontend's type classes, not the whole program model."""
+    maps = getattr(program, "maps", None) or {}
+    return {"maps": {name: (decl.key, decl.value) for name, decl in maps.items()},
+            "events": dict(getattr(program, "event_types", None) or {})}
+
+
+def _size(data: bytes, index: int) -> int:
+    start = len(MAGIC) + index * _SIZE_BYTES
+    return int.from_bytes(data[start:start + _SIZE_BYTES], "little")
+
+
+def load_entry(key: str, directory: Optional[str] = None
+               ) -> Optional[Tuple[bytes, Dict[str, Any], bytes]]:
+    """(elf, facts, pickled program) of a valid entry, or None for a miss, a stale or a
+    corrupt entry."""
     try:
         with open(_entry_path(key, directory), "rb") as f:
             data = f.read()
@@ -166,19 +201,19 @@ def load_entry(key: str, directory: Optional[str] = None) -> Optional[Tuple[byte
     try:
         if not data.startswith(MAGIC) or len(data) < _PAYLOAD:
             return None
-        elf_size, program_size = _SIZES.unpack_from(data, len(MAGIC))
+        elf_size, facts_size, program_size = _size(data, 0), _size(data, 1), _size(data, 2)
         kernel = data[_KERNEL:_KERNEL + _ID_BYTES]
         payload = memoryview(data)[_PAYLOAD:]
-        if len(payload) != elf_size + program_size:
+        if len(payload) != elf_size + facts_size + program_size:
             return None
         if _digest(payload) != data[_CHECKSUM:_CHECKSUM + _ID_BYTES]:
             return None
         if kernel != bytes(_ID_BYTES) and kernel != bytes.fromhex(kernel_identity()):
             return None
-        import pickle
-
-        program = pickle.loads(payload[elf_size:])
-        return bytes(payload[:elf_size]), program
+        facts = marshal.loads(payload[elf_size:elf_size + facts_size])
+        if not isinstance(facts, dict):
+            return None
+        return bytes(payload[:elf_size]), facts, bytes(payload[elf_size + facts_size:])
     except Exception:  # any damage is a miss: the entry is rewritten after compiling
         return None
 
@@ -190,11 +225,15 @@ def store_entry(key: str, elf: bytes, program: Any, directory: Optional[str] = N
 
     try:
         pickled = pickle.dumps(program, protocol=pickle.HIGHEST_PROTOCOL)
+        facts_dict = program_facts(program)
+        facts_dict["types"] = pickle.dumps(view_types(program), protocol=pickle.HIGHEST_PROTOCOL)
+        facts = marshal.dumps(facts_dict)
     except Exception:  # a program holding something unpicklable is simply not cached
         return False
-    payload = bytes(elf) + pickled
+    payload = bytes(elf) + facts + pickled
     kernel = bytes.fromhex(kernel_identity()) if uses_kernel_types(program) else bytes(_ID_BYTES)
-    header = MAGIC + _SIZES.pack(len(elf), len(pickled)) + _digest(payload) + kernel
+    sizes = b"".join(len(part).to_bytes(_SIZE_BYTES, "little") for part in (elf, facts, pickled))
+    header = MAGIC + sizes + _digest(payload) + kernel
     folder = directory or cache_directory()
     try:
         os.makedirs(folder, exist_ok=True)
@@ -216,14 +255,30 @@ def store_entry(key: str, elf: bytes, program: Any, directory: Optional[str] = N
 
 def cached_compile(source: str, filename: str,
                    compile_fn: Callable[[str, str], "CompiledObject"],
-                   make: Callable[[bytes, Any], "CompiledObject"]) -> "CompiledObject":
-    """`compile_fn(source, filename)`, served from the cache when an entry is valid."""
+                   make: Callable[..., "CompiledObject"]) -> "CompiledObject":
+    """`compile_fn(source, filename)`, served from the cache when an entry is valid.
+
+    A hit is `make(elf, facts=..., load_program=...)`: the typed program is unpickled when
+    first asked for (and, should that ever fail, recompiled, and the entry rewritten).
+    """
     if not cache_enabled():
         return compile_fn(source, filename)
     key = entry_key(source, filename)
     hit = load_entry(key)
     if hit is not None:
-        return make(*hit)
+        elf, facts, pickled = hit
+
+        def load_program() -> Any:
+            import pickle
+
+            try:
+                return pickle.loads(pickled)
+            except Exception:  # an entry that checks out but does not unpickle: recompile
+                compiled = compile_fn(source, filename)
+                store_entry(key, compiled.elf, compiled.program)
+                return compiled.program
+
+        return make(elf, facts=facts, load_program=load_program)
     compiled = compile_fn(source, filename)
     store_entry(key, compiled.elf, compiled.program)
     return compiled

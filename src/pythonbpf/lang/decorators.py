@@ -5,9 +5,11 @@ source with `ast`), so the decorators never need to do work at import time.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, TypeVar
+TYPE_CHECKING = False  # importing typing would cost every user script milliseconds
+if TYPE_CHECKING:
+    from typing import Any, Callable, Optional, TypeVar
 
-T = TypeVar("T")
+    T = TypeVar("T")
 
 _TAG = "__pythonbpf__"
 

@@ -7,7 +7,9 @@ user space after load (`b.globals[name]`).
 """
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class _Declared:

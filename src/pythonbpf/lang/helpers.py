@@ -5,7 +5,9 @@ they raise, because their values only exist inside the kernel.
 """
 from __future__ import annotations
 
-from typing import Any, NoReturn
+TYPE_CHECKING = False  # typing costs milliseconds at import; checkers see True
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 XDP_ABORTED = 0
 XDP_DROP = 1

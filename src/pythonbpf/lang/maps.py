@@ -5,7 +5,9 @@ classes exist so the same module also runs (and type-checks) as ordinary Python.
 """
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing costs milliseconds at import; checkers see True
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class MapDeclaration:

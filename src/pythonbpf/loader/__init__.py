@@ -1,52 +1,54 @@
 """Loader: the bridge between BPF ELF bytes and the kernel, through system libbpf.
 
-Nothing here imports the compiler; the input is an ELF image (bytes).
+Nothing here imports the compiler; the input is an ELF image (bytes). The names below load
+with their module on first use: a start that only loads and attaches imports the modules it
+needs, not every map, buffer and test_run binding.
 """
 
-from .caps import check_privileges, has_bpf_privileges
-from .errors import (
-    AttachError,
-    BPFError,
-    LibbpfMissingError,
-    LoadError,
-    NotSupportedError,
-    PermissionDeniedError,
-    errno_name,
-)
-from .libbpf import LogCapture, capture_log, lib
-from .link import Link
-from .map import BPF_ANY, BPF_EXIST, BPF_NOEXIST, Map, MapInfo
-from .object import BpfObject
-from .program import ProgInfo, Program
-from .testrun import TestRunResult
-from .tracefs import TraceFields, TracePipe, ensure_bpffs, parse_trace_line, tracefs_root
+_EXPORTS = {
+    "check_privileges": "caps",
+    "has_bpf_privileges": "caps",
+    "AttachError": "errors",
+    "BPFError": "errors",
+    "LibbpfMissingError": "errors",
+    "LoadError": "errors",
+    "NotSupportedError": "errors",
+    "PermissionDeniedError": "errors",
+    "errno_name": "errors",
+    "LogCapture": "libbpf",
+    "capture_log": "libbpf",
+    "lib": "libbpf",
+    "Link": "link",
+    "BPF_ANY": "map",
+    "BPF_EXIST": "map",
+    "BPF_NOEXIST": "map",
+    "Map": "map",
+    "MapInfo": "map",
+    "BpfObject": "object",
+    "ProgInfo": "program",
+    "Program": "program",
+    "TestRunResult": "testrun",
+    "TraceFields": "tracefs",
+    "TracePipe": "tracefs",
+    "ensure_bpffs": "tracefs",
+    "parse_trace_line": "tracefs",
+    "tracefs_root": "tracefs",
+}
 
-__all__ = [
-    "AttachError",
-    "BPFError",
-    "BPF_ANY",
-    "BPF_EXIST",
-    "BPF_NOEXIST",
-    "BpfObject",
-    "LibbpfMissingError",
-    "Link",
-    "LoadError",
-    "LogCapture",
-    "Map",
-    "MapInfo",
-    "NotSupportedError",
-    "PermissionDeniedError",
-    "ProgInfo",
-    "Program",
-    "TestRunResult",
-    "TraceFields",
-    "TracePipe",
-    "capture_log",
-    "check_privileges",
-    "ensure_bpffs",
-    "errno_name",
-    "has_bpf_privileges",
-    "lib",
-    "parse_trace_line",
-    "tracefs_root",
-]
+__all__ = sorted(_EXPORTS)
+
+
+_NAMESPACE = globals()  # (a submodule named `globals` would shadow the builtin here)
+
+
+def __getattr__(name: str) -> object:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(__import__(f"{__name__}.{module}", fromlist=[name]), name)
+    _NAMESPACE[name] = value
+    return value
+
+
+def __dir__() -> list:
+    return sorted(set(_NAMESPACE) | set(_EXPORTS))

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import ctypes
 from ctypes import c_char, c_uint8, c_uint32, c_uint64
+from dataclasses import dataclass
 
 from . import libbpf
 from .errors import BPFError, errno_name
 
-__all__ = ["BpfProgInfoStruct", "BpfMapInfoStruct", "obj_get_info"]
+__all__ = ["BpfProgInfoStruct", "BpfMapInfoStruct", "obj_get_info", "ProgInfo", "MapInfo"]
 
 BPF_TAG_SIZE = 8
 BPF_OBJ_NAME_LEN = 16
@@ -93,3 +94,42 @@ def obj_get_info(fd: int, info: ctypes.Structure, what: str) -> int:
         err = -rc
         raise BPFError(f"BPF_OBJ_GET_INFO_BY_FD for {what} failed: {errno_name(err)}", err)
     return length.value
+
+
+# What Program.info() and Map.info() return: here, not beside Program and Map, because
+# dataclasses cost start-up time and only info() needs them.
+@dataclass(frozen=True)
+class ProgInfo:
+    """What the kernel reports about a loaded program (struct bpf_prog_info)."""
+
+    type: int
+    id: int
+    tag: str  # hex, as bpftool prints it
+    jited_prog_len: int
+    xlated_prog_len: int
+    nr_line_info: int
+    nr_func_info: int
+    btf_id: int
+    name: str
+    verified_insns: int
+
+    @property
+    def insn_count(self) -> int:
+        """Instructions after verifier rewriting (8 bytes each)."""
+        return self.xlated_prog_len // 8
+
+
+@dataclass(frozen=True)
+class MapInfo:
+    """What the kernel reports about a created map (struct bpf_map_info)."""
+
+    type: int
+    id: int
+    key_size: int
+    value_size: int
+    max_entries: int
+    name: str
+    btf_id: int
+    btf_key_type_id: int
+    btf_value_type_id: int
+    map_flags: int = 0

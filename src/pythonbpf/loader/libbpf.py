@@ -14,11 +14,8 @@ otherwise forwards warnings to the `pythonbpf.libbpf` logger.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import ctypes
-import threading
-from dataclasses import dataclass
-from typing import Iterator
+from _thread import _local, allocate_lock  # threading's own primitives, without threading
 
 from .errors import LibbpfMissingError
 
@@ -115,16 +112,18 @@ class LogCapture(list):
         return self.text
 
 
-@dataclass(frozen=True)
 class _Handle:
-    libbpf: ctypes.CDLL
-    libc: ctypes.CDLL
-    print_cb: object  # keeps the ctypes callback alive while libbpf holds it
+    __slots__ = ("libbpf", "libc", "print_cb")
+
+    def __init__(self, libbpf: ctypes.CDLL, libc: ctypes.CDLL, print_cb: object) -> None:
+        self.libbpf = libbpf
+        self.libc = libc
+        self.print_cb = print_cb  # keeps the ctypes callback alive while libbpf holds it
 
 
 _handle: _Handle | None = None
-_handle_lock = threading.Lock()
-_tls = threading.local()  # per-thread stack of active LogCapture buffers
+_handle_lock = allocate_lock()
+_tls = _local()  # per-thread stack of active LogCapture buffers
 
 
 def _declare(cdll: ctypes.CDLL, table: dict[str, tuple[object, tuple[object, ...]]]) -> None:
@@ -262,22 +261,31 @@ def get_errno() -> int:
     return _c.get_errno()
 
 
-@contextlib.contextmanager
-def capture_log(debug: bool = False) -> Iterator[LogCapture]:
+class capture_log:  # noqa: N801 - used as a function: `with capture_log() as log:`
     """Collect libbpf output printed by this thread while the block runs.
 
     Warnings and info messages are captured; DEBUG messages only when
-    `debug` is true. Nested captures all receive the text.
+    `debug` is true. Nested captures all receive the text. (A class rather than a
+    contextlib generator: contextlib costs milliseconds of start-up.)
     """
-    _get()
-    stack = getattr(_tls, "stack", None)
-    if stack is None:
-        stack = _tls.stack = []
-    capture = LogCapture(debug)
-    stack.append(capture)
-    try:
-        yield capture
-    finally:
+
+    __slots__ = ("_capture", "_stack")
+
+    def __init__(self, debug: bool = False) -> None:
+        self._capture = LogCapture(debug)
+        self._stack: list | None = None
+
+    def __enter__(self) -> LogCapture:
+        _get()
+        stack = getattr(_tls, "stack", None)
+        if stack is None:
+            stack = _tls.stack = []
+        stack.append(self._capture)
+        self._stack = stack
+        return self._capture
+
+    def __exit__(self, *exc: object) -> None:
+        stack, capture = self._stack, self._capture
         # identity, not equality: LogCapture is a list and empty ones compare equal
         for index in range(len(stack) - 1, -1, -1):
             if stack[index] is capture:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Callable
+TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from typing import Callable
 
 from . import libbpf
 from .errors import BPFError

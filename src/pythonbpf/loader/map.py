@@ -12,13 +12,17 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-from dataclasses import dataclass
-from typing import Iterator
 
 from . import libbpf
 from .caps import has_bpf_privileges
 from .errors import BPFError, PermissionDeniedError, errno_name, errno_text
-from .info import BpfMapInfoStruct, obj_get_info
+
+# Kernel info (MapInfo, a dataclass, lives in info.py) loads on first use.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterator
+
+    from .info import MapInfo
 
 __all__ = ["Map", "MapOps", "MapInfo", "PERCPU_MAP_TYPES", "BPF_ANY", "BPF_NOEXIST",
            "BPF_EXIST", "possible_cpus"]
@@ -42,22 +46,6 @@ def possible_cpus() -> int:
     if ncpus < 0:
         raise BPFError("cannot determine the number of possible CPUs", -ncpus)
     return ncpus
-
-
-@dataclass(frozen=True)
-class MapInfo:
-    """What the kernel reports about a created map (struct bpf_map_info)."""
-
-    type: int
-    id: int
-    key_size: int
-    value_size: int
-    max_entries: int
-    name: str
-    btf_id: int
-    btf_key_type_id: int
-    btf_value_type_id: int
-    map_flags: int = 0
 
 
 class MapOps:
@@ -240,6 +228,8 @@ class MapOps:
 
 
 def _info_of(fd: int, what: str) -> MapInfo:
+    from .info import BpfMapInfoStruct, MapInfo, obj_get_info
+
     raw = BpfMapInfoStruct()
     obj_get_info(fd, raw, what)
     return MapInfo(
@@ -344,3 +334,11 @@ def _buf(data: bytes | bytearray | memoryview) -> ctypes.Array:
     """A C buffer with the bytes (a copy: the kernel may read, never needs to write)."""
     raw = bytes(data)
     return ctypes.create_string_buffer(raw, len(raw))
+
+
+def __getattr__(name: str) -> object:
+    if name == "MapInfo":  # (its old home)
+        from .info import MapInfo
+
+        return MapInfo
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import re
 import sys
 from ctypes import c_bool, c_char_p, c_size_t, c_uint32
 
@@ -19,6 +18,11 @@ from .caps import has_bpf_privileges
 from .errors import BPFError, LoadError, PermissionDeniedError, errno_name, errno_text
 from .map import Map
 from .program import Program
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .btf import Btf
+    from .globals import GlobalData
 
 __all__ = ["BpfObject"]
 
@@ -40,11 +44,11 @@ class _OpenOpts(ctypes.Structure):
     ]
 
 
-_FAILED_PROG_RE = re.compile(
-    r"prog '([^']+)': (?:BPF program load failed|failed to load|-- BEGIN PROG LOAD LOG"
-    r"|failed to relocate|relo #\d+: )")
-_FAILED_MAP_RE = re.compile(r"map '([^']+)': (?:failed to create|failed to initialize|"
-                            r"failed to pin|can't)")
+# Which program or map libbpf's log blames (compiled when a load fails: `re` costs start-up).
+_FAILED_PROG_RE = (r"prog '([^']+)': (?:BPF program load failed|failed to load|-- BEGIN PROG LOAD LOG"
+                   r"|failed to relocate|relo #\d+: )")
+_FAILED_MAP_RE = (r"map '([^']+)': (?:failed to create|failed to initialize|"
+                  r"failed to pin|can't)")
 
 
 _TRAMPOLINE_KINDS = ("fentry", "fexit", "fmod_ret", "lsm", "freplace", "iter")
@@ -150,11 +154,13 @@ class BpfObject:
             denied = PermissionDeniedError(f"loading BPF object '{self.name}'", err)
             denied.log = text  # libbpf's account, for debugging
             raise denied
-        prog = _FAILED_PROG_RE.search(text)
+        import re
+
+        prog = re.search(_FAILED_PROG_RE, text)
         program = prog.group(1) if prog else None
         what = f"program '{program}'" if program else f"BPF object '{self.name}'"
         if program is None:
-            bad_map = _FAILED_MAP_RE.search(text)
+            bad_map = re.search(_FAILED_MAP_RE, text)
             if bad_map:
                 what = f"map '{bad_map.group(1)}' of BPF object '{self.name}'"
         section = self.programs[program].section if program in self.programs else ""

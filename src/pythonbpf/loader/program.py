@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import errno
-from dataclasses import dataclass
 
 from . import libbpf
 from .caps import has_bpf_privileges
 from .errors import AttachError, BPFError, PermissionDeniedError
-from .info import BpfProgInfoStruct, obj_get_info
 from .link import Link
-from .testrun import TestRunResult, run_program
-from .tracefs import tracefs_root
+from .mounts import tracefs_root
+
+# Kernel info (ProgInfo, a dataclass, lives in info.py) and test_run load on first use.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .info import ProgInfo
+    from .testrun import TestRunResult
 
 __all__ = ["Program", "ProgInfo"]
 
@@ -19,27 +22,6 @@ __all__ = ["Program", "ProgInfo"]
 _TRACEFS_REQUIRED = ("tracepoint", "tp")
 _TRACEFS_HELPFUL = ("kprobe", "kretprobe", "uprobe", "uretprobe", "ksyscall",
                     "kretsyscall", "usdt")
-
-
-@dataclass(frozen=True)
-class ProgInfo:
-    """What the kernel reports about a loaded program (struct bpf_prog_info)."""
-
-    type: int
-    id: int
-    tag: str  # hex, as bpftool prints it
-    jited_prog_len: int
-    xlated_prog_len: int
-    nr_line_info: int
-    nr_func_info: int
-    btf_id: int
-    name: str
-    verified_insns: int
-
-    @property
-    def insn_count(self) -> int:
-        """Instructions after verifier rewriting (8 bytes each)."""
-        return self.xlated_prog_len // 8
 
 
 def _section_kind(section: str) -> str:
@@ -116,6 +98,8 @@ class Program:
 
     def info(self) -> ProgInfo:
         """Kernel-side facts about the loaded program (BPF_OBJ_GET_INFO_BY_FD)."""
+        from .info import BpfProgInfoStruct, ProgInfo, obj_get_info
+
         raw = BpfProgInfoStruct()
         obj_get_info(self.fd, raw, f"program '{self.name}'")
         return ProgInfo(
@@ -146,6 +130,8 @@ class Program:
         Socket filters see the packet from its network header on, and their
         data_out comes back with the Ethernet header zeroed.
         """
+        from .testrun import run_program
+
         return run_program(self.fd, self.type, self.name, data, ctx, repeat, data_size_out)
 
     def _invalidate(self) -> None:
@@ -154,3 +140,11 @@ class Program:
 
     def __repr__(self) -> str:
         return f"<Program {self.name!r} section={self.section!r}>"
+
+
+def __getattr__(name: str) -> object:
+    if name == "ProgInfo":  # (its old home)
+        from .info import ProgInfo
+
+        return ProgInfo
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,16 +4,20 @@ from __future__ import annotations
 import atexit
 import os
 import weakref
-from typing import Any, Callable, Dict, List, Optional, Union
 
-from ..loader import BpfObject
 from ..loader.errors import LoadError
-from .globalsview import GlobalsView, apply_consts
-from .programs import ProgramsView
-from .source import caller_file, read_source
+from ..loader.object import BpfObject
 from .network import NetworkAttachMixin
 from .streams import StreamsMixin
-from .views import make_view
+
+# Start-up matters (a cached start is imports plus a millisecond of work): typing, the map
+# views, the globals and programs views and the compiler load when first used.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, List, Optional, Union
+
+    from .globalsview import GlobalsView
+    from .programs import ProgramsView
 
 _LIVE: "weakref.WeakSet[BPF]" = weakref.WeakSet()
 
@@ -46,7 +50,9 @@ class BPF(StreamsMixin, NetworkAttachMixin):
     def __init__(self, source: Optional[str] = None, path: Optional[str] = None,
                  obj: Union[bytes, str, None] = None, consts: Optional[Dict[str, int]] = None,
                  name: Optional[str] = None, pin_root: Optional[str] = None, program: Any = None):
-        self.program = program  # the typed program, when compiled from source (or given with obj)
+        self._program = program  # the typed program, when compiled from source (or given with obj)
+        self._compiled: Any = None  # a compile whose program is still in the cache entry
+        self._types: Any = None  # its view_types, once read
         self._sources: Dict[str, str] = {}
         if obj is not None:
             elf = obj if isinstance(obj, bytes) else open(obj, "rb").read()
@@ -55,10 +61,16 @@ class BPF(StreamsMixin, NetworkAttachMixin):
             from ..compiler import compile_source
 
             if source is None:
+                from .source import caller_file, read_source
+
                 path = path or caller_file()
                 source = read_source(path)
             compiled = compile_source(source, path or "<string>")
-            elf, self.program = compiled.elf, compiled.program
+            elf = compiled.elf
+            if compiled.program_loaded:
+                self._program = compiled.program
+            else:
+                self._compiled = compiled  # loading and attaching need only its facts
             self._sources[path or "<string>"] = source  # verifier errors point at its lines
             label = name or (os.path.splitext(os.path.basename(path))[0] if path else "pythonbpf")
         self.elf = elf
@@ -79,6 +91,52 @@ class BPF(StreamsMixin, NetworkAttachMixin):
                 raise
         _LIVE.add(self)
 
+    @property
+    def program(self) -> Any:
+        """The typed program (maps, structs, functions), when compiled from source or given
+        with `obj`; from the compile cache it is read on first use."""
+        if self._compiled is not None:
+            self._program = self._compiled.program
+            self._compiled = None
+        return self._program
+
+    @program.setter
+    def program(self, value: Any) -> None:
+        self._program, self._compiled = value, None
+
+    def _map_types(self, name: str) -> Any:
+        """The declared (key, value) types of map `name` (None when it has no declaration),
+        read without the whole program while that is still in the compile cache."""
+        if self._compiled is not None:
+            if self._types is None:
+                self._types = self._compiled.view_types()
+            found = self._types["maps"].get(name)
+            if found is None:
+                return None
+            from types import SimpleNamespace
+
+            return SimpleNamespace(key=found[0], value=found[1])
+        return self.program.maps.get(name) if self.program else None
+
+    def _event_type(self, name: str) -> Any:
+        """The record type the program outputs to event map `name`, if it says."""
+        if self._compiled is not None:
+            if self._types is None:
+                self._types = self._compiled.view_types()
+            return self._types["events"].get(name)
+        program = self.program
+        return program.event_types.get(name) if program is not None else None
+
+    def _facts(self) -> Dict[str, Any]:
+        """What load and attach need of the program (compiler/cache.py's program_facts)."""
+        if self._compiled is not None:
+            return self._compiled.facts
+        if self._program is None:
+            return {}
+        from ..compiler.cache import program_facts
+
+        return program_facts(self._program)
+
     def _usable(self) -> "BPF":
         """Self, unless closed: a view kept past close() must not reload the object."""
         if self._closed:
@@ -92,7 +150,10 @@ class BPF(StreamsMixin, NetworkAttachMixin):
         if self._opened is None:
             opened = BpfObject.open(self.elf, self._label, pin_root_path=self._pin_root)
             try:
-                apply_consts(opened.globals, self._consts)
+                if self._consts:  # (the globals, and the BTF they need, load on first use)
+                    from .globalsview import apply_consts
+
+                    apply_consts(opened.globals, self._consts)
                 self._apply_pins(opened)
             except BaseException:
                 opened.close()
@@ -103,10 +164,9 @@ class BPF(StreamsMixin, NetworkAttachMixin):
     def _apply_pins(self, opened: BpfObject) -> None:
         """Point each `pin="name"` map at `<pin_root>/name` (reused if it exists at load)."""
         root = self._pin_root or "/sys/fs/bpf"
-        for decl in (self.program.maps.values() if self.program else ()):
-            pin = getattr(decl, "pin", None)
-            if pin and decl.name in opened.maps:
-                opened.maps[decl.name].set_pin_path(os.path.join(root, pin))
+        for name, pin in (self._facts().get("pins") or {}).items():
+            if name in opened.maps:
+                opened.maps[name].set_pin_path(os.path.join(root, pin))
 
     # ---- life cycle --------------------------------------------------------------------
     def load(self) -> "BPF":
@@ -205,21 +265,27 @@ class BPF(StreamsMixin, NetworkAttachMixin):
     @property
     def programs(self) -> ProgramsView:
         """Programs by Python name (read-only); loads the object on first use."""
+        from .programs import ProgramsView
+
         return ProgramsView(lambda: self._usable().load().object.programs)
 
     @property
     def globals(self) -> GlobalsView:
         """Globals and Consts by Python name; before load they hold the initial values."""
+        from .globalsview import GlobalsView
+
         return GlobalsView(lambda: self._usable()._open().globals)
 
     @property
     def maps(self) -> Dict[str, Any]:
         """Views of the program's maps by Python name (loads the object on first use):
         MapView for keyed maps, QueueView, BloomFilterView, EventMapView for ring/perf."""
+        from .views import make_view
+
         objects = self._usable().load().object
         for name, kmap in objects.user_maps().items():
             if name not in self._maps:
-                decl = self.program.maps.get(name) if self.program else None
+                decl = self._map_types(name)
                 btf = objects.btf if decl is None else None
                 self._maps[name] = make_view(kmap, name, decl, btf, bpf=self)
         return dict(self._maps)
@@ -262,8 +328,7 @@ class BPF(StreamsMixin, NetworkAttachMixin):
 
     def _attach_options(self, name: str) -> Dict[str, int]:
         """What the program's decorator said about attaching (perf_event frequency/period)."""
-        function = self.program.functions.get(name) if self.program is not None else None
-        return dict(getattr(function, "attach", None) or {})
+        return dict((self._facts().get("attach") or {}).get(name) or {})
 
     def attach_perf_event(self, name: Union[str, Callable[..., Any], None] = None,
                           frequency: Optional[int] = None, period: Optional[int] = None,

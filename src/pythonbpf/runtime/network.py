@@ -10,17 +10,19 @@ interpreter exit and SIGTERM/SIGINT detach it.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
+TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
     import socket
+    from typing import Any, Callable, Optional, Union
 
     from ..loader.attachment import Attachment
+
+    FnLike = Union[str, Callable[..., Any], None]
 
 __all__ = ["attach_xdp", "attach_tc", "attach_socket", "attach_cgroup", "NetworkAttachMixin"]
 
 _KIND_TYPES = {"xdp": (6,), "tc": (3,), "socket": (1,), "cgroup_skb": (8,)}
-FnLike = Union[str, Callable[..., Any], None]
 
 
 def _program(bpf: Any, fn: FnLike, kind: str) -> Any:

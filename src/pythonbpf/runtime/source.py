@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Optional
+TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from typing import Optional
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -5,12 +5,18 @@ readable. Streams are owned by the BPF object and closed before it.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, Optional, Union
+# The stream machinery (events, codecs, BTF types) loads with the first stream: a program
+# that never opens one does not pay for it at start-up.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Iterator, Optional, Union
 
-from ..compiler.frontend.types import ValueType
+    from ..compiler.frontend.types import ValueType
+    from .events import Callback, EventStream, LostCallback
+
+    Record = Union[None, str, ValueType]
+
 DEFAULT_PAGE_COUNT = 64  # pages per CPU of a perf buffer (loader.perfbuf keeps the same default)
-from .btftypes import value_type
-from .events import PERF, RING, Callback, EventStream, LostCallback, poll_streams
 
 __all__ = ["StreamsMixin", "DIRECT_RING_READS"]
 
@@ -21,11 +27,9 @@ BPF_MAP_TYPE_RINGBUF = 27
 # libbpf's callback consumer everywhere.
 DIRECT_RING_READS = True
 
-Record = Union[None, str, ValueType]
-
 
 class StreamsMixin:
-    """Mixed into BPF; expects `_usable()`, `object` and `program` from it."""
+    """Mixed into BPF; expects `_usable()`, `object` and `_event_type()` from it."""
 
     _streams: Dict[str, EventStream]
 
@@ -39,14 +43,15 @@ class StreamsMixin:
 
     def _record_type(self, name: str, record: Record) -> Optional[ValueType]:
         if record is None:
-            program = getattr(self, "program", None)
-            return program.event_types.get(name) if program is not None else None
+            return self._event_type(name)  # type: ignore[attr-defined]
         if isinstance(record, str):
             btf = self.object.btf  # type: ignore[attr-defined]
             found = btf.find(record, "struct") if btf is not None else None
             if found is None:
                 raise KeyError(f"record type {record!r}: no struct of that name in the "
                                "object's BTF")
+            from .btftypes import value_type
+
             return value_type(btf, found.id)
         return record
 
@@ -85,6 +90,8 @@ class StreamsMixin:
             source: Any = RingReader(kmap, key)
         else:
             source = RingBuffer(kmap.fd, key)
+        from .events import RING, EventStream
+
         stream = EventStream(source, self._record_type(key, record), key, RING, callback)
         return self._add_stream(key, stream)
 
@@ -102,6 +109,8 @@ class StreamsMixin:
         from ..loader.perfbuf import PerfBuffer
 
         source = PerfBuffer(kmap.fd, key, page_count)
+        from .events import PERF, EventStream
+
         stream = EventStream(source, self._record_type(key, record), key, PERF, callback, lost)
         return self._add_stream(key, stream)
 
@@ -132,6 +141,8 @@ class StreamsMixin:
         if not streams:
             raise RuntimeError("no event stream with a callback is open: call "
                                "b.ringbuf(name, callback) or b.perf_buffer(name, callback)")
+        from .events import poll_streams
+
         return poll_streams(streams, timeout_ms)
 
     # BCC's spellings

@@ -7,17 +7,18 @@ sizes alone (values as unsigned ints).
 from __future__ import annotations
 
 import os
-from types import SimpleNamespace
-from typing import Any, Optional, Tuple
 
-from ..compiler.frontend.types import ValueType
-from ..loader.btf import Btf
-from ..loader.map import MapOps
-from ..loader.pinned import PinnedMap
-from .btftypes import declared_map_types, value_type
-from .events import PERF, RING, EventMapView
 from .mapview import MapView, default_value_type
-from .queueview import BloomFilterView, QueueView
+
+# Only what a declared hash or array map needs loads up front: BTF decoding (objects
+# compiled elsewhere, pinned maps), event, queue and bloom filter views load when used.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional, Tuple
+
+    from ..compiler.frontend.types import ValueType
+    from ..loader.btf import Btf
+    from ..loader.map import MapOps
 
 __all__ = ["make_view", "open_pinned", "map_types"]
 
@@ -35,6 +36,8 @@ def map_types(kmap: MapOps, decl: Any = None,
         return decl.key, decl.value
     if btf is None:
         return None, None
+    from .btftypes import declared_map_types, value_type
+
     key_id, value_id = declared_map_types(btf, kmap.name)
     if not (key_id or value_id):
         info = kmap.info()  # a map opened from bpffs: the kernel kept the type ids
@@ -49,11 +52,17 @@ def make_view(kmap: MapOps, name: str, decl: Any = None, btf: Optional[Btf] = No
     if kind in (BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_PERF_EVENT_ARRAY):
         if bpf is None:
             raise TypeError(f"map '{name}' is an event map: open it through its BPF object")
+        from .events import PERF, RING, EventMapView
+
         return EventMapView(bpf, name, RING if kind == BPF_MAP_TYPE_RINGBUF else PERF)
     key, value = map_types(kmap, decl, btf)
     if kind in (BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK):
+        from .queueview import QueueView
+
         return QueueView(kmap, value, name, owner)
     if kind == BPF_MAP_TYPE_BLOOM_FILTER:
+        from .queueview import BloomFilterView
+
         return BloomFilterView(kmap, value, name, owner)
     return MapView(kmap, key, default_value_type(kmap, value), name, owner)
 
@@ -65,6 +74,10 @@ def open_pinned(path: "str | os.PathLike[str]", key: Optional[ValueType] = None,
     Types come from `key`/`value` if given, else from the BTF the map was created with.
     The view owns the opened fd (`view.map.close()` releases it; so does garbage collection).
     """
+    from types import SimpleNamespace
+
+    from ..loader.pinned import PinnedMap
+
     pinned = PinnedMap.open(path)
     try:
         btf = pinned.btf() if key is None or value is None else None

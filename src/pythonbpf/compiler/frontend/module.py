@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import ast
-import difflib
 import os
 from typing import Dict, List, Optional, Set, Tuple
 
@@ -84,6 +83,8 @@ class ModuleChecker:
             raise self.src.error(where, "an empty section name", hint='name the hook, e.g. "xdp"')
         if program_kind(section) is None:
             known = sorted(KIND_OF_PREFIX)
+            import difflib  # (only for a misspelt section: it costs start-up time)
+
             close = difflib.get_close_matches(section.split("/", 1)[0], known, n=3)
             raise self.src.error(where, f"unknown section '{section}'",
                                  hint=(f"did you mean {', '.join(close)}? " if close else "")

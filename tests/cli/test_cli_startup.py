@@ -1,0 +1,220 @@
+"""Start-up: a start served from the compile cache loads and attaches with the loader alone.
+
+The typed program stays in the cache entry until something asks for it: loading and attaching
+need only the entry's facts (warnings, map pins, attach options), map views and event records
+only its view types. bench/startup.py measures the time; these tests pin down what is
+imported and that the lazily read parts say exactly what the compiled program says.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+import warnings
+
+import pytest
+
+from cli_support import SRC
+from pythonbpf.compiler import CompiledObject, cache, compile_source
+
+COUNTER = '''\
+from ctypes import c_void_p, c_int64, c_int32, c_uint64
+from pythonbpf import bpf, map, section, bpfglobal
+from pythonbpf.helper import pid
+from pythonbpf.maps import HashMap
+
+@bpf
+@map
+def counts() -> HashMap:
+    return HashMap(key=c_int32, value=c_uint64, max_entries=10240)
+
+@bpf
+@section("tracepoint/syscalls/sys_enter_getppid")
+def count_getppid(ctx: c_void_p) -> c_int64:
+    p = pid()
+    seen = counts().lookup(p)
+    if seen:
+        counts().update(p, seen + 1)
+    else:
+        counts().update(p, 1)
+    return 0
+
+@bpf
+@bpfglobal
+def LICENSE() -> str:
+    return "GPL"
+'''
+
+PERF = '''\
+from pythonbpf import bpfglobal, perf_event, struct
+from pythonbpf.maps import HashMap, RingBuf
+from pythonbpf.types import u32, u64
+from pythonbpf.helper import pid, ktime
+
+@struct
+class Sample:
+    pid: u32
+    ts: u64
+
+samples = HashMap(key=u32, value=u64, max_entries=64, pin="startup_test_samples")
+events = RingBuf(max_entries=5000)  # not a power of two: rounded up, with a warning
+
+@perf_event(frequency=49)
+def sample(ctx):
+    samples[pid()] += 1
+    e = Sample()
+    e.pid = pid()
+    e.ts = ktime()
+    events.output(e)
+    return 0
+
+@bpfglobal
+def LICENSE() -> str:
+    return "GPL"
+'''
+
+# Modules a cached start must not import: the compiler, kernel type reading, and the
+# standard library's slow starters (each costs milliseconds).
+HEAVY = ("llvmlite", "pythonbpf.compiler.frontend", "pythonbpf.compiler.lower",
+         "pythonbpf.compiler.emit", "pythonbpf.btf", "pythonbpf.diagnostics", "pickle",
+         "typing", "dataclasses", "inspect", "re")
+
+
+def _hit(source: str, filename: str) -> CompiledObject:
+    compile_source(source, filename)  # fills the cache
+    hit = compile_source(source, filename)
+    assert not hit.program_loaded, "the second compile should come from the cache"
+    return hit
+
+
+def test_a_hit_reads_facts_and_view_types_without_the_program(tmp_path):
+    path = str(tmp_path / "perf.py")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fresh = compile_source(PERF, path)
+        hit = _hit(PERF, path)
+    assert hit.elf == fresh.elf
+    assert hit.facts["pins"] == {"samples": "startup_test_samples"}
+    assert hit.facts["attach"] == fresh.facts["attach"] == cache.program_facts(fresh.program)["attach"]
+    assert hit.facts["attach"]["sample"]["frequency"] == 49
+    assert hit.facts["warnings"] == fresh.facts["warnings"]
+    types = hit.view_types()
+    assert not hit.program_loaded  # view types come from their own pickle
+    assert types == cache.view_types(fresh.program)
+    assert types["maps"]["samples"] == (fresh.program.maps["samples"].key,
+                                        fresh.program.maps["samples"].value)
+    assert types["events"] == fresh.program.event_types
+    assert hit.program == fresh.program  # read on first use, and the same
+    assert hit.program_loaded
+
+
+def test_cached_warnings_are_still_shown(tmp_path):
+    path = str(tmp_path / "perf.py")
+    with warnings.catch_warnings(record=True) as first:
+        warnings.simplefilter("always")
+        fresh = compile_source(PERF, path)
+    with warnings.catch_warnings(record=True) as again:
+        warnings.simplefilter("always")
+        hit = compile_source(PERF, path)
+    assert not hit.program_loaded
+    assert [str(w.message) for w in again] == [str(w.message) for w in first] \
+        == list(fresh.program.warnings)
+    assert any("5000" in str(w.message) for w in again)
+
+
+def _refuse_unpickling():
+    raise RuntimeError("this program cannot be unpickled")
+
+
+class _Unpicklable:
+    """Pickles fine, fails to unpickle: an entry whose checksum holds but whose program does
+    not load (a compiler change the identity missed, say)."""
+
+    maps: dict = {}
+    functions: dict = {}
+    warnings: list = []
+    event_types: dict = {}
+
+    def __reduce__(self):
+        return _refuse_unpickling, ()
+
+
+def test_an_entry_whose_program_does_not_unpickle_is_recompiled(tmp_path, monkeypatch):
+    import pythonbpf.compiler as compiler
+
+    path = str(tmp_path / "prog.py")
+    good = compile_source(COUNTER, path)
+    key = cache.entry_key(COUNTER, path)
+    assert cache.store_entry(key, good.elf, _Unpicklable())
+    with pytest.raises(RuntimeError):
+        pickle.loads(pickle.dumps(_Unpicklable()))
+    calls = []
+    real = compiler._compile_uncached
+
+    def counted(source, filename):
+        calls.append(filename)
+        return real(source, filename)
+
+    monkeypatch.setattr(compiler, "_compile_uncached", counted)
+    hit = compile_source(COUNTER, path)
+    assert not hit.program_loaded and not calls
+    assert hit.program == good.program  # recompiled
+    assert calls == [path]
+    again = compile_source(COUNTER, path)  # and the entry rewritten
+    assert again.program == good.program and calls == [path]
+
+
+CHILD = '''
+import json, sys
+before = set(sys.modules)
+from pythonbpf import BPF
+b = BPF(path={path!r})
+b.load_and_attach()
+attached = sorted(set(sys.modules) - before)
+import os
+os.getppid()
+counts = b["counts"]
+viewed = sorted(set(sys.modules) - before)
+print(json.dumps({{"attached": attached, "viewed": viewed, "mine": counts.get(os.getpid(), 0),
+                   "program_maps": sorted(b.program.maps)}}))
+b.close()
+'''
+
+
+@pytest.mark.kernel
+def test_a_cached_start_imports_only_what_loading_and_attaching_need(tmp_path, private_cache):
+    path = tmp_path / "counter.py"
+    path.write_text(COUNTER)
+    compile_source(COUNTER, str(path))  # fills the cache
+    env = dict(os.environ, PYTHONPATH=SRC, PYTHONBPF_CACHE_DIR=str(private_cache))
+    env.pop("PYTHONBPF_NO_CACHE", None)
+    result = subprocess.run([sys.executable, "-c", CHILD.format(path=str(path))],
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+
+    def heavy(modules):
+        return [m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY)]
+
+    assert heavy(report["attached"]) == []
+    # a declared map's view needs the frontend's type classes, not its program model
+    assert "pythonbpf.compiler.frontend.model" not in report["viewed"]
+    assert not [m for m in report["viewed"] if m.startswith(("llvmlite", "pythonbpf.btf"))]
+    assert report["mine"] >= 1  # the attached program counted this process's getppid()
+    assert report["program_maps"] == ["counts"]
+
+
+@pytest.mark.parametrize("package", ["pythonbpf.loader", "pythonbpf.btf", "pythonbpf"])
+def test_every_lazily_exported_name_resolves(package):
+    import importlib
+
+    import pythonbpf.loader.globals  # noqa: F401 - a submodule named like the builtin
+
+    module = importlib.import_module(package)
+    for name in module.__all__:
+        assert getattr(module, name) is not None, name
+    namespace = {}
+    exec(f"from {package} import *", namespace)
+    assert set(module.__all__) <= set(namespace)
