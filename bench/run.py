@@ -12,7 +12,13 @@ Measures, and prints as a table (also written to bench/results/latest.json):
      (Not ru_maxrss: on Linux, exec keeps the pre-exec mm's high-water mark, so a child spawned
      via vfork/fork reports the *parent's* peak RSS when the parent is larger.)
   4. Peers, only when installed: bpftrace one-liner (until "Attaching 1 probe...") and BCC
-     (via /usr/bin/python3), as a ratio ours/peer. A missing peer is reported as such.
+     (via /usr/bin/python3), as a ratio ours/peer, with their peak RSS. A missing peer is
+     reported as such.
+  5. Compile time of every tool in examples/ (median of 5, uncached).
+  6. The other benchmarks, each as its own process (they print their own tables and write
+     their own JSON): codegen.py (loaded instruction counts against clang -O2, per program and
+     for the examples corpus), overhead.py (per-event overhead of the counter, ours and
+     clang's), ringbuf.py (ring buffer events/s decoded in Python). Then one summary table.
 Why: the promise of pythonbpf is that compiling in-process is cheap enough to be invisible.
 """
 from __future__ import annotations
@@ -86,6 +92,7 @@ TRACEPOINT_PROBE(syscalls, sys_enter_openat) {
     return 0;
 }""")
 print("attached", flush=True)
+print("vmhwm_kb", [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0].split()[1])
 '''
 
 BPFTRACE_PROG = "tracepoint:syscalls:sys_enter_openat { @[pid] = count(); }"
@@ -131,6 +138,32 @@ def bench_compile(path: Path) -> Dict[str, Dict[str, float]]:
     return {"compile": stats(full), **{k: stats(v) for k, v in split.items()}}
 
 
+def bench_examples_compile(runs: int = 5) -> Dict[str, Dict[str, float]]:
+    """Compile time of every tool in examples/: frontend + lowering + emission, uncached."""
+    from pythonbpf.compiler import check_source
+    from pythonbpf.compiler.emit import emit_object
+    from pythonbpf.compiler.lower import lower_program
+
+    out = {}
+    for path in sorted((ROOT / "examples").glob("*.py")):
+        text, name = path.read_text(), str(path)
+        emit_object(lower_program(check_source(text, name)))  # warm: kernel BTF, tracefs
+        out[path.stem] = stats([timed_ms(lambda: emit_object(lower_program(check_source(text, name))))
+                                for _ in range(runs)])
+    return out
+
+
+def run_script(name: str, *args: str) -> Dict[str, object]:
+    """Run bench/NAME.py (it prints its own table) and return its JSON results."""
+    script = ROOT / "bench" / f"{name}.py"
+    print(f"\n== {name}.py " + "=" * (70 - len(name)), flush=True)
+    done = subprocess.run([sys.executable, str(script), *args], env=CHILD_ENV, cwd=str(ROOT))
+    result_file = ROOT / "bench" / "results" / f"{name}.json"
+    if done.returncode != 0 or not result_file.exists():
+        return {"error": f"bench/{name}.py exited {done.returncode}"}
+    return json.loads(result_file.read_text())
+
+
 def spawn_until(cmd: List[str], marker: str) -> "tuple[float, str, subprocess.Popen]":
     """Start `cmd`; return (ms until a stdout line starts with `marker`, that line, process)."""
     t0 = time.perf_counter()
@@ -160,19 +193,37 @@ def bench_ours() -> Dict[str, Dict[str, float]]:
 
 
 def bench_peer(cmd: List[str], marker: str, stop: Optional[int]) -> Dict[str, float]:
-    samples = []
+    """Start to attached (stats), plus "peak_rss_mb": the peer's VmHWM once attached (read
+    from /proc while it runs, or printed by the child itself), median over the runs."""
+    samples, rss = [], []
     for _ in range(ATTACH_RUNS):
         ms, _, proc = spawn_until(cmd, marker)
         time.sleep(0.2)  # bpftrace prints its marker before it attaches; let it finish attaching
+        hwm = vmhwm_kb(proc.pid)
         if stop is not None:
             proc.send_signal(stop)
         try:
-            proc.communicate(timeout=10)
+            out, _ = proc.communicate(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
-            proc.communicate()
+            out, _ = proc.communicate()
+        if "vmhwm_kb" in (out or ""):
+            hwm = int(out.split("vmhwm_kb")[1].split()[0])
         samples.append(ms)
-    return stats(samples)
+        if hwm:
+            rss.append(hwm / 1024)
+    result = stats(samples)
+    if rss:
+        result["peak_rss_mb"] = statistics.median(rss)
+    return result
+
+
+def vmhwm_kb(pid: int) -> Optional[int]:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return None
 
 
 def bench_peers() -> Dict[str, object]:
@@ -214,8 +265,13 @@ def print_table(r: Dict[str, object]) -> None:
     for name, peer in peers.items():
         if isinstance(peer, dict):
             print(fmt_row(f"{name}: start -> attached", peer, "ms", ratio_note(ours_ms, peer)))
+            if "peak_rss_mb" in peer:
+                print(f"{name + ': peak RSS (VmHWM), median':<40}{peer['peak_rss_mb']:>10.2f}"
+                      f"{'':>20}  MiB ours/peer = {o['peak_rss_mb']['median'] / peer['peak_rss_mb']:.2f}x")
         else:
             print(f"{name + ': start -> attached':<40}{'-':>10}{'-':>10}{'-':>10}  ms  {peer}")
+    for name, s in r.get("examples_compile", {}).items():
+        print(fmt_row(f"compile examples/{name}.py", s, "ms", ""))
 
 
 def environment() -> Dict[str, str]:
@@ -231,6 +287,7 @@ def main() -> int:
         print("note: loading BPF programs usually needs root (or CAP_BPF + CAP_PERFMON)")
     seed = seed_source()
     results: Dict[str, object] = {"seed": str(seed), "compile": bench_compile(seed),
+                                  "examples_compile": bench_examples_compile(),
                                   "ours": bench_ours(), "peers": bench_peers()}
     results["compile_target_ms"] = COMPILE_TARGET_MS
     results["env"] = environment()
@@ -238,8 +295,75 @@ def main() -> int:
     out = ROOT / "bench" / "results" / "latest.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
+    for name in ("codegen", "overhead", "ringbuf"):
+        results[name] = run_script(name)
+    print_summary(results)
+    out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nwrote {out}")
     return 0
+
+
+def print_summary(r: Dict[str, object]) -> None:
+    """One line per measurement of issue 8, ours next to the peer, missing peers as missing."""
+    def peer_of(name: str) -> Optional[Dict[str, float]]:
+        peer = r["peers"].get(name)
+        return peer if isinstance(peer, dict) else None
+
+    rows: List[tuple] = []
+    c, o = r["compile"]["compile"], r["ours"]
+    rows.append(("compile the seed example (median)", f"{c['median']:.1f} ms", "", "", ""))
+    per_example = r.get("examples_compile", {})
+    if per_example:
+        medians = sorted(s["median"] for s in per_example.values())
+        rows.append((f"compile per example ({len(medians)} tools, median of medians)",
+                     f"{statistics.median(medians):.1f} ms", "", "",
+                     f"{medians[0]:.1f} .. {medians[-1]:.1f} ms"))
+    for name in ("bpftrace", "bcc"):
+        peer = peer_of(name)
+        attach = o["attach_wall"]["median"]
+        rows.append((f"counter start -> attached vs {name}", f"{attach:.0f} ms",
+                     f"{peer['median']:.0f} ms" if peer else str(r["peers"][name]),
+                     f"{attach / peer['median']:.2f}x" if peer else "", ""))
+        rss = o["peak_rss_mb"]["median"]
+        prss = peer.get("peak_rss_mb") if peer else None
+        rows.append((f"counter peak RSS vs {name}", f"{rss:.1f} MiB",
+                     f"{prss:.1f} MiB" if prss else (str(r["peers"][name]) if not peer else "-"),
+                     f"{rss / prss:.2f}x" if prss else "", ""))
+    cg = r.get("codegen", {})
+    if "corpus" in cg:
+        k, corpus = cg["counter"], cg["corpus"]
+        missing = cg["clang"] if str(cg["clang"]).startswith("missing") else None
+        rows.append(("instructions, counter job vs clang -O2", str(k["pythonbpf"]),
+                     missing or str(k["clang"]), "" if missing else f"{k['pythonbpf'] / k['clang']:.3f}x",
+                     "target <= 1" + ("" if missing else (": OK" if k["ok"] else ": MISSED"))))
+        rows.append((f"instructions, examples corpus ({corpus['programs']} programs)",
+                     str(corpus["pythonbpf"]), missing or str(corpus["clang"]),
+                     "" if missing else f"{corpus['ratio']:.3f}x",
+                     f"target <= {corpus['target']:g}" + ("" if missing else (": OK" if corpus["ok"] else ": MISSED"))))
+    else:
+        rows.append(("instructions vs clang -O2", "-", cg.get("error", "missing"), "", ""))
+    ov = r.get("overhead", {})
+    if "overhead" in ov:
+        mine = ov["overhead"]["pythonbpf"]
+        peer = ov["overhead"].get("clang")
+        rows.append(("per-event overhead of the counter (openat)", f"+{mine['ns_per_event']:.1f} ns",
+                     f"+{peer['ns_per_event']:.1f} ns" if peer else ov.get("clang", "missing"),
+                     f"{ov['ours_vs_clang']['overhead_ratio']}x" if peer else "",
+                     f"target <= {ov['target']:g}: {'OK' if ov.get('ok') else 'MISSED'}" if peer else ""))
+    else:
+        rows.append(("per-event overhead", "-", ov.get("error", "missing"), "", ""))
+    rb = r.get("ringbuf", {})
+    if "pythonbpf_direct" in rb:
+        rows.append(("ring buffer events/s decoded in Python", f"{rb['pythonbpf_direct']['events_per_s'] / 1e6:.2f} M/s",
+                     f"{rb['raw_ctypes_callback']['events_per_s'] / 1e6:.2f} M/s", "",
+                     "peer: raw ctypes callback that only counts"))
+    else:
+        rows.append(("ring buffer events/s", "-", rb.get("error", "missing"), "", ""))
+    print("\n== summary " + "=" * 88)
+    print(f"{'measurement':<50}{'pythonbpf':>13}{'peer':>18}{'ratio':>9}  note")
+    print("-" * 99)
+    for what, ours, peer, ratio, note in rows:
+        print(f"{what:<50}{ours:>13}{peer:>18}{ratio:>9}  {note}")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from .arith import binop, extend, math_compare
 from .helpers import call_helper, opaque
 from .kernel import KernelLowering
 from .mapcalls import MapLowering
+from .memory import scalar_local
 from .packets import PacketLowering
 from .types import I1, I32, I64, I8, PTR, alignment, llvm_type
 
@@ -58,7 +59,12 @@ class ExprLowering(MapLowering, PacketLowering, KernelLowering):
             index, last = opaque(self.builder, self.value(e.index)), ir.Constant(I64, e.count - 1)
             index = self.builder.select(self.builder.icmp_unsigned("<", index, last), index, last)
             offset = self.builder.mul(index, ir.Constant(I64, e.elem_size))
-            return self.builder.gep(self.address(e.base), [offset], source_etype=I8)
+            base = self.address(e.base)
+            if on_stack(e.base):
+                # Else LLVM, knowing the frame's alignment, adds a small index with `|`, and
+                # the verifier refuses bitwise operations on pointers.
+                base = opaque(self.builder, base)
+            return self.builder.gep(base, [offset], source_etype=I8)
         if isinstance(e, m.FieldRef):
             base = self.address(e.base)
             return self.builder.gep(base, [ir.Constant(I64, e.offset)], source_etype=I8) if e.offset else base
@@ -68,6 +74,9 @@ class ExprLowering(MapLowering, PacketLowering, KernelLowering):
             return slot
         if isinstance(e.type, RefType):
             return self.value(e)
+        local = scalar_local(e)
+        if local is not None and local in self.locals:
+            return self.locals[local]  # `m[pid]`: the local's own slot, as C's `&pid`
         slot = self.entry_alloca(llvm_type(e.type), alignment(e.type))
         self.builder.store(self.value(e), slot)
         return slot
@@ -322,6 +331,8 @@ class ExprLowering(MapLowering, PacketLowering, KernelLowering):
         return call_helper(b, "seq_printf", I64, [seq, fmt, size, data, data_size])
 
     def print_arg(self, a: m.Expr) -> ir.Value:
+        if isinstance(a, m.KernelMember) and a.kind == "array" and self.btf_typed(a.base):
+            return self.kernel_address(a)  # `%s` reads kernel memory itself: no copy first
         if isinstance(a.type, (StrType, RefType)):
             return self.builder.ptrtoint(self.address(a), I64)
         return self.value(a)
@@ -331,3 +342,10 @@ class ExprLowering(MapLowering, PacketLowering, KernelLowering):
 
     def x_BytesConst(self, e: m.BytesConst) -> ir.Value:
         return ir.Constant(ir.ArrayType(I8, len(e.value)), bytearray(e.value))
+
+
+def on_stack(e: m.Expr) -> bool:
+    """Whether an aggregate expression designates a local's stack memory."""
+    while isinstance(e, (m.FieldRef, m.IndexRef)):
+        e = e.base
+    return isinstance(e, m.LocalRef) and not isinstance(e.type, RefType)

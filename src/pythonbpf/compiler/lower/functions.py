@@ -6,26 +6,44 @@ from typing import Dict, List, Optional, Tuple
 from llvmlite import ir
 
 from ..frontend import model as m
-from ..frontend.types import I64 as I64_T, U32, ArrayType, CtxType, RefType, StrType, StructType, VoidType
+from ..frontend.stack import framed_locals, walk
+from ..frontend.types import (I64 as I64_T, U32, ArrayType, CtxType, IntType, RefType, StrType, StructType,
+                               VoidType)
 from ..frontend.context import program_kind
 from .debuginfo import DebugInfo
 from .expressions import ExprLowering
 from .loops import LoopLowering, callback_loops, frame_extras, frame_layout
+from .memory import copy_memory, known_alignment
 from .types import I64, I8, alignment, llvm_type
 
 
 def declare_function(module: ir.Module, fn: m.Function) -> ir.Function:
-    ret = ir.VoidType() if isinstance(fn.return_type, VoidType) else llvm_type(fn.return_type)
+    # A function returning nothing still returns 0 in R0: the verifier refuses a subprogram
+    # exit with a stack pointer left in R0, and a program exit with R0 unset.
+    ret = I64 if isinstance(fn.return_type, VoidType) else llvm_type(fn.return_type)
     fnty = ir.FunctionType(ret, [llvm_type(t) for _, t in fn.params])
     func = ir.Function(module, fnty, fn.name)
     func.attributes.add("nounwind")
-    if fn.section is None:
+    if verified_alone(fn):
+        func.attributes.add("noinline")
+    elif fn.section is None:
         func.linkage = "internal"
     else:
         func.section = fn.section
     for arg, (name, _) in zip(func.args, fn.params):
         arg.name = name
     return func
+
+
+def verified_alone(fn: m.Function) -> bool:
+    """Whether a subprogram becomes a global BTF function, which the verifier checks once,
+    on its own, instead of again at every call in every state of the caller. That bounds the
+    verifier's work when a subprogram with loops is called from loops (walked inline, such a
+    program exceeds the verifier's million instructions). Only integers may cross the call:
+    a global function's arguments are unknown values to the verifier."""
+    return (fn.section is None and isinstance(fn.return_type, IntType)
+            and all(isinstance(t, IntType) for _, t in fn.params)
+            and any(isinstance(n, (m.While, m.ForRange)) for n in walk(fn.body)))
 
 
 class FunctionLowering(LoopLowering, ExprLowering):
@@ -53,18 +71,22 @@ class FunctionLowering(LoopLowering, ExprLowering):
         self.builder = ir.IRBuilder(func.append_basic_block("entry"))
         self.at(m.Pos(fn.line, fn.col))
         self.declare_arguments()
+        if verified_alone(fn):
+            self.keep_arguments(func)
         self.local_types = fn.locals
+        self.framed = framed_locals(fn)
         if callback_loops(fn.body):
-            self.frame_offsets, size = frame_layout(fn.locals, frame_extras(fn))
+            framed = {name: t for name, t in fn.locals.items() if name in self.framed}
+            self.frame_offsets, size = frame_layout(framed, frame_extras(fn))
             frame_type = ir.ArrayType(I8, size)
             self.frame = self.entry_alloca(frame_type, 8, name="frame")
             self.builder.store(ir.Constant(frame_type, None), self.frame)
-            self.locals = {name: self.frame_slot(name) for name in fn.locals}
+            self.locals = {name: self.frame_slot(name) for name in framed}
             if fn.section is not None and func.args:
                 self.builder.store(func.args[0], self.frame_slot("$ctx"), align=8)
         for name, t in fn.locals.items():
-            if self.frame is not None:
-                break
+            if name in self.framed:
+                continue
             slot = self.entry_alloca(llvm_type(t), alignment(t), name=name.replace("$", "tmp."))
             self.locals[name] = slot
             if not isinstance(t, (StructType, StrType, ArrayType)):
@@ -79,7 +101,7 @@ class FunctionLowering(LoopLowering, ExprLowering):
         params = [(name, self.di.void_pointer() if isinstance(t, (CtxType, RefType)) else self.di.type(t))
                   for name, t in fn.params]
         sp, self.arg_vars = self.di.subprogram(self.fn, fn.name, fn.line, ret, params,
-                                               local=fn.section is None)
+                                               local=fn.section is None and not verified_alone(fn))
         return sp
 
     def callback_lowering(self, func: ir.Function, loop: m.Stmt) -> "FunctionLowering":
@@ -96,8 +118,19 @@ class FunctionLowering(LoopLowering, ExprLowering):
         inner.at(loop.pos)
         inner.declare_arguments()
         inner.frame = func.args[1]
-        inner.locals = {name: inner.frame_slot(name) for name in self.local_types}
+        inner.framed = self.framed
+        inner.locals = {name: inner.frame_slot(name) for name in self.framed}
         return inner
+
+    def keep_arguments(self, func: ir.Function) -> None:
+        """Use every argument of a global subprogram (in an empty inline asm). LLVM otherwise
+        passes nothing for an argument the body ignores, and the verifier refuses to call a
+        global function with anything but a known scalar in each argument register."""
+        if func.args:
+            types = [a.type for a in func.args]
+            asm = ir.InlineAsm(ir.FunctionType(ir.VoidType(), types), "", ",".join("r" for _ in types),
+                               side_effect=True)
+            self.builder.call(asm, list(func.args))
 
     def declare_arguments(self) -> None:
         """llvm.dbg.value for each argument: names the parameters in BTF."""
@@ -130,7 +163,7 @@ class FunctionLowering(LoopLowering, ExprLowering):
             self.builder.store(ir.Constant(I8, 1), self.frame_slot("$returned"))
             self.callback_return(1)
         elif s.value is None:
-            self.builder.ret_void()
+            self.builder.ret(ir.Constant(I64, 0))
         else:
             self.builder.ret(self.value(s.value))
 
@@ -179,17 +212,20 @@ class FunctionLowering(LoopLowering, ExprLowering):
         if isinstance(value, m.HelperCall) and value.helper == "comm" and not value.args:
             self.comm_into(ptr, value.type.size)
             return
+        if self.read_kernel_into(target, value, ptr):
+            return
         if isinstance(value, m.BytesConst):
             size = (target.type.target if isinstance(target.type, RefType) else target.type).size
             # the NUL is dropped when the literal fills the array exactly, as C's char[N] = "..."
             value = m.BytesConst(value.type, value.pos, value.value.ljust(size, b"\0")[:size])
         elif isinstance(value, (m.LocalRef, m.FieldRef, m.IndexRef, m.GlobalRef)) or isinstance(value.type, RefType):
             t = value.type.target if isinstance(value.type, RefType) else value.type
-            data = self.builder.load(self.address(value), typ=llvm_type(t), align=1)
-            self.builder.store(data, ptr, align=1)
-            return
-        self.builder.store(self.value(value), ptr, align=1 if isinstance(value, (m.ZeroInit, m.BytesConst))
-                           else alignment(value.type))
+            if isinstance(t, (StructType, StrType, ArrayType)):
+                copy_memory(self.builder, ptr, known_alignment(target), self.address(value),
+                            known_alignment(value), t.size)
+                return
+        self.builder.store(self.value(value), ptr, align=known_alignment(target)
+                           if isinstance(value, (m.ZeroInit, m.BytesConst)) else alignment(value.type))
 
 
 class StringPool:

@@ -21,6 +21,11 @@ HELPER_IDS = {
     "seq_printf": 126,
 }
 BPF_F_CURRENT_CPU = 0xFFFFFFFF
+# Helpers whose result cannot change while one program runs (the current task, its ids, the CPU:
+# a BPF program runs to completion without migrating). Marked `readnone`, so LLVM computes
+# `pid()` once however often the program asks, as a C programmer keeps it in a variable.
+STABLE = frozenset({"get_current_pid_tgid", "get_current_uid_gid", "get_smp_processor_id",
+                    "get_current_task", "get_current_cgroup_id"})
 
 
 class HelperCallee(ir.values.Constant):
@@ -39,7 +44,7 @@ def call_helper(builder: ir.IRBuilder, helper: str, ret: ir.Type, args: List[ir.
                 var_arg: bool = False, fixed: int = -1) -> ir.Value:
     types = [a.type for a in args] if fixed < 0 else [a.type for a in args[:fixed]]
     callee = HelperCallee(helper, ret, types, var_arg)
-    return builder.call(callee, args)
+    return builder.call(callee, args, attrs=("nounwind", "readnone") if helper in STABLE else ())
 
 
 def opaque(builder: ir.IRBuilder, value: ir.Value) -> ir.Value:

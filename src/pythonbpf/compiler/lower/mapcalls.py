@@ -10,8 +10,9 @@ from llvmlite import ir
 
 from ..frontend import model as m
 from ..frontend.types import RefType
-from .helpers import BPF_F_CURRENT_CPU, call_helper
-from .types import I1, I32, I64, PTR, alignment, llvm_type
+from .helpers import BPF_F_CURRENT_CPU, call_helper, opaque
+from .records import bytes_to_zero
+from .types import I32, I64, PTR, alignment, llvm_type
 
 BPF_NOEXIST = 1
 ATOMIC = {"+": "add", "-": "sub", "|": "or", "&": "and", "^": "xor"}
@@ -119,17 +120,38 @@ class MapLowering:
 
     def m_reserve(self, e: m.MapCall, gv) -> ir.Value:
         """A ring buffer record, zeroed like `Event()`: the ring's memory holds older records,
-        and a field the program forgets must not leak them to user space."""
+        and a field the program forgets must not leak them to user space. Only the bytes the
+        program may submit unwritten are zeroed (records.py), by aligned stores: the ring
+        gives 8-byte aligned records."""
         b = self.builder
-        record = llvm_type(e.type.target)
-        ptr = call_helper(b, "ringbuf_reserve", PTR, [gv, ir.Constant(I64, e.type.target.size), ZERO])
+        size = e.type.target.size
+        ptr = call_helper(b, "ringbuf_reserve", PTR, [gv, ir.Constant(I64, size), ZERO])
+        ranges = bytes_to_zero(self.program.functions[self.root_name].body, e, e.type.target)
+        if not ranges:
+            return ptr
         fill, done = self.fn.append_basic_block("reserve.zero"), self.fn.append_basic_block("reserve.done")
         b.cbranch(b.icmp_unsigned("!=", ptr, ir.Constant(PTR, None)), fill, done)
         b.position_at_end(fill)
-        b.store(ir.Constant(record, None), ptr, align=1)
+        zero = opaque(b, ZERO) if sum(end - start for start, end in ranges) > 8 else ZERO
+        for start, end in ranges:
+            self.zero_bytes(ptr, start, end, zero)
         b.branch(done)
         b.position_at_end(done)
         return ptr
+
+    def zero_bytes(self, base: ir.Value, start: int, end: int, zero: ir.Value) -> None:
+        """Zero [start, end) of 8-byte aligned memory, each store as wide as its offset allows.
+
+        `zero` is a 0 LLVM cannot see through: it would merge constant stores into a memset
+        aligned like the first one, then split that into stores of that (smaller) width."""
+        b = self.builder
+        while start < end:
+            width = 8
+            while width > 1 and (start % width or start + width > end):
+                width //= 2
+            at = b.gep(base, [ir.Constant(I64, start)], source_etype=ir.IntType(8)) if start else base
+            b.store(zero if width == 8 else b.trunc(zero, ir.IntType(width * 8)), at, align=width)
+            start += width
 
     def m_submit(self, e: m.MapCall, gv, helper: str = "ringbuf_submit") -> ir.Value:
         call_helper(self.builder, helper, ir.VoidType(), [self.address(e.args[0]), ZERO])
@@ -162,11 +184,18 @@ class MapLowering:
 
     # ---- log2 --------------------------------------------------------------------------
     def log2(self, v: ir.Value) -> ir.Value:
-        """floor(log2(v)) for v >= 1, and 0 for 0: 63 - (leading zeros of v | 1)."""
-        ctlz = self.module.globals.get("llvm.ctlz.i64") or \
-            ir.Function(self.module, ir.FunctionType(I64, [I64, I1]), "llvm.ctlz.i64")
-        zeros = self.builder.call(ctlz, [self.builder.or_(v, ir.Constant(I64, 1)), ir.Constant(I1, 0)])
-        return self.builder.sub(ir.Constant(I64, 63), zeros)
+        """floor(log2(v)) for v >= 1, and 0 for 0: a binary search over the bits, each step
+        halving the width still to look at. BPF has no count-leading-zeros, and LLVM's own
+        expansion always pays for 64 bits, where the steps below drop out when LLVM knows the
+        value's high bits are clear (a u16 field, a quotient)."""
+        b = self.builder
+        result = ir.Constant(I64, 0)
+        for step in (32, 16, 8, 4, 2, 1):
+            high = b.lshr(v, ir.Constant(I64, step))
+            found = b.icmp_unsigned("!=", high, ZERO)
+            v = b.select(found, high, v)
+            result = b.select(found, b.or_(result, ir.Constant(I64, step)), result)
+        return result
 
 
 __all__ = ["MapLowering", "I32"]

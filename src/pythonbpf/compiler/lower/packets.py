@@ -62,6 +62,11 @@ class PacketLowering:
         start = b.block
         b.cbranch(found, ok_block, done)
         b.position_at_end(ok_block)
+        if self.kind != "socket":
+            # packet data is never at address 0: then `if not hdr` is the bounds check alone
+            assume = self.module.globals.get("llvm.assume") or \
+                ir.Function(self.module, ir.FunctionType(ir.VoidType(), [ir.IntType(1)]), "llvm.assume")
+            b.call(assume, [b.icmp_unsigned("!=", result, ir.Constant(PTR, None))])
         b.store(advanced, slot)
         b.branch(done)
         b.position_at_end(done)
