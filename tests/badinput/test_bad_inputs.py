@@ -29,14 +29,7 @@ EXPECT = re.compile(r"# expect: (\d+):(\d+): (.+)")
 
 # name -> (reason, compiled anyway?): what this corpus found that the compiler does not reject
 # (or not clearly); reported to be fixed.
-KNOWN: Dict[str, Tuple[str, bool]] = {
-    "keyword_argument": ("says 'takes 1 positional arguments', not that keywords are "
-                         "unsupported", False),
-    "star_unpacking": ("says the tuple lengths differ, not that starred targets are "
-                       "unsupported", False),
-    "while_counter_wraps": ("says 'cannot prove that this loop ends', not that a u8 counter "
-                            "wraps before reaching 300", False),
-}
+KNOWN: Dict[str, Tuple[str, bool]] = {}
 
 
 def programs() -> List[Path]:

@@ -23,7 +23,7 @@ from progfuzz.known import known_bug
 from progfuzz.program import generate
 from progfuzz.runner import check_isolated
 
-EXAMPLES = int(os.environ.get("PYTHONBPF_FUZZ_EXAMPLES", "150"))
+EXAMPLES = int(os.environ.get("PYTHONBPF_FUZZ_EXAMPLES", "250"))
 SEEN: Counter = Counter()  # outcomes of this session's examples, for the summary test
 
 

@@ -10,6 +10,9 @@ from llvmlite import ir
 def _target_machine():
     import llvmlite.binding as llvm
 
+    # LLVM's BPF backend aborts the process past 512 bytes of stack; frames.py checks the
+    # real frames afterwards and reports the Python line instead. Set once per process.
+    llvm.set_option("pythonbpf", "-bpf-stack-size=65536")
     llvm.initialize_all_targets()
     llvm.initialize_all_asmprinters()
     target = llvm.Target.from_triple("bpf")

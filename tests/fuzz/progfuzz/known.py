@@ -33,36 +33,6 @@ def _mismatch_with(*constructs: str) -> Callable[[Program, Outcome], bool]:
 
 
 KNOWN_BUGS = [
-    KnownBug("fall-off-return",
-             "a subprogram that falls off its end (no final `return`) after an if/else whose "
-             "else holds a callback loop returns what R0 held, here a stack pointer: the "
-             "verifier refuses 'cannot return stack pointer to the caller' (the reference "
-             "returns 0)", _text("cannot return stack pointer to the caller")),
-    KnownBug("lookup-andor",
-             "`x or 5` / `x and 7` on a looked-up map value give 1 (its presence) instead of "
-             "the chosen operand: with x = 32, `x or 5` is 1 (should be 32), `x and 7` is 1 "
-             "(should be 7)",
-             lambda p, o: "math between map_value pointer" in o.detail or (
-                 o.status == "mismatch" and (p is None or (
-                     p.cover.get("map lookup of an integer", 0) > 0 and (
-                         p.cover.get("or on integers", 0)
-                         + p.cover.get("and on integers", 0) > 0))))),
-    KnownBug("bounds-empty-range",
-             "value-range analysis raises ValueError('negative shift count') on `148 >> j` "
-             "where j is the counter of `for j in range(0)` (an empty range)",
-             _text("negative shift count")),
-    KnownBug("frame-stack",
-             "the stack estimate still falls short near the limit: 55 integer locals and a "
-             "bpf_loop callback loop pass the compiler's check, then LLVM exits the process "
-             "('Looks like the BPF stack limit is exceeded'); with a call to a subprogram "
-             "with loops the verifier refuses ('combined stack size of 2 calls is 528')",
-             _text("Looks like the BPF stack limit", "combined stack size")),
-    KnownBug("stack-index-or",
-             "`s.arr[v & 3] = 9` on a struct local whose u8 array follows a u8 or u16 field: "
-             "the address is computed with `|` on the frame pointer (LLVM's add-to-or on "
-             "disjoint bits), which the verifier refuses ('bitwise operator |= on pointer "
-             "prohibited')",
-             _text("bitwise operator |= on pointer prohibited")),
     KnownBug("verifier-complexity",
              "programs the compiler accepts exceed the verifier's limits ('BPF program is too "
              "large', 'sequence of 8193 jumps is too complex'); at a scalar fork the same "

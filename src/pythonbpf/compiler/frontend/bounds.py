@@ -53,6 +53,8 @@ def _range(e: m.Expr, known: Dict[str, Range]) -> Optional[Range]:
 
 def _binop_range(e: m.BinOp, a: Range, b: Range) -> Optional[Range]:
     op = e.op
+    if a[0] > a[1] or b[0] > b[1]:
+        return None  # an operand with no possible value (the counter of an empty range)
     if op == "+":
         return a[0] + b[0], a[1] + b[1]
     if op == "-":

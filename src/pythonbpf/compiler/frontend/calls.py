@@ -146,7 +146,11 @@ class CallChecker(MapChecker, PacketChecker, TracingChecker):
         if sig.section is not None:
             raise self.src.error(node, f"'{name}' is a program, not a function",
                                  hint="move the shared code into a @bpf function without a section")
-        if node.keywords or len(node.args) != len(sig.params):
+        if node.keywords:
+            raise self.src.error(node, f"keyword arguments are not supported: {name}() takes its "
+                                       f"{len(sig.params)} arguments by position",
+                                 hint=f"write {name}({', '.join(p for p, _ in sig.params)}) with values in order")
+        if len(node.args) != len(sig.params):
             raise self.src.error(node, f"{name}() takes {len(sig.params)} positional arguments")
         args = [self.reference_argument(a, t) if isinstance(t, RefType) else self.coerce(self.integer(a), t, a)
                 for a, (_, t) in zip(node.args, sig.params)]

@@ -258,6 +258,10 @@ class FunctionChecker(LoopChecker, NarrowingChecker, ReservationChecker, CallChe
         return clone
 
     def tuple_assign(self, target: ast.Tuple, value: ast.AST, node: ast.AST) -> List[m.Stmt]:
+        for elt in target.elts:
+            if isinstance(elt, ast.Starred):
+                raise self.src.error(elt, "starred assignment targets (`a, *b = ...`) are not supported",
+                                     hint="name each value: `a, b, c = x, y, z`")
         if not isinstance(value, ast.Tuple) or len(value.elts) != len(target.elts):
             raise self.src.error(node, "tuple assignment needs a tuple of the same length on the right",
                                  hint="write `a, b = x, y`")

@@ -187,6 +187,7 @@ class LoopChecker:
             return []
         found = self.while_bound(node, forever)
         if found is None:
+            self.reject_wrapping_counter(node)
             raise self.src.error(node, "cannot prove that this loop ends",
                                  hint="count with a variable: `while i < N: ... i += 1` (N constant or "
                                       "bounded), or loop with `for i in range(N):` and `break`")
@@ -196,6 +197,19 @@ class LoopChecker:
         cond = m.Const(BOOL, self.pos(node), 1) if forever else self.cond(node.test)
         body, orelse = self.loop_body(node, {var: var_range})
         return [m.While(self.pos(node), cond, body, orelse, var, count, callback)]
+
+    def reject_wrapping_counter(self, node: ast.While) -> None:
+        """`while i < 300` with a u8 `i`: the counter wraps to 0 before it gets there."""
+        test = node.test
+        if not (isinstance(test, ast.Compare) and len(test.ops) == 1
+                and isinstance(test.ops[0], (ast.Lt, ast.LtE)) and isinstance(test.left, ast.Name)):
+            return
+        t, limit = self.locals.get(test.left.id), self.decls.const_int(test.comparators[0])
+        if isinstance(t, IntType) and limit is not None and limit > t.max:
+            name = test.left.id
+            raise self.src.error(node, f"'{name}' is a {t} and wraps to {t.min} after {t.max}, "
+                                       f"before reaching {limit}: this loop never ends",
+                                 hint=f"declare the counter wider, e.g. `{name}: u32 = 0`")
 
     def simple_test(self, test: ast.AST) -> bool:
         return not self.branches([ast.Expr(test)]) and self.decls.const_int(test) is None

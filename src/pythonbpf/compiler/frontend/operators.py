@@ -112,11 +112,23 @@ class OperatorChecker:
             when_true, when_false = self.facts(operand)
             self.present |= when_true if op == "and" else when_false
         self.present = saved
-        if all(isinstance(v.type, (IntType, LiteralInt)) for v in values):
+        if any(isinstance(v.type, (IntType, LiteralInt)) for v in values):
+            values = [self.present_value(v) for v in values]
+        if all(isinstance(v.type, (IntType, LiteralInt, BoolType)) for v in values) \
+                and not all(isinstance(v.type, BoolType) for v in values):
+            # Python's `n or flag` is n or the flag: a bool beside integers is 0 or 1 of their type
             t = self.common_type(values, node.values)
             return m.BoolOp(t, self.pos(node), op,
                             [self.coerce(self.use(v, n), t, n) for v, n in zip(values, node.values)])
         return m.BoolOp(BOOL, self.pos(node), op, [self.truth(v, n) for v, n in zip(values, node.values)])
+
+    def present_value(self, e: m.Expr) -> m.Expr:
+        """Beside integers, a looked-up integer already known present is its value (`x or 5`
+        chooses x's value), not its presence."""
+        if isinstance(e, m.LocalRef) and isinstance(e.type, RefType) and e.type.nullable \
+                and e.name in self.present and isinstance(e.type.target, IntType):
+            return m.Load(e.type.target, e.pos, e)
+        return e
 
     def visit_IfExp(self, node: ast.IfExp) -> m.Expr:
         cond = self.cond(node.test)

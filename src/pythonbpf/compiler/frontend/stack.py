@@ -1,16 +1,17 @@
 """Stack use: the kernel gives a program 512 bytes of stack, for the whole chain of calls.
 
-The estimate counts every local (8 bytes for an integer), and a slot for each map key or value
-passed by value. Locals are not overlapped, so the estimate is an upper bound of what LLVM
-allocates.
+The estimate counts every aggregate local, every integer local of a function whose loops run as
+callbacks (they share one frame), and a slot for each map key or value passed by value. It is
+checked before any LLVM work, with the locals to blame; the compiled frames are then measured
+exactly (compiler/frames.py).
 """
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, Iterator, List, Tuple
+from typing import Dict, Iterator, List, Set, Tuple
 
 from . import model as m
-from .types import IntType, RefType
+from .types import BoolType, IntType, RefType
 
 STACK_LIMIT = 512
 
@@ -31,12 +32,34 @@ def walk(node) -> Iterator[object]:
                 yield from walk(getattr(node, f.name))
 
 
+def framed_locals(fn: m.Function) -> Set[str]:
+    """The locals kept in the frame a function shares with its loop callbacks: those its loops
+    use. When any loop runs as a bpf_loop callback, every loop of the function does, so each
+    name a loop mentions (as a reference, or as its counter, limit or cursor) is framed; the
+    other locals stay the function's own, in registers or its own stack slots."""
+    loops = [n for n in walk(fn.body) if isinstance(n, (m.While, m.ForRange))]
+    if not any(loop.callback for loop in loops):
+        return set()
+    names: Set[str] = set()
+    for loop in loops:
+        parts = [loop.body, loop.cond] if isinstance(loop, m.While) else [loop.body, loop.var]
+        names.update(n for n in (loop.counter, getattr(loop, "limit", "")) if n)
+        for node in walk(parts):
+            for f in dataclasses.fields(node):
+                value = getattr(node, f.name)
+                if isinstance(value, str) and value in fn.locals:
+                    names.add(value)
+    return names
+
+
 def stack_items(fn: m.Function) -> List[Tuple[str, int, str]]:
     """(what, bytes, local name or "") for everything the function keeps on its stack."""
-    # Integer locals usually live in registers, but LLVM spills them when many are live, and a
-    # function with loop callbacks keeps every local in its frame: count each as a slot, so the
-    # estimate stays an upper bound (LLVM would otherwise abort past 512 bytes).
-    items = [(f"local '{name}'", slot(getattr(t, "size", 8)), name) for name, t in fn.locals.items()]
+    # Integer locals usually live in registers: they count only when framed (used by loops that
+    # run as callbacks). What LLVM spills is measured on the
+    # compiled object (compiler/frames.py); this early estimate names the locals to blame.
+    framed = framed_locals(fn)
+    items = [(f"local '{name}'", slot(getattr(t, "size", 8)), name) for name, t in fn.locals.items()
+             if name in framed or not isinstance(t, (IntType, BoolType, RefType))]
     for node in walk(fn.body):
         if isinstance(node, m.MapCall):
             for arg in node.args[:2] if node.method == "update" else node.args[:1]:

@@ -125,14 +125,15 @@ class TracingChecker:
     @staticmethod
     def trace_stubs(btf, name: str):
         """`__bpf_trace_*` functions, the likeliest first (a lazy scan of names afterwards)."""
-        from ...btf import KernelTypeError
         from ...btf.format import Kind
 
         for candidate in (f"__bpf_trace_{name}", f"__bpf_trace_{name}_template"):
-            try:
-                yield btf.type_by_name(candidate, "func")
-            except KernelTypeError:
-                pass
+            # ids_by_name, not type_by_name: a miss is expected here, and type_by_name's error
+            # ranks every name in BTF for suggestions (seconds).
+            for type_id in btf.ids_by_name(candidate):
+                found = btf.type_by_id(type_id)
+                if found.kind == "func":
+                    yield found
         for type_id, found in btf.names([Kind.FUNC]):
             if found.startswith("__bpf_trace_"):
                 yield btf.type_by_id(type_id)

@@ -7,7 +7,7 @@ context, so the body reads and writes the same locals. `break` returns 1 and `co
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Set, Tuple
 
 from llvmlite import ir
 
@@ -32,6 +32,7 @@ class LoopLowering:
     loops: List[Optional[Tuple[ir.Block, ir.Block]]]
     frame: Optional[ir.Value] = None  # the locals' frame, when the function has callback loops
     in_callback = False
+    framed: Set[str] = frozenset()  # the locals kept in that frame (frontend/stack.py)
 
     # ---- statements --------------------------------------------------------------------
     def s_While(self, s: m.While) -> None:
@@ -143,7 +144,7 @@ class LoopLowering:
         if self.in_callback:
             self.callback_return(1)
         elif isinstance(self.return_type, VoidType):
-            self.builder.ret_void()
+            self.builder.ret(ir.Constant(I64, 0))
         else:
             self.builder.ret(self.builder.load(self.frame_slot("$ret"), typ=llvm_type(self.return_type)))
 
@@ -196,8 +197,14 @@ class LoopLowering:
         instead of tracking it exactly, so a callback's states converge after one pass
         rather than one per value an accumulator can take (which explodes with branches)."""
         slot = self.locals[name]
-        if self.frame is None or isinstance(value.type, ir.PointerType):
+        if name not in self.framed or isinstance(value.type, ir.PointerType):
             self.builder.store(value, slot)
+            return
+        if narrow(self.local_types[name]):
+            # A narrow local has a 4-byte slot at an offset of 8k + 4: the verifier tracks only
+            # values stored on the 8-byte grid, so this one reads back unknown, as the halves do.
+            wide = value if value.type.width == 32 else self.builder.zext(value, I32)
+            self.builder.store(wide, slot, align=4)
             return
         wide = value if value.type.width == 64 else self.builder.zext(value, I64)
         self.builder.store(self.builder.trunc(wide, I32), slot, align=4)
@@ -210,10 +217,12 @@ def frame_layout(locals_: Dict[str, Type], extras: Dict[str, Tuple[int, int]]) -
     """Byte offsets of every local and bookkeeping slot in one frame, and its size."""
     offsets, size = {}, 0
     entries = [(name, llvm_size(t), alignment(t)) if isinstance(llvm_type(t), ir.ArrayType)
-               else (name, 8, 8) for name, t in locals_.items()]
+               else (name, 4, 4) if narrow(t) else (name, 8, 8) for name, t in locals_.items()]
     entries += [(name, sz, al) for name, (sz, al) in extras.items()]
     for name, sz, al in entries:
         size = (size + al - 1) // al * al
+        if (sz, al) == (4, 4) and size % 8 == 0:
+            size += 4  # see store_local: off the 8-byte grid, the verifier does not track it
         offsets[name] = size
         size += sz
     return offsets, (size + 7) // 8 * 8
@@ -227,6 +236,12 @@ def frame_extras(fn: m.Function) -> Dict[str, Tuple[int, int]]:
         if isinstance(loop, (m.While, m.ForRange)):
             extras[f"$exhausted{id(loop)}"] = (1, 1)
     return extras
+
+
+def narrow(t: Type) -> bool:
+    """An integer (or bool) local of 32 bits or fewer, kept in a frame as 4 bytes."""
+    ty = llvm_type(t)
+    return isinstance(ty, ir.IntType) and ty.width <= 32
 
 
 def llvm_size(t: Type) -> int:

@@ -1,0 +1,112 @@
+"""The stack each compiled function really uses, read back from the object, against the
+kernel's 512 bytes per call chain.
+
+The frontend's estimate (frontend/stack.py) catches the obvious cases with a message naming
+the locals, before any LLVM work. It cannot be exact: LLVM keeps some locals in registers and
+spills others, and a function with loop callbacks keeps a frame plus spills around the
+`bpf_loop` calls. So LLVM runs with a stack limit it never reaches (emit.py) and this module
+measures each function's frame from its instructions, as the verifier will, and turns an
+overflow into a located CompileError rather than a load failure (or, with LLVM's own limit,
+an aborted process).
+"""
+from __future__ import annotations
+
+import ast
+import struct
+from typing import Dict, List
+
+from ..diagnostics.elf import ElfFile
+from .frontend import model as m
+from .frontend.errors import SourceFile
+from .frontend.stack import STACK_LIMIT, walk
+
+FP = 10
+CLASS_LD, CLASS_LDX, CLASS_ST, CLASS_STX, CLASS_ALU, CLASS_JMP, CLASS_JMP32, CLASS_ALU64 = range(8)
+MOV64_X, ADD64_K, CALL = 0xBF, 0x07, 0x85
+FRAME_ROUNDING = 16  # the verifier rounds each frame of a call chain up to this (JIT; 32 without)
+
+
+def frame_sizes(elf: bytes) -> Dict[str, int]:
+    """Bytes of stack below r10 each function symbol touches, directly or via r10 + k."""
+    obj = ElfFile(elf)
+    sizes: Dict[str, int] = {}
+    for section in obj.sections:
+        if not section.executable:
+            continue
+        code = obj.contents(section)
+        for sym in obj.functions(section.index):
+            end = sym.value + (sym.size or len(code) - sym.value)
+            sizes[sym.name] = _frame_size(code[sym.value:end])
+    return sizes
+
+
+def _frame_size(code: bytes) -> int:
+    depth = 0
+    fp_based: Dict[int, int] = {}  # register -> its offset from r10, while it holds r10 + k
+    pc = 0
+    while pc + 8 <= len(code):
+        op, regs, off, imm = struct.unpack_from("<BBhi", code, pc)
+        dst, src, cls = regs & 0xF, regs >> 4, op & 7
+        pc += 16 if op == 0x18 else 8  # ld_imm64 takes two slots
+        if cls == CLASS_LDX:
+            base = fp_based.get(src, 0 if src == FP else None)
+            if base is not None:
+                depth = max(depth, -(base + off))
+            fp_based.pop(dst, None)
+        elif cls in (CLASS_ST, CLASS_STX):
+            base = fp_based.get(dst, 0 if dst == FP else None)
+            if base is not None:
+                depth = max(depth, -(base + off))
+        elif op == MOV64_X and src == FP:
+            fp_based[dst] = 0
+        elif op == MOV64_X and src in fp_based:
+            fp_based[dst] = fp_based[src]
+        elif op == ADD64_K and dst in fp_based:
+            fp_based[dst] += imm
+            depth = max(depth, -fp_based[dst])
+        elif op == CALL:
+            for reg in range(6):
+                fp_based.pop(reg, None)
+        elif cls in (CLASS_ALU, CLASS_ALU64, CLASS_LD):
+            fp_based.pop(dst, None)
+    return depth
+
+
+def _rounded(size: int) -> int:
+    return -(-size // FRAME_ROUNDING) * FRAME_ROUNDING
+
+
+def check_frames(elf: bytes, program: m.Program, source: str, filename: str) -> None:
+    """Raise a located CompileError when a program's deepest call chain needs more than the
+    kernel allows. A function's loop callbacks are counted on top of it (the verifier treats
+    a callback as a call), all of them at once, which keeps the sum an upper bound."""
+    sizes = frame_sizes(elf)
+    calls = {name: sorted({node.func for node in walk(fn.body) if isinstance(node, m.FuncCall)})
+             for name, fn in program.functions.items()}
+    memo: Dict[str, int] = {}
+
+    def chain(name: str) -> int:
+        if name not in memo:
+            own = _rounded(sizes.get(name, 0)) if name in sizes else 0
+            prefix = f"__loop_{name}_"
+            callbacks = sum(_rounded(size) for sym, size in sizes.items()
+                            if sym.startswith(prefix) and sym[len(prefix):].isdigit())
+            memo[name] = own + callbacks + max((chain(c) for c in calls.get(name, ())), default=0)
+        return memo[name]
+
+    for fn in program.functions.values():
+        total = chain(fn.name)
+        if total <= STACK_LIMIT:
+            continue
+        path: List[str] = [fn.name]
+        while calls.get(path[-1]):
+            path.append(max(calls[path[-1]], key=chain))
+        via = f" through {' -> '.join(path)}" if len(path) > 1 else ""
+        node = ast.Name(lineno=fn.line, col_offset=fn.col - 1)
+        raise SourceFile(source, filename).error(
+            node, f"{fn.name}() needs {total} bytes of stack{via} once compiled (its locals, "
+                  f"registers spilled around calls and loop callbacks); the kernel allows "
+                  f"{STACK_LIMIT}",
+            hint="use fewer locals live at once, split the work into subprograms called one "
+                 "after another, or keep big values in a map (a per-CPU array with one entry "
+                 "works as scratch space)")
