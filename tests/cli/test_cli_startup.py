@@ -206,7 +206,34 @@ def test_a_cached_start_imports_only_what_loading_and_attaching_need(tmp_path, p
     assert report["program_maps"] == ["counts"]
 
 
-@pytest.mark.parametrize("package", ["pythonbpf.loader", "pythonbpf.btf", "pythonbpf"])
+COLD_CHILD = '''
+import json, sys
+from pythonbpf.compiler import compile_source
+compiled = compile_source(open({path!r}).read(), {path!r})
+print(json.dumps(sorted(sys.modules)))
+'''
+# What a cold compile must not import: dataclass's class building and inspect (the model and
+# types are pythonbpf.record records), and the verifier diagnostics beyond the ELF reader that
+# the frame check uses.
+COLD_AVOIDS = ("dataclasses", "inspect", "pythonbpf.diagnostics.report",
+               "pythonbpf.diagnostics.advice", "pythonbpf.diagnostics.verifier_log")
+
+
+def test_a_cold_compile_imports_no_dataclasses_inspect_or_diagnosis(tmp_path):
+    path = tmp_path / "xdp.py"
+    path.write_text(COUNTER.replace('@section("tracepoint/syscalls/sys_enter_openat")',
+                                    '@section("xdp")'))
+    env = dict(os.environ, PYTHONPATH=SRC, PYTHONBPF_NO_CACHE="1")
+    result = subprocess.run([sys.executable, "-c", COLD_CHILD.format(path=str(path))],
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    modules = json.loads(result.stdout)
+    assert "llvmlite.binding" in modules  # it did compile
+    assert [m for m in COLD_AVOIDS if m in modules] == []
+
+
+@pytest.mark.parametrize("package", ["pythonbpf.loader", "pythonbpf.btf", "pythonbpf",
+                                     "pythonbpf.diagnostics"])
 def test_every_lazily_exported_name_resolves(package):
     import importlib
 

@@ -1,4 +1,4 @@
-"""The typed model of kernel types: one frozen dataclass per BTF kind.
+"""The typed model of kernel types: one frozen record (pythonbpf/record.py) per BTF kind.
 
 The compiler needs layouts (sizes, member offsets, bitfields, signedness) and,
 for CO-RE, the BTF ids and member indexes of the types it touches. Types refer
@@ -12,9 +12,9 @@ in symbols.py.
 
 from __future__ import annotations
 
-from dataclasses import field
 from typing import Any, Optional, Tuple
 
+from ..record import field
 from .record import Record, record
 
 POINTER_SIZE = 8  # BPF is a 64-bit target on every architecture

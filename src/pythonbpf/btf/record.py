@@ -1,24 +1,27 @@
-"""Frozen dataclasses that are cheap to define.
+"""Frozen records that are cheap to define, for the BTF model.
 
-`dataclass(frozen=True)` compiles six methods per class with exec (~0.35 ms a
-class on CPython 3.11); for the ~30 record classes of this package that is
-~10 ms added to the start of every compile. Records share one __eq__, __hash__
-and __repr__ instead, so dataclass only generates __init__ and the frozen
-__setattr__/__delattr__. They remain dataclasses (fields(), replace(), asdict()).
+Kinds are `pythonbpf.record` records (dataclass semantics without dataclass's cost at class
+creation, and still dataclasses to fields(), replace(), asdict()), frozen, with one shared
+__eq__, __hash__ and __repr__ from `Record` instead of one per class.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from typing import Any, Tuple
+from ..record import fields, record as _record
+
+TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from typing import Any, Tuple, Type, TypeVar
+
+    T = TypeVar("T")
 
 
 class Record:
-    """Value semantics over the dataclass fields, honouring compare= and repr=."""
+    """Value semantics over the record's fields, honouring compare= and repr=."""
 
     __slots__ = ()
 
-    def _compared(self) -> Tuple[Any, ...]:
+    def _compared(self) -> "Tuple[Any, ...]":
         return tuple(getattr(self, f.name) for f in fields(self) if f.compare)
 
     def __eq__(self, other: object) -> bool:
@@ -34,4 +37,5 @@ class Record:
         return f"{self.__class__.__name__}({shown})"
 
 
-record = dataclass(frozen=True, eq=False, repr=False)
+def record(cls: "Type[T]") -> "Type[T]":
+    return _record(cls, frozen=True, eq=False, repr=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from typing import Any, Dict, Iterator, List, Set, Tuple
 
+from ..record import fields, is_record
 from .output import Output, to_json_value
 
 __all__ = ["log2_maps", "print_summary", "summary_record", "MAX_ROWS"]
@@ -25,16 +26,16 @@ _HIST_WORDS = ("hist", "lat", "dist", "slot", "bucket")
 
 
 def _nodes(value: Any) -> Iterator[Any]:
-    """Every dataclass node under `value` (statements, expressions), depth first."""
+    """Every model node under `value` (statements, expressions), depth first."""
     stack = [value]
     while stack:
         node = stack.pop()
         if isinstance(node, (list, tuple)):
             stack.extend(node)
-        elif hasattr(node, "__dataclass_fields__"):
+        elif is_record(node) and not isinstance(node, type):
             yield node
-            stack.extend(getattr(node, f) for f in node.__dataclass_fields__
-                         if f not in ("type", "pos"))
+            stack.extend(getattr(node, f.name) for f in fields(node)
+                         if f.name not in ("type", "pos"))
 
 
 def _uses_log2(expr: Any, log2_locals: Set[str]) -> bool:

@@ -1,6 +1,6 @@
 """On-disk cache of compiled objects, so a second start of a program skips the compiler.
 
-A cold compile pays for the llvmlite import (~45 ms) and the frontend; a hit reads one file.
+A cold compile pays for the llvmlite import (~25 ms) and the frontend; a hit reads one file.
 The key is a hash of everything the result depends on: the source text, the file name (it is
 in the debug info), this compiler (its version and the contents of its own source
 files) and the machine's architecture. Programs that read the kernel's types (CO-RE

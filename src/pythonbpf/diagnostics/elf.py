@@ -7,8 +7,9 @@ does not expose an object's line info, hence this small reader of the bytes them
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 from typing import Dict, List, Optional
+
+from ..record import record
 
 __all__ = ["ElfError", "ElfFile", "Section", "Symbol", "Relocation"]
 
@@ -22,7 +23,7 @@ class ElfError(ValueError):
     """The bytes are not a little-endian ELF64 object this reader understands."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Section:
     index: int
     name: str
@@ -38,7 +39,7 @@ class Section:
         return bool(self.flags & SHF_EXECINSTR)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Symbol:
     name: str
     value: int
@@ -47,7 +48,7 @@ class Symbol:
     section: int  # st_shndx
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Relocation:
     offset: int  # byte offset in the section it applies to
     symbol: Symbol

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 from typing import Optional
 
+from ...record import record
 
-@dataclass(frozen=True)
+
+@record(frozen=True)
 class Location:
     filename: str
     line: int

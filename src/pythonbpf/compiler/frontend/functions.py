@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 from typing import Dict, List, Optional, Set, Tuple
 
+from ...record import record
 from . import model as m
 from .calls import CallChecker
 from .declarations import Declarations
@@ -36,7 +36,7 @@ STATEMENT_HINTS = {
 }
 
 
-@dataclass
+@record
 class Signature:
     name: str
     section: Optional[str]

@@ -2,16 +2,18 @@
 
 Every expression carries its type and the source position it came from (for debug line info).
 Everything is resolved: names to locals, maps, helpers or functions; literals to constants.
+The classes are records (pythonbpf/record.py): dataclass semantics, at a fraction of the cost
+of creating dataclasses, which every cold compile paid.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
+from ...record import field, record
 from .types import Type, ValueType, IntType, StructType
 
 
-@dataclass
+@record
 class Pos:
     line: int
     col: int
@@ -19,48 +21,48 @@ class Pos:
 
 # ---- expressions -------------------------------------------------------------------------
 
-@dataclass
+@record
 class Expr:
     type: Type
     pos: Pos
 
 
-@dataclass
+@record
 class Const(Expr):
     value: int
 
 
-@dataclass
+@record
 class BytesConst(Expr):
     """A string literal, as NUL-terminated bytes (for str(N) stores and comparisons)."""
 
     value: bytes
 
 
-@dataclass
+@record
 class LocalRef(Expr):
     name: str
 
 
-@dataclass
+@record
 class CtxRef(Expr):
     """The program's context argument."""
 
 
-@dataclass
+@record
 class BinOp(Expr):
     op: str  # + - * // % & | ^ << >>
     left: Expr
     right: Expr
 
 
-@dataclass
+@record
 class UnaryOp(Expr):
     op: str  # - ~
     operand: Expr
 
 
-@dataclass
+@record
 class Compare(Expr):
     """Compares the mathematical values: each operand keeps its own integer type."""
 
@@ -69,7 +71,7 @@ class Compare(Expr):
     right: Expr
 
 
-@dataclass
+@record
 class StrEquals(Expr):
     """A `str(N)` value equals a literal: the same bytes up to the literal's end, then a NUL
     (or the end of the array)."""
@@ -78,7 +80,7 @@ class StrEquals(Expr):
     literal: bytes  # without the NUL
 
 
-@dataclass
+@record
 class BoolOp(Expr):
     """Short-circuit and/or. With a bool type, operands are conditions; with an integer type,
     the value is the operand Python would return (each already converted to `type`)."""
@@ -87,7 +89,7 @@ class BoolOp(Expr):
     values: List[Expr]
 
 
-@dataclass
+@record
 class IfExp(Expr):
     """`body if cond else orelse`; both arms already converted to `type`."""
 
@@ -96,7 +98,7 @@ class IfExp(Expr):
     orelse: Expr
 
 
-@dataclass
+@record
 class MinMax(Expr):
     """min()/max(): operands keep their own types; the choice compares mathematical values and
     the chosen operand is converted to `type`."""
@@ -105,40 +107,40 @@ class MinMax(Expr):
     values: List[Expr]
 
 
-@dataclass
+@record
 class Abs(Expr):
     """abs() at the operand's width: abs(MIN) == MIN, as the register holds it."""
 
     operand: Expr
 
 
-@dataclass
+@record
 class Not(Expr):
     operand: Expr
 
 
-@dataclass
+@record
 class Truth(Expr):
     """An integer or reference used as a condition: non-zero / present."""
 
     operand: Expr
 
 
-@dataclass
+@record
 class Convert(Expr):
     """An integer (or bool) converted to `type`: truncated or extended by its own signedness."""
 
     operand: Expr
 
 
-@dataclass
+@record
 class Load(Expr):
     """Read the value a (non-null) reference points to."""
 
     ref: Expr
 
 
-@dataclass
+@record
 class FieldRef(Expr):
     """A reference to a field of the struct that `base` refers to or holds (type: RefType)."""
 
@@ -149,7 +151,7 @@ class FieldRef(Expr):
     bit_size: int = 0  # a bitfield when non-zero: read and written by shifting and masking
 
 
-@dataclass
+@record
 class IndexRef(Expr):
     """A reference to element `index` of the array `base` refers to; the frontend has proven
     0 <= index < count."""
@@ -161,14 +163,14 @@ class IndexRef(Expr):
     in_context: bool = False  # an array in the program's context: read by constant offsets only
 
 
-@dataclass
+@record
 class CtxField(Expr):
     """A field of the program's context struct (`ctx.len`), read at its exact offset."""
 
     offset: int
 
 
-@dataclass
+@record
 class KernelMember(Expr):
     """`base.member` on a kernel struct address: a CO-RE relocated offset, then (for ints and
     pointers) a bpf_probe_read_kernel of `size` bytes; embedded structs give their address."""
@@ -182,7 +184,7 @@ class KernelMember(Expr):
     relocated: bool = True  # False inside anonymous structs, whose layout cannot change
 
 
-@dataclass
+@record
 class DataLoc(Expr):
     """The address of a tracepoint's `__data_loc` (or `__rel_loc`) field's data: the field holds
     the data's offset (low 16 bits) from the record's start (or from the field's end)."""
@@ -192,12 +194,12 @@ class DataLoc(Expr):
     size: int
 
 
-@dataclass
+@record
 class PacketOpen(Expr):
     """`ctx.packet()`: a cursor at the start of the packet data."""
 
 
-@dataclass
+@record
 class PacketHeader(Expr):
     """`cursor.header(T)`: a reference to T at the cursor, or null when fewer bytes remain;
     on success the cursor moves past it."""
@@ -206,7 +208,7 @@ class PacketHeader(Expr):
     size: int
 
 
-@dataclass
+@record
 class PacketSkip(Expr):
     """`cursor.skip(n)`: move the cursor by a bounded run-time length."""
 
@@ -214,20 +216,20 @@ class PacketSkip(Expr):
     amount: Expr  # u64
 
 
-@dataclass
+@record
 class GlobalRef(Expr):
     """A reference to a program global (`Const`/`Global`/`@bpfglobal`)."""
 
     name: str
 
 
-@dataclass
+@record
 class HelperCall(Expr):
     helper: str
     args: List[Expr]
 
 
-@dataclass
+@record
 class MapCall(Expr):
     """A map operation: lookup, update, delete, output (perf/ring), ..."""
 
@@ -237,13 +239,13 @@ class MapCall(Expr):
     op: str = ""  # for increment: + - | & ^
 
 
-@dataclass
+@record
 class FuncCall(Expr):
     func: str
     args: List[Expr]
 
 
-@dataclass
+@record
 class Print(Expr):
     """trace_printk: a format string (already in printk syntax) and 64-bit arguments."""
 
@@ -253,18 +255,18 @@ class Print(Expr):
 
 # ---- statements --------------------------------------------------------------------------
 
-@dataclass
+@record
 class Stmt:
     pos: Pos
 
 
-@dataclass
+@record
 class Assign(Stmt):
     target: Expr  # LocalRef, or a reference-typed FieldRef/LocalRef to store through
     value: Expr
 
 
-@dataclass
+@record
 class AtomicUpdate(Stmt):
     """`target op= value` done atomically (no increment lost between CPUs)."""
 
@@ -273,24 +275,24 @@ class AtomicUpdate(Stmt):
     value: Expr
 
 
-@dataclass
+@record
 class ExprStmt(Stmt):
     expr: Expr
 
 
-@dataclass
+@record
 class If(Stmt):
     cond: Expr
     body: List[Stmt]
     orelse: List[Stmt]
 
 
-@dataclass
+@record
 class Return(Stmt):
     value: Optional[Expr]
 
 
-@dataclass
+@record
 class While(Stmt):
     cond: Expr
     body: List[Stmt]
@@ -300,7 +302,7 @@ class While(Stmt):
     callback: bool = False  # lowered through bpf_loop (see loops.py)
 
 
-@dataclass
+@record
 class ForRange(Stmt):
     """`for var in range(start, stop, step)`: a hidden counter (wide enough never to wrap) drives
     the loop; `var` gets the counter's value at the top of each iteration, as Python's would."""
@@ -317,19 +319,19 @@ class ForRange(Stmt):
     callback: bool = False
 
 
-@dataclass
+@record
 class Break(Stmt):
     pass
 
 
-@dataclass
+@record
 class Continue(Stmt):
     pass
 
 
 # ---- declarations ------------------------------------------------------------------------
 
-@dataclass
+@record
 class MapDecl:
     name: str
     kind: str  # hash, array, perf_event_array, ringbuf, ...
@@ -344,7 +346,7 @@ class MapDecl:
     pin: Optional[str] = None  # pinned by this name in bpffs, reused by the next run
 
 
-@dataclass
+@record
 class GlobalDecl:
     name: str
     type: ValueType
@@ -357,7 +359,7 @@ class GlobalDecl:
         return self.section == ".rodata"
 
 
-@dataclass
+@record
 class Function:
     name: str
     section: Optional[str]  # None for subprograms
@@ -372,7 +374,7 @@ class Function:
     attach: Dict[str, int] = field(default_factory=dict)  # uprobe pid, perf_event frequency/period
 
 
-@dataclass
+@record
 class Program:
     """A whole checked module: what the ELF object will hold."""
 
@@ -394,6 +396,6 @@ class Program:
 INT_RETURN = IntType(64, True)
 
 
-@dataclass
+@record
 class ZeroInit(Expr):
     """A zeroed struct value, `Event()`."""

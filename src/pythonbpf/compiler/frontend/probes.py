@@ -8,7 +8,6 @@ is resolved to the file this machine would load.
 from __future__ import annotations
 
 import ast
-import glob
 import os
 import platform
 from typing import Dict, Optional, Tuple
@@ -28,6 +27,8 @@ def resolve_library(name: str) -> str:
     """`libc` -> /lib/x86_64-linux-gnu/libc.so.6; paths and unknown names are kept as given."""
     if "/" in name:
         return name
+    import glob  # here: most programs name no library, and each import costs start-up time
+
     arch = platform.machine()
     base = name if name.startswith("lib") or ".so" in name else f"lib{name}"
     for folder in LIBRARY_DIRS:

@@ -7,9 +7,9 @@ exactly (compiler/frames.py).
 """
 from __future__ import annotations
 
-import dataclasses
 from typing import Dict, Iterator, List, Set, Tuple
 
+from ...record import fields, is_record
 from . import model as m
 from .types import BoolType, IntType, RefType
 
@@ -25,9 +25,9 @@ def walk(node) -> Iterator[object]:
     if isinstance(node, list):
         for item in node:
             yield from walk(item)
-    elif dataclasses.is_dataclass(node) and not isinstance(node, type):
+    elif is_record(node) and not isinstance(node, type):
         yield node
-        for f in dataclasses.fields(node):
+        for f in fields(node):
             if f.name not in ("type", "pos"):
                 yield from walk(getattr(node, f.name))
 
@@ -45,7 +45,7 @@ def framed_locals(fn: m.Function) -> Set[str]:
         parts = [loop.body, loop.cond] if isinstance(loop, m.While) else [loop.body, loop.var]
         names.update(n for n in (loop.counter, getattr(loop, "limit", "")) if n)
         for node in walk(parts):
-            for f in dataclasses.fields(node):
+            for f in fields(node):
                 value = getattr(node, f.name)
                 if isinstance(value, str) and value in fn.locals:
                     names.add(value)

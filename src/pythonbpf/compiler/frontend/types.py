@@ -1,15 +1,17 @@
 """The frontend's type model: what every expression, local, field and map slot is.
 
-Plain frozen dataclasses, shared by lowering (to pick LLVM types), the runtime (to decode map
-contents) and later the reference semantics. No LLVM here.
+Plain frozen records (pythonbpf/record.py: dataclass semantics, cheaper to define), shared by
+lowering (to pick LLVM types), the runtime (to decode map contents) and the reference
+semantics. No LLVM here.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional, Tuple, Union
 
+from ...record import record
 
-@dataclass(frozen=True)
+
+@record(frozen=True)
 class IntType:
     bits: int
     signed: bool
@@ -41,7 +43,7 @@ class IntType:
         return f"{'i' if self.signed else 'u'}{self.bits}"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LiteralInt:
     """An integer literal not yet given a width; it takes the type of what it meets."""
 
@@ -49,7 +51,7 @@ class LiteralInt:
         return "int literal"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class BoolType:
     size: int = 1
 
@@ -57,7 +59,7 @@ class BoolType:
         return "bool"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class StrType:
     """`str(N)`: a fixed-size char array."""
 
@@ -75,7 +77,7 @@ class StrType:
         return f"str({self.length})"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ArrayType:
     """`u8 * 6`: a fixed array, indexed by constants or by values proven in range."""
 
@@ -94,7 +96,7 @@ class ArrayType:
         return f"{self.elem} * {self.count}"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Field:
     name: str
     type: "ValueType"
@@ -103,7 +105,7 @@ class Field:
     bit_size: int = 0  # 0: not a bitfield
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class StructType:
     name: str
     fields: Tuple[Field, ...]
@@ -120,7 +122,7 @@ class StructType:
         return self.name
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RefType:
     """A reference to memory holding `target`, e.g. a map value from `lookup()`.
 
@@ -134,7 +136,7 @@ class RefType:
         return f"{'optional ' if self.nullable else ''}reference to {self.target}"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CtxType:
     """The program's context pointer."""
 
@@ -144,7 +146,7 @@ class CtxType:
         return "context"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CursorType:
     """A packet cursor (`ctx.packet()`): a packet pointer, or for socket filters, which cannot
     read packets directly, an offset for bpf_skb_load_bytes."""
@@ -155,7 +157,7 @@ class CursorType:
         return "packet cursor"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class KernelPtrType:
     """The address of a kernel struct (`current_task()`, `task.real_parent`, `task.se`); its
     members are read through CO-RE relocations and bpf_probe_read_kernel."""
@@ -174,7 +176,7 @@ class KernelPtrType:
         return f"struct {self.struct} *"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class VoidType:
     def __str__(self) -> str:
         return "None"

@@ -14,9 +14,9 @@ the NUL the helper writes, and what follows that NUL is unspecified, as in C.
 """
 from __future__ import annotations
 
-from dataclasses import fields, is_dataclass
 from typing import List, Optional, Tuple
 
+from ...record import fields, is_record
 from ..frontend import model as m
 from ..frontend.types import RefType, StructType, ValueType
 
@@ -142,7 +142,7 @@ class _Walk:
             return node.name == self.name
         if isinstance(node, list):
             return any(self.mentions(x) for x in node)
-        if is_dataclass(node) and not isinstance(node, type):
+        if is_record(node) and not isinstance(node, type):
             return any(self.mentions(getattr(node, f.name)) for f in fields(node)
                        if f.name not in ("type", "pos"))
         return False
