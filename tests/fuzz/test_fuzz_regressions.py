@@ -29,7 +29,7 @@ BUGS = {bug.key: bug for bug in KNOWN_BUGS}
 class StillBroken(Exception):
     """The program still fails the way its known bug does (the only failure xfail accepts)."""
 HEADER = """\
-from ctypes import c_void_p, c_int64, c_longlong
+from ctypes import c_bool, c_void_p, c_int64, c_longlong
 from pythonbpf import bpf, section, struct, xdp
 from pythonbpf.maps import ArrayMap, HashMap
 from pythonbpf.types import i8, i16, i32, i64, u8, u16, u32, u64
@@ -419,3 +419,75 @@ def run(ctx):
     assert outcome.status == "rejected", outcome
     assert "run() needs" in outcome.detail and "bytes of stack once compiled" in outcome.detail
     assert ":10:1: error:" in outcome.detail, outcome.detail  # the `def run` line
+
+
+SEED_9082 = (Path(__file__).parent / "programs"
+             / "seed9082_constant_argument_to_a_global_function.py").read_text()
+
+
+def test_a_global_function_called_with_constants_is_not_cloned():
+    """Fuzz seed 9082: LLVM specialised a global subprogram for a constant argument; the clone
+    dropped the argument but kept the global function's BTF, so the verifier refused the call
+    ('Caller passes invalid args into func#1')."""
+    assert_works(run_program(SEED_9082, inputs={0: {"a": 42629, "b": 28}}))
+
+
+def test_nested_loops_without_return_or_else_carry_no_flags():
+    """Seven nested branching loops (eight frames, the kernel's most) verify: a loop tests the
+    'returned' flag only when its body can return, and keeps an 'exhausted' flag only for its
+    `else`; each flag the verifier must follow multiplied its work per level (540,197
+    instructions before, 156,220 after)."""
+    lines = ["out = ArrayMap(key=u32, value=i64, max_entries=1)", "", "@xdp", "def run(ctx):",
+             "    t = 0"]
+    indent = "    "
+    for k in range(7):
+        lines += [f"{indent}for j{k} in range(2):", f"{indent}    if t > 100:", f"{indent}        break"]
+        indent += "    "
+    lines += [f"{indent}t += 1", "    out[0] = t", "    return 2"]
+    assert_works(run_program("\n".join(lines) + "\n", expect={"out": {0: 101}}))  # as Python counts
+
+
+SEED_945 = (Path(__file__).parent / "programs"
+            / "seed945_loop_limit_unbounded_for_the_verifier.py").read_text()
+
+
+def test_a_loop_limit_the_verifier_cannot_bound_is_bounded_for_it():
+    """Fuzz seed 945: `range(2, c % 11)` is at most 9 iterations, but the verifier cannot bound
+    a remainder, so it walked the loop until its million instructions. The limit is now
+    clamped where the proven count ends (or a hidden count added) for it to see."""
+    assert_works(run_program(SEED_945, inputs={0: {"a": 22739, "b": 4294967296, "c": 498153907726806071, "d": 36}}))
+
+
+def test_c_bool_of_a_present_lookup_tests_its_value():
+    """Fuzz seed 5828: `c_bool(x)` of a looked-up 0 known present gave 1 (its presence)."""
+    outcome = run_program("""
+slots = ArrayMap(key=u32, value=u64, max_entries=4)
+out = ArrayMap(key=u32, value=i64, max_entries=2)
+
+@xdp
+def run(ctx):
+    slots[1] = 7
+    x = slots.lookup(3)
+    y = slots.lookup(1)
+    if x and y:
+        out[0] = i64(c_bool(x))
+        out[1] = i64(c_bool(y))
+    return 2
+""", expect={"out": {0: 0, 1: 1}})
+    assert_works(outcome)
+
+
+def test_calls_and_loop_callbacks_nested_past_eight_frames_are_a_located_error():
+    """Fuzz seed 5448: loops calling subprograms that loop nested ten frames; the verifier
+    refused 'the call stack of 8 frames is too deep'. Now a CompileError at the program."""
+    lines = ["out = ArrayMap(key=u32, value=i64, max_entries=1)", "", "@xdp", "def run(ctx):",
+             "    t = 0"]
+    indent = "    "
+    for k in range(8):
+        lines += [f"{indent}for j{k} in range(2):", f"{indent}    if t > 100:", f"{indent}        break"]
+        indent += "    "
+    lines += [f"{indent}t += 1", "    out[0] = t", "    return 2"]
+    outcome = run_program("\n".join(lines) + "\n")
+    assert outcome.status == "rejected", outcome
+    assert "run() nests 9 frames of calls and loop callbacks" in outcome.detail, outcome.detail
+    assert ":8:1: error:" in outcome.detail, outcome.detail  # the `def run` line

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import ast
 import struct
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 from ..diagnostics.elf import ElfFile
+from ..record import fields, is_record
 from .frontend import model as m
 from .frontend.errors import SourceFile
 from .frontend.stack import STACK_LIMIT, walk
@@ -76,6 +77,42 @@ def _rounded(size: int) -> int:
     return -(-size // FRAME_ROUNDING) * FRAME_ROUNDING
 
 
+MAX_CALL_FRAMES = 8  # the verifier's limit on nested bpf-to-bpf calls and loop callbacks
+
+
+def call_frames(program: m.Program, compiled: Dict[str, int]) -> Dict[str, Tuple[int, List[str]]]:
+    """For each function, the most frames it nests (itself, its loop callbacks, the functions
+    it calls and theirs) and the path to the deepest. A subprogram LLVM inlined everywhere (no
+    symbol in `compiled`) adds no frame of its own."""
+    memo: Dict[str, Tuple[int, List[str]]] = {}
+
+    def deepest(node, level: int) -> Tuple[int, List[str]]:
+        best: Tuple[int, List[str]] = (level, [])
+        children = node if isinstance(node, list) else (
+            [getattr(node, f.name) for f in fields(node) if f.name not in ("type", "pos")]
+            if is_record(node) and not isinstance(node, type) else [])
+        if isinstance(node, m.FuncCall):
+            depth, path = frames(node.func)
+            best = (level + depth - (0 if node.func in compiled else 1), [f"{node.func}()"] + path)
+        callback = isinstance(node, (m.While, m.ForRange)) and node.callback
+        for child in children:
+            depth, path = deepest(child, level + 1 if callback else level)
+            if callback:
+                path = [f"loop at line {node.pos.line}"] + path
+            if depth > best[0]:
+                best = (depth, path)
+        return best
+
+    def frames(name: str) -> Tuple[int, List[str]]:
+        if name not in memo:
+            memo[name] = (1, [])  # recursion is rejected earlier; this only guards the walk
+            depth, path = deepest(program.functions[name].body, 1)
+            memo[name] = (depth, path)
+        return memo[name]
+
+    return {name: frames(name) for name in program.functions}
+
+
 def check_frames(elf: bytes, program: m.Program, source: str, filename: str) -> None:
     """Raise a located CompileError when a program's deepest call chain needs more than the
     kernel allows. A function's loop callbacks are counted on top of it (the verifier treats
@@ -95,6 +132,14 @@ def check_frames(elf: bytes, program: m.Program, source: str, filename: str) -> 
         return memo[name]
 
     for fn in program.functions.values():
+        depth, path = call_frames(program, sizes)[fn.name]
+        if depth > MAX_CALL_FRAMES:
+            node = ast.Name(lineno=fn.line, col_offset=fn.col - 1)
+            raise SourceFile(source, filename).error(
+                node, f"{fn.name}() nests {depth} frames of calls and loop callbacks "
+                      f"({' -> '.join([fn.name + '()'] + path)}); the kernel allows {MAX_CALL_FRAMES}",
+                hint="call fewer levels deep from inside loops, or move a loop out of a "
+                     "subprogram that loops call")
         total = chain(fn.name)
         if total <= STACK_LIMIT:
             continue

@@ -82,8 +82,11 @@ class CallChecker(MapChecker, PacketChecker, TracingChecker):
             return self.abs_call(node)
         if canonical == "c_bool":
             self.convert_call(U8, node)
-            return m.Convert(U8, self.pos(node), self.cond(node.args[0])) if node.args \
-                else m.Const(U8, self.pos(node), 0)
+            if not node.args:
+                return m.Const(U8, self.pos(node), 0)
+            # like `and`/`or`: a looked-up integer known present is its value here
+            arg = self.present_value(self.expr(node.args[0]))
+            return m.Convert(U8, self.pos(node), self.truth(arg, node.args[0]))
         if canonical in CTYPES_INTS:
             return self.convert_call(CTYPES_INTS[canonical], node)
         if name in self.decls.structs:

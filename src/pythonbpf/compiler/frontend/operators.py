@@ -112,8 +112,7 @@ class OperatorChecker:
             when_true, when_false = self.facts(operand)
             self.present |= when_true if op == "and" else when_false
         self.present = saved
-        if any(isinstance(v.type, (IntType, LiteralInt)) for v in values):
-            values = [self.present_value(v) for v in values]
+        values = [self.present_value(v) for v in values]
         if all(isinstance(v.type, (IntType, LiteralInt, BoolType)) for v in values) \
                 and not all(isinstance(v.type, BoolType) for v in values):
             # Python's `n or flag` is n or the flag: a bool beside integers is 0 or 1 of their type
@@ -123,8 +122,8 @@ class OperatorChecker:
         return m.BoolOp(BOOL, self.pos(node), op, [self.truth(v, n) for v, n in zip(values, node.values)])
 
     def present_value(self, e: m.Expr) -> m.Expr:
-        """Beside integers, a looked-up integer already known present is its value (`x or 5`
-        chooses x's value), not its presence."""
+        """In `and`/`or`, a looked-up integer already known present is its value (`x or 5`
+        chooses x's value; `~(x or y)` complements an integer), not its presence."""
         if isinstance(e, m.LocalRef) and isinstance(e.type, RefType) and e.type.nullable \
                 and e.name in self.present and isinstance(e.type.target, IntType):
             return m.Load(e.type.target, e.pos, e)

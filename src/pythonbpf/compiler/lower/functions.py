@@ -25,7 +25,11 @@ def declare_function(module: ir.Module, fn: m.Function) -> ir.Function:
     func = ir.Function(module, fnty, fn.name)
     func.attributes.add("nounwind")
     if verified_alone(fn):
+        # optsize also keeps LLVM's function specialisation from cloning it for constant
+        # arguments: a clone drops those arguments but keeps the global function's BTF, and
+        # the verifier refuses the call ("Caller passes invalid args").
         func.attributes.add("noinline")
+        func.attributes.add("optsize")
     elif fn.section is None:
         func.linkage = "internal"
     else:

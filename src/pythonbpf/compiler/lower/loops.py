@@ -38,26 +38,70 @@ class LoopLowering:
     def s_While(self, s: m.While) -> None:
         if self.frame is not None:  # every loop of a function with callbacks (see store_local)
             return self.callback_loop(s)
+        guard = None
+        if not self.verifier_bounds(s):  # as for range() loops: a count the verifier can see
+            guard = self.entry_alloca(I64, 8, name="iterations")
+            self.builder.store(ZERO, guard)
         head = self.fn.append_basic_block("while.cond")
         self.builder.branch(head)
         self.builder.position_at_end(head)
         self.launder(s.counter)
-        self.natural_loop(s, head, self.value(s.cond))
+        more = self.value(s.cond)
+        if guard is not None:
+            tests = opaque(self.builder, self.builder.load(guard, typ=I64))
+            self.builder.store(self.builder.add(tests, ONE), guard)
+            more = self.builder.and_(more, self.builder.icmp_unsigned("<=", tests, ir.Constant(I64, s.bound)))
+        self.natural_loop(s, head, more)
+
+    @staticmethod
+    def verifier_bounds(s: m.While) -> bool:
+        """Whether the verifier itself sees the loop end: its test involves only the counter
+        and constants (a limit read from memory or another local is unknown to it)."""
+        for node in walk(s.cond):
+            if isinstance(node, m.LocalRef) and node.name != s.counter:
+                return False
+            if isinstance(node, (m.Load, m.FieldRef, m.IndexRef, m.FuncCall, m.HelperCall, m.MapCall)):
+                return False
+        return bool(s.counter)
 
     def s_ForRange(self, s: m.ForRange) -> None:
         self.store_local(s.counter, self.value(s.start))
-        self.store_local(s.limit, self.value(s.stop))
+        stop = self.value(s.stop)
         if self.frame is not None:
+            self.store_local(s.limit, stop)
             return self.callback_loop(s)
+        # The frontend proved at most `s.bound` iterations; the verifier must see it too, or it
+        # walks a loop whose limit it cannot bound (`c % 11` is unbounded to it) until it gives
+        # up. A constant start: clamp the limit to where `bound` iterations end. Otherwise: a
+        # hidden iteration count, hidden from LLVM so that it stays.
+        guard = None
+        end_value = s.start.value + s.bound * s.step if isinstance(s.start, m.Const) else None
+        t = s.start.type
+        if end_value is not None and not t.min <= end_value <= t.max:
+            end_value = None
+        if end_value is not None and not isinstance(s.stop, m.Const):
+            edge = ir.Constant(stop.type, end_value)
+            stop = opaque(self.builder, stop)
+            beyond = compare(self.builder, ">" if s.step > 0 else "<", stop, edge, s.start.type.signed)
+            stop = self.builder.select(beyond, edge, stop)
+        elif end_value is None:
+            guard = self.entry_alloca(I64, 8, name="iterations")
+            self.builder.store(ZERO, guard)
+        self.store_local(s.limit, stop)
         head = self.fn.append_basic_block("for.cond")
         latch = self.fn.append_basic_block("for.next")
         self.builder.branch(head)
         self.builder.position_at_end(head)
         i, more = self.range_test(s)
+        if guard is not None:
+            done = opaque(self.builder, self.builder.load(guard, typ=I64))
+            more = self.builder.and_(more, self.builder.icmp_unsigned("<", done, ir.Constant(I64, s.bound)))
         self.natural_loop(s, latch, more, on_entry=lambda: self.store_loop_var(s, i))
         end = self.builder.block
         self.builder.position_at_end(latch)
         self.store_local(s.counter, self.builder.add(i, ir.Constant(i.type, s.step)))
+        if guard is not None:
+            self.builder.store(self.builder.add(self.builder.load(guard, typ=I64), ONE), guard)
         self.builder.branch(head)
         self.builder.position_at_end(end)
 
@@ -117,18 +161,24 @@ class LoopLowering:
 
     # ---- callback loops ----------------------------------------------------------------
     def callback_loop(self, s) -> None:
-        exhausted = self.frame_slot(f"$exhausted{id(s)}")
-        self.builder.store(ir.Constant(I8, 0), exhausted)
+        # The flags are written and tested only where the loop needs them: a flag the verifier
+        # must follow splits its states after every bpf_loop call, which multiplies its work
+        # with each level of nested loops.
+        exhausted = None
+        if s.orelse:
+            exhausted = self.frame_slot(f"$exhausted{id(s)}")
+            self.builder.store(ir.Constant(I8, 0), exhausted)
         callback = self.emit_callback(s, exhausted)
         call_helper(self.builder, "loop", I64, [ir.Constant(I32, s.bound + 1), callback,
                                                 self.frame, ZERO])
-        returned = self.builder.load(self.frame_slot("$returned"), typ=I8)
-        leave = self.fn.append_basic_block("loop.return")
-        after = self.fn.append_basic_block("loop.after")
-        self.builder.cbranch(self.builder.trunc(returned, I1), leave, after)
-        self.builder.position_at_end(leave)
-        self.return_from_frame()
-        self.builder.position_at_end(after)
+        if any(isinstance(n, m.Return) for n in walk(s.body)):
+            returned = self.builder.load(self.frame_slot("$returned"), typ=I8)
+            leave = self.fn.append_basic_block("loop.return")
+            after = self.fn.append_basic_block("loop.after")
+            self.builder.cbranch(self.builder.trunc(returned, I1), leave, after)
+            self.builder.position_at_end(leave)
+            self.return_from_frame()
+            self.builder.position_at_end(after)
         if s.orelse:
             orelse = self.fn.append_basic_block("loop.else")
             end = self.fn.append_basic_block("loop.end")
@@ -148,7 +198,7 @@ class LoopLowering:
         else:
             self.builder.ret(self.builder.load(self.frame_slot("$ret"), typ=llvm_type(self.return_type)))
 
-    def emit_callback(self, s, exhausted: ir.Value) -> ir.Function:
+    def emit_callback(self, s, exhausted: Optional[ir.Value]) -> ir.Function:
         name = f"__loop_{self.root_name}_{len(self.callbacks)}"
         func = ir.Function(self.module, ir.FunctionType(I64, [I32, PTR]), name)
         func.attributes.add("nounwind")
@@ -169,7 +219,8 @@ class LoopLowering:
             more = self.value(s.cond)
         self.builder.cbranch(more, body, stop)
         self.builder.position_at_end(stop)
-        self.builder.store(ir.Constant(I8, 1), self.frame_slot(f"$exhausted{id(s)}"))
+        if s.orelse:
+            self.builder.store(ir.Constant(I8, 1), self.frame_slot(f"$exhausted{id(s)}"))
         self.callback_return(1)
         self.builder.position_at_end(body)
         if isinstance(s, m.ForRange):
@@ -233,7 +284,7 @@ def frame_extras(fn: m.Function) -> Dict[str, Tuple[int, int]]:
     if not isinstance(fn.return_type, VoidType):
         extras["$ret"] = (8, 8)
     for loop in walk(fn.body):
-        if isinstance(loop, (m.While, m.ForRange)):
+        if isinstance(loop, (m.While, m.ForRange)) and loop.orelse:
             extras[f"$exhausted{id(loop)}"] = (1, 1)
     return extras
 
