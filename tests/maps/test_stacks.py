@@ -21,7 +21,7 @@ from pythonbpf.helper import pid
 from pythonbpf.types import u32, u64, i64
 from pythonbpf.maps import StackTraceMap, HashMap, ArrayMap
 
-stacks = StackTraceMap(max_entries=1024)
+stacks = StackTraceMap(max_entries=8192)  # fewer hash buckets shared: get_stackid says EEXIST on a clash
 target = ArrayMap(key=u32, value=u32, max_entries=1)
 
 @bpf
