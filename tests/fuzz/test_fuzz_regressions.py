@@ -432,19 +432,24 @@ def test_a_global_function_called_with_constants_is_not_cloned():
     assert_works(run_program(SEED_9082, inputs={0: {"a": 42629, "b": 28}}))
 
 
+def _nested_loops(depth: int) -> str:
+    """`depth` nested two-iteration loops, each with a `break` (so each is a bpf_loop callback)."""
+    lines = ["out = ArrayMap(key=u32, value=i64, max_entries=1)", "", "@xdp", "def run(ctx):",
+             "    t = 0"]
+    indent = "    "
+    for k in range(depth):
+        lines += [f"{indent}for j{k} in range(2):", f"{indent}    if t > 100:", f"{indent}        break"]
+        indent += "    "
+    lines += [f"{indent}t += 1", "    out[0] = t", "    return 2"]
+    return "\n".join(lines) + "\n"
+
+
 def test_nested_loops_without_return_or_else_carry_no_flags():
     """Seven nested branching loops (eight frames, the kernel's most) verify: a loop tests the
     'returned' flag only when its body can return, and keeps an 'exhausted' flag only for its
     `else`; each flag the verifier must follow multiplied its work per level (540,197
     instructions before, 156,220 after)."""
-    lines = ["out = ArrayMap(key=u32, value=i64, max_entries=1)", "", "@xdp", "def run(ctx):",
-             "    t = 0"]
-    indent = "    "
-    for k in range(7):
-        lines += [f"{indent}for j{k} in range(2):", f"{indent}    if t > 100:", f"{indent}        break"]
-        indent += "    "
-    lines += [f"{indent}t += 1", "    out[0] = t", "    return 2"]
-    assert_works(run_program("\n".join(lines) + "\n", expect={"out": {0: 101}}))  # as Python counts
+    assert_works(run_program(_nested_loops(7), expect={"out": {0: 101}}))  # as Python counts
 
 
 SEED_945 = (Path(__file__).parent / "programs"
@@ -480,14 +485,7 @@ def run(ctx):
 def test_calls_and_loop_callbacks_nested_past_eight_frames_are_a_located_error():
     """Fuzz seed 5448: loops calling subprograms that loop nested ten frames; the verifier
     refused 'the call stack of 8 frames is too deep'. Now a CompileError at the program."""
-    lines = ["out = ArrayMap(key=u32, value=i64, max_entries=1)", "", "@xdp", "def run(ctx):",
-             "    t = 0"]
-    indent = "    "
-    for k in range(8):
-        lines += [f"{indent}for j{k} in range(2):", f"{indent}    if t > 100:", f"{indent}        break"]
-        indent += "    "
-    lines += [f"{indent}t += 1", "    out[0] = t", "    return 2"]
-    outcome = run_program("\n".join(lines) + "\n")
+    outcome = run_program(_nested_loops(8))
     assert outcome.status == "rejected", outcome
     assert "run() nests 9 frames of calls and loop callbacks" in outcome.detail, outcome.detail
     assert ":8:1: error:" in outcome.detail, outcome.detail  # the `def run` line

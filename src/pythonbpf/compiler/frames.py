@@ -131,8 +131,9 @@ def check_frames(elf: bytes, program: m.Program, source: str, filename: str) -> 
             memo[name] = own + callbacks + max((chain(c) for c in calls.get(name, ())), default=0)
         return memo[name]
 
+    frames = call_frames(program, sizes)
     for fn in program.functions.values():
-        depth, path = call_frames(program, sizes)[fn.name]
+        depth, path = frames[fn.name]
         if depth > MAX_CALL_FRAMES:
             node = ast.Name(lineno=fn.line, col_offset=fn.col - 1)
             raise SourceFile(source, filename).error(

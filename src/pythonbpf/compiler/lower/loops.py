@@ -38,20 +38,29 @@ class LoopLowering:
     def s_While(self, s: m.While) -> None:
         if self.frame is not None:  # every loop of a function with callbacks (see store_local)
             return self.callback_loop(s)
-        guard = None
-        if not self.verifier_bounds(s):  # as for range() loops: a count the verifier can see
-            guard = self.entry_alloca(I64, 8, name="iterations")
-            self.builder.store(ZERO, guard)
+        guard = None if self.verifier_bounds(s) else self.test_counter()
         head = self.fn.append_basic_block("while.cond")
         self.builder.branch(head)
         self.builder.position_at_end(head)
         self.launder(s.counter)
-        more = self.value(s.cond)
-        if guard is not None:
-            tests = opaque(self.builder, self.builder.load(guard, typ=I64))
-            self.builder.store(self.builder.add(tests, ONE), guard)
-            more = self.builder.and_(more, self.builder.icmp_unsigned("<=", tests, ir.Constant(I64, s.bound)))
-        self.natural_loop(s, head, more)
+        self.natural_loop(s, head, self.counted_test(self.value(s.cond), guard, s.bound))
+
+    def test_counter(self) -> ir.Value:
+        """A hidden count of a natural loop's tests, for a loop whose end the verifier cannot
+        see from its own test (see s_ForRange)."""
+        guard = self.entry_alloca(I64, 8, name="iterations")
+        self.builder.store(ZERO, guard)
+        return guard
+
+    def counted_test(self, more: ir.Value, guard: Optional[ir.Value], bound: int) -> ir.Value:
+        """`more`, and also false once the test has run `bound` + 1 times (never earlier: the
+        frontend proved at most `bound` iterations). The count is hidden from LLVM, so that it
+        cannot fold it back into the test the verifier cannot bound."""
+        if guard is None:
+            return more
+        tests = opaque(self.builder, self.builder.load(guard, typ=I64))
+        self.builder.store(self.builder.add(tests, ONE), guard)
+        return self.builder.and_(more, self.builder.icmp_unsigned("<=", tests, ir.Constant(I64, bound)))
 
     @staticmethod
     def verifier_bounds(s: m.While) -> bool:
@@ -73,7 +82,7 @@ class LoopLowering:
         # The frontend proved at most `s.bound` iterations; the verifier must see it too, or it
         # walks a loop whose limit it cannot bound (`c % 11` is unbounded to it) until it gives
         # up. A constant start: clamp the limit to where `bound` iterations end. Otherwise: a
-        # hidden iteration count, hidden from LLVM so that it stays.
+        # hidden count of the loop's tests (counted_test).
         guard = None
         end_value = s.start.value + s.bound * s.step if isinstance(s.start, m.Const) else None
         t = s.start.type
@@ -85,23 +94,18 @@ class LoopLowering:
             beyond = compare(self.builder, ">" if s.step > 0 else "<", stop, edge, s.start.type.signed)
             stop = self.builder.select(beyond, edge, stop)
         elif end_value is None:
-            guard = self.entry_alloca(I64, 8, name="iterations")
-            self.builder.store(ZERO, guard)
+            guard = self.test_counter()
         self.store_local(s.limit, stop)
         head = self.fn.append_basic_block("for.cond")
         latch = self.fn.append_basic_block("for.next")
         self.builder.branch(head)
         self.builder.position_at_end(head)
         i, more = self.range_test(s)
-        if guard is not None:
-            done = opaque(self.builder, self.builder.load(guard, typ=I64))
-            more = self.builder.and_(more, self.builder.icmp_unsigned("<", done, ir.Constant(I64, s.bound)))
-        self.natural_loop(s, latch, more, on_entry=lambda: self.store_loop_var(s, i))
+        self.natural_loop(s, latch, self.counted_test(more, guard, s.bound),
+                          on_entry=lambda: self.store_loop_var(s, i))
         end = self.builder.block
         self.builder.position_at_end(latch)
         self.store_local(s.counter, self.builder.add(i, ir.Constant(i.type, s.step)))
-        if guard is not None:
-            self.builder.store(self.builder.add(self.builder.load(guard, typ=I64), ONE), guard)
         self.builder.branch(head)
         self.builder.position_at_end(end)
 
