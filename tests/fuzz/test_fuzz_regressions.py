@@ -389,6 +389,42 @@ def run(ctx):
     assert_works(outcome)
 
 
+def test_every_condition_on_a_present_lookup_tests_its_value():
+    """Once a lookup is known present, `if x:`, `x if x else ...`, `not x` and `while x`
+    test its value, as `x or 5` does; a lookup not known present (the first test, a loop's
+    later iterations after `y` is looked up again) is tested for presence."""
+    outcome = run_program("""
+counts = HashMap(key=u32, value=u32, max_entries=8)
+out = ArrayMap(key=u32, value=i64, max_entries=6)
+
+@xdp
+def run(ctx):
+    counts[0] = 0
+    counts[1] = 3
+    x = counts.lookup(0)
+    y = counts.lookup(1)
+    if x and y:
+        out[0] = 1 if x else 2
+        if x:
+            out[1] = 1
+        else:
+            out[1] = 2
+        out[2] = 1 if not x else 2
+        out[3] = y if y else 9
+        n = 0
+        for i in range(5):
+            if not y:
+                break
+            n += 1
+            y = counts.lookup(2)
+        out[4] = n
+    z = counts.lookup(5)
+    out[5] = 1 if z else 2
+    return 2
+""", expect={"out": {0: 2, 1: 2, 2: 1, 3: 3, 4: 1, 5: 2}})
+    assert_works(outcome)
+
+
 SEED_85 = (Path(__file__).parent / "programs" / "seed85_loops_calling_a_loop.py").read_text()
 
 

@@ -161,7 +161,7 @@ class ExprChecker(OperatorChecker, KernelAccessChecker, ast.NodeVisitor):
     def facts(self, node: ast.AST) -> Tuple[Set[str], Set[str]]:
         """Names of optional locals known present when `node` is true, and when it is false."""
         if isinstance(node, ast.Name) and isinstance(self.locals.get(node.id), RefType):
-            return {node.id}, set()
+            return {node.id}, set()  # (a present integer tests its value; it stays present)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             when_true, when_false = self.facts(node.operand)
             return when_false, when_true

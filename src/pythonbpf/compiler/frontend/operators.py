@@ -122,8 +122,9 @@ class OperatorChecker:
         return m.BoolOp(BOOL, self.pos(node), op, [self.truth(v, n) for v, n in zip(values, node.values)])
 
     def present_value(self, e: m.Expr) -> m.Expr:
-        """In `and`/`or`, a looked-up integer already known present is its value (`x or 5`
-        chooses x's value; `~(x or y)` complements an integer), not its presence."""
+        """A looked-up integer already known present is its value, not its presence, wherever
+        a truth is asked of it: `x or 5` chooses x's value, `if x:` and `x if x else 5` test it,
+        `~(x or y)` complements an integer. (Where presence is unknown, the test is presence.)"""
         if isinstance(e, m.LocalRef) and isinstance(e.type, RefType) and e.type.nullable \
                 and e.name in self.present and isinstance(e.type.target, IntType):
             return m.Load(e.type.target, e.pos, e)
@@ -263,6 +264,7 @@ class OperatorChecker:
 
     def truth(self, e: m.Expr, node: ast.AST) -> m.Expr:
         """A condition: a bool, an integer's non-zero test, or an optional value's presence."""
+        e = self.present_value(e)
         if isinstance(e.type, RefType) and not e.type.nullable:
             e = self.use(e, node)  # a field or global: test its value
         if isinstance(e.type, BoolType):
