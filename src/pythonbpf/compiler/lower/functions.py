@@ -14,7 +14,7 @@ from .debuginfo import DebugInfo
 from .expressions import ExprLowering
 from .loops import LoopLowering, callback_loops, frame_extras, frame_layout
 from .memory import copy_memory, known_alignment
-from .types import I64, I8, alignment, llvm_type
+from .types import I32, I64, I8, alignment, llvm_type
 
 
 def declare_function(module: ir.Module, fn: m.Function) -> ir.Function:
@@ -84,7 +84,7 @@ class FunctionLowering(LoopLowering, ExprLowering):
             self.frame_offsets, size = frame_layout(framed, frame_extras(fn))
             frame_type = ir.ArrayType(I8, size)
             self.frame = self.entry_alloca(frame_type, 8, name="frame")
-            self.builder.store(ir.Constant(frame_type, None), self.frame)
+            self.fill_frame(size)
             self.locals = {name: self.frame_slot(name) for name in framed}
             if fn.section is not None and func.args:
                 self.builder.store(func.args[0], self.frame_slot("$ctx"), align=8)
@@ -122,6 +122,7 @@ class FunctionLowering(LoopLowering, ExprLowering):
         inner.at(loop.pos)
         inner.declare_arguments()
         inner.frame = func.args[1]
+        inner.hidden_zero = inner.builder.load(inner.frame_slot("$zero"), typ=I32, align=8)
         inner.framed = self.framed
         inner.locals = {name: inner.frame_slot(name) for name in self.framed}
         return inner
@@ -164,7 +165,7 @@ class FunctionLowering(LoopLowering, ExprLowering):
         if self.in_callback:
             if s.value is not None:
                 self.builder.store(self.value(s.value), self.frame_slot("$ret"))
-            self.builder.store(ir.Constant(I8, 1), self.frame_slot("$returned"))
+            self.store_flag(self.frame_slot("$returned"), 1)
             self.callback_return(1)
         elif s.value is None:
             self.builder.ret(ir.Constant(I64, 0))

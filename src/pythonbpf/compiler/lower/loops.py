@@ -33,6 +33,7 @@ class LoopLowering:
     frame: Optional[ir.Value] = None  # the locals' frame, when the function has callback loops
     in_callback = False
     framed: Set[str] = frozenset()  # the locals kept in that frame (frontend/stack.py)
+    hidden_zero: Optional[ir.Value] = None  # 0, unknown to the verifier (fill_frame)
 
     # ---- statements --------------------------------------------------------------------
     def s_While(self, s: m.While) -> None:
@@ -171,7 +172,7 @@ class LoopLowering:
         exhausted = None
         if s.orelse:
             exhausted = self.frame_slot(f"$exhausted{id(s)}")
-            self.builder.store(ir.Constant(I8, 0), exhausted)
+            self.store_flag(exhausted, 0)
         callback = self.emit_callback(s, exhausted)
         call_helper(self.builder, "loop", I64, [ir.Constant(I32, s.bound + 1), callback,
                                                 self.frame, ZERO])
@@ -224,7 +225,7 @@ class LoopLowering:
         self.builder.cbranch(more, body, stop)
         self.builder.position_at_end(stop)
         if s.orelse:
-            self.builder.store(ir.Constant(I8, 1), self.frame_slot(f"$exhausted{id(s)}"))
+            self.store_flag(self.frame_slot(f"$exhausted{id(s)}"), 1)
         self.callback_return(1)
         self.builder.position_at_end(body)
         if isinstance(s, m.ForRange):
@@ -246,26 +247,58 @@ class LoopLowering:
     def frame_slot(self, name: str) -> ir.Value:
         return self.builder.gep(self.frame, [ir.Constant(I64, self.frame_offsets[name])], source_etype=I8)
 
+    def fill_frame(self, size: int) -> None:
+        """Zero the frame with a zero the verifier cannot see.
+
+        The verifier re-checks a loop callback until the state at its bpf_loop call repeats.
+        A frame byte it knows is zero does not cover the same byte holding an unknown value,
+        so a slot written zero on one path and unknown on another (a 64-bit local's high half,
+        `x = 0` before `x += n`) costs another pass of the callback, and nested loops multiply
+        the passes. Zeroing with an unknown zero, and writing every local as `value ^ zero`
+        (store_local), leaves only unknown bytes: the callback converges in two passes.
+        The zero is two loads of one word of the frame, XORed: unknown to the verifier (a load
+        of bytes it does not track), 0 when it runs."""
+        seed = self.frame_slot("$zero")
+        one = ir.Constant(I32, 1)
+        for half in (0, 4):  # two 32-bit stores (through opaque addresses, or LLVM merges them)
+            self.builder.store(one, self.builder.gep(opaque(self.builder, seed), [ir.Constant(I64, half)],
+                                                     source_etype=I8), align=4)
+        first = self.builder.load(opaque(self.builder, seed), typ=I64, align=8)
+        second = self.builder.load(opaque(self.builder, seed), typ=I64, align=8)
+        zero = self.builder.xor(first, second)
+        for offset in range(0, size, 8):
+            self.builder.store(zero, self.builder.gep(self.frame, [ir.Constant(I64, offset)], source_etype=I8),
+                               align=8)
+        self.hidden_zero = self.builder.trunc(zero, I32)
+
+    def unseen(self, value: ir.Value) -> ir.Value:
+        """`value` XOR the verifier-unknown zero (see fill_frame): the same value, unknown to it."""
+        zero = self.hidden_zero
+        if value.type.width < 32:
+            zero = self.builder.trunc(zero, value.type)
+        return self.builder.xor(value, zero)
+
+    def store_flag(self, slot: ir.Value, value: int) -> None:
+        self.builder.store(self.unseen(ir.Constant(I8, value)), slot)
+
     def store_local(self, name: str, value: ir.Value) -> None:
-        """Store an integer local. In a frame shared with loop callbacks, the 8-byte slot is
-        written as two 32-bit halves: the verifier then reads it back as an unknown value
-        instead of tracking it exactly, so a callback's states converge after one pass
-        rather than one per value an accumulator can take (which explodes with branches)."""
+        """Store an integer local. In a frame shared with loop callbacks it is stored as 32-bit
+        words XOR an unknown zero (fill_frame), which the verifier reads back as an unknown
+        value instead of tracking it exactly, so a callback's states converge after one pass
+        rather than one per value a local can take (which explodes with branches)."""
         slot = self.locals[name]
         if name not in self.framed or isinstance(value.type, ir.PointerType):
             self.builder.store(value, slot)
             return
         if narrow(self.local_types[name]):
-            # A narrow local has a 4-byte slot at an offset of 8k + 4: the verifier tracks only
-            # values stored on the 8-byte grid, so this one reads back unknown, as the halves do.
             wide = value if value.type.width == 32 else self.builder.zext(value, I32)
-            self.builder.store(wide, slot, align=4)
+            self.builder.store(self.unseen(wide), slot, align=4)
             return
         wide = value if value.type.width == 64 else self.builder.zext(value, I64)
-        self.builder.store(self.builder.trunc(wide, I32), slot, align=4)
+        self.builder.store(self.unseen(self.builder.trunc(wide, I32)), slot, align=4)
         high = self.builder.gep(opaque(self.builder, slot), [ir.Constant(I64, 4)], source_etype=I8)
-        self.builder.store(self.builder.trunc(self.builder.lshr(wide, ir.Constant(I64, 32)), I32), high,
-                           align=4)
+        high_word = self.builder.trunc(self.builder.lshr(wide, ir.Constant(I64, 32)), I32)
+        self.builder.store(self.unseen(high_word), high, align=4)
 
 
 def frame_layout(locals_: Dict[str, Type], extras: Dict[str, Tuple[int, int]]) -> Tuple[Dict[str, int], int]:
@@ -276,15 +309,13 @@ def frame_layout(locals_: Dict[str, Type], extras: Dict[str, Tuple[int, int]]) -
     entries += [(name, sz, al) for name, (sz, al) in extras.items()]
     for name, sz, al in entries:
         size = (size + al - 1) // al * al
-        if (sz, al) == (4, 4) and size % 8 == 0:
-            size += 4  # see store_local: off the 8-byte grid, the verifier does not track it
         offsets[name] = size
         size += sz
     return offsets, (size + 7) // 8 * 8
 
 
 def frame_extras(fn: m.Function) -> Dict[str, Tuple[int, int]]:
-    extras = {"$returned": (1, 1), "$ctx": (8, 8)}
+    extras = {"$returned": (1, 1), "$ctx": (8, 8), "$zero": (8, 8)}
     if not isinstance(fn.return_type, VoidType):
         extras["$ret"] = (8, 8)
     for loop in walk(fn.body):
