@@ -29,7 +29,7 @@ BUGS = {bug.key: bug for bug in KNOWN_BUGS}
 class StillBroken(Exception):
     """The program still fails the way its known bug does (the only failure xfail accepts)."""
 HEADER = """\
-from ctypes import c_bool, c_void_p, c_int64, c_longlong
+from ctypes import c_bool, c_int, c_uint, c_void_p, c_int64, c_longlong
 from pythonbpf import bpf, section, struct, xdp
 from pythonbpf.maps import ArrayMap, HashMap
 from pythonbpf.types import i8, i16, i32, i64, u8, u16, u32, u64
@@ -503,7 +503,7 @@ def test_nested_callback_loops_converge_in_two_passes():
     verifier re-checks a bpf_loop callback until the state at its call repeats; frame bytes it
     knew to be zero on one path (a 64-bit local's high half, a literal 0) and unknown on
     another made it take a pass per difference, multiplied at each level: over its million
-    instructions. The frame is now zeroed, and locals stored, XOR a zero it cannot see (7,050
+    instructions. The frame is now zeroed, and locals stored, XOR a zero it cannot see (3,143
     instructions). As Python runs it: the last j4 iteration writes 2522431272 >> 2 and x10."""
     assert_works(run_program(SEED_210, expect={"results": {0: {"o1": 630607818, "o2": 36319}}},
                              max_verified=100_000))
@@ -546,3 +546,41 @@ def test_calls_and_loop_callbacks_nested_past_eight_frames_are_a_located_error()
     assert outcome.status == "rejected", outcome
     assert "run() nests 9 frames of calls and loop callbacks" in outcome.detail, outcome.detail
     assert ":8:1: error:" in outcome.detail, outcome.detail  # the `def run` line
+
+
+def test_a_division_beside_a_loop_does_not_abort_llvm():
+    """Fuzz seed 6996 (minimised): `p2 // c_longlong(-5)` needs a quotient and a remainder;
+    LLVM pairs them and freezes the dividend, a 32-bit value (here `p2` as stored for the
+    loop), and its BPF backend aborted the process on that freeze before the bpf_loop call
+    ("Register use before def"). The compiler now turns such freezes into copies."""
+    assert_works(run_program("""
+@bpf
+def sub1(p1: u64, p2: c_uint) -> i32:
+    x4 = p1
+    if x4 >= p2:
+        pass
+    elif p2 * x4 >= p2 // c_longlong(-5):
+        x5 = p1
+        x6 = x5
+        w1: c_int = 1
+        while w1 <= 15:
+            w1 += 3
+            if abs(p2 - p1) <= u64(w1):
+                pass
+    else:
+        pass
+
+@xdp
+def run(ctx):
+    return 2
+"""))
+
+
+SEED_6196 = (Path(__file__).parent / "programs" / "seed6196_packed_narrow_locals.py").read_text()
+
+
+def test_narrow_framed_locals_keep_a_slot_each():
+    """Fuzz seed 6196 (minimised): a global subprogram with nested loops over narrow
+    parameters. With two 4-byte locals packed into each 8-byte frame slot, the verifier
+    needed over a million instructions; one per slot (at 8k + 4) it needs about 33,000."""
+    assert_works(run_program(SEED_6196, max_verified=200_000))

@@ -68,3 +68,32 @@ def copy_memory(builder: ir.IRBuilder, dst: ir.Value, dst_align: int, src: ir.Va
 
 
 __all__ = ["copy_memory", "known_alignment", "scalar_local"]
+
+
+class _VolatileLoad(ir.LoadInstr):
+    def descr(self, buf) -> None:
+        text: list = []
+        super().descr(text)
+        buf.append(text[0].replace("load ", "load volatile ", 1))
+
+
+class _VolatileStore(ir.StoreInstr):
+    def descr(self, buf) -> None:
+        text: list = []
+        super().descr(text)
+        buf.append(text[0].replace("store ", "store volatile ", 1))
+
+
+def volatile_load(builder: ir.IRBuilder, ptr: ir.Value, typ: ir.Type, align: int) -> ir.Value:
+    """A load LLVM must emit as written: never merged, forwarded from a store, or removed.
+    (llvmlite's IRBuilder has no volatile flag.)"""
+    instr = _VolatileLoad(builder.block, ptr, typ=typ)
+    instr.align = align
+    builder._insert(instr)
+    return instr
+
+
+def volatile_store(builder: ir.IRBuilder, value: ir.Value, ptr: ir.Value, align: int) -> None:
+    instr = _VolatileStore(builder.block, value, ptr)
+    instr.align = align
+    builder._insert(instr)
