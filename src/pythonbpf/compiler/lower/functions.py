@@ -122,7 +122,6 @@ class FunctionLowering(LoopLowering, ExprLowering):
         inner.at(loop.pos)
         inner.declare_arguments()
         inner.frame = func.args[1]
-        inner.hidden_zero = inner.builder.load(inner.frame_slot("$zero"), typ=I32, align=8)
         inner.framed = self.framed
         inner.locals = {name: inner.frame_slot(name) for name in self.framed}
         return inner

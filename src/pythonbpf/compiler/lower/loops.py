@@ -34,7 +34,6 @@ class LoopLowering:
     frame: Optional[ir.Value] = None  # the locals' frame, when the function has callback loops
     in_callback = False
     framed: Set[str] = frozenset()  # the locals kept in that frame (frontend/stack.py)
-    hidden_zero: Optional[ir.Value] = None  # 0, unknown to the verifier (fill_frame)
 
     # ---- statements --------------------------------------------------------------------
     def s_While(self, s: m.While) -> None:
@@ -257,24 +256,24 @@ class LoopLowering:
         `x = 0` before `x += n`) costs another pass of the callback, and nested loops multiply
         the passes. Zeroing with an unknown zero, and writing every local as `value ^ zero`
         (store_local), leaves only unknown bytes: the callback converges in two passes.
-        The zero is two loads of one word of the frame, XORed: unknown to the verifier (a load
-        of bytes it does not track), 0 when it runs. The accesses are volatile, so that LLVM
-        neither merges the two 32-bit stores into one it would track nor folds the XOR."""
+        The zero is two loads of one 32-bit word of the frame, XORed: unknown to the verifier
+        (a load of bytes it does not track), 0 when it runs. The accesses are volatile, so
+        that LLVM neither forwards the store to the loads nor folds the XOR."""
         seed = self.frame_slot("$zero")
-        one = ir.Constant(I32, 1)
-        volatile_store(self.builder, one, seed, 8)
-        volatile_store(self.builder, one, self.builder.gep(seed, [ir.Constant(I64, 4)], source_etype=I8), 4)
-        first = volatile_load(self.builder, seed, I64, 8)
-        second = volatile_load(self.builder, seed, I64, 8)
-        zero = self.builder.xor(first, second)
+        volatile_store(self.builder, ir.Constant(I32, 1), seed, 4)
+        low = self.builder.zext(self.builder.xor(volatile_load(self.builder, seed, I32, 4),
+                                                 volatile_load(self.builder, seed, I32, 4)), I64)
+        zero = self.builder.or_(low, self.builder.shl(low, ir.Constant(I64, 32)))  # unknown in all 64 bits
         for offset in range(0, size, 8):
             self.builder.store(zero, self.builder.gep(self.frame, [ir.Constant(I64, offset)], source_etype=I8),
                                align=8)
-        self.hidden_zero = self.builder.trunc(zero, I32)
 
     def unseen(self, value: ir.Value) -> ir.Value:
-        """`value` XOR the verifier-unknown zero (see fill_frame): the same value, unknown to it."""
-        zero = self.hidden_zero
+        """`value` XOR the verifier-unknown zero (see fill_frame): the same value, unknown to it.
+        The zero is read from the frame at each use (a volatile load): held in a register
+        through a function or callback, it made LLVM spill around calls, and the stack the
+        spills took was enough to refuse programs near the 512-byte limit."""
+        zero = volatile_load(self.builder, self.frame_slot("$zero"), I32, 4)
         if value.type.width < 32:
             zero = self.builder.trunc(zero, value.type)
         return self.builder.xor(value, zero)
@@ -321,7 +320,7 @@ def frame_layout(locals_: Dict[str, Type], extras: Dict[str, Tuple[int, int]]) -
 
 
 def frame_extras(fn: m.Function) -> Dict[str, Tuple[int, int]]:
-    extras = {"$returned": (1, 1), "$ctx": (8, 8), "$zero": (8, 8)}
+    extras = {"$returned": (1, 1), "$zero": (4, 4), "$ctx": (8, 8)}  # the first two share a word
     if not isinstance(fn.return_type, VoidType):
         extras["$ret"] = (8, 8)
     for loop in walk(fn.body):
