@@ -17,10 +17,6 @@ needs: a tracepoint check, for one, loads neither the BTF reader nor its index.
 
 from __future__ import annotations
 
-TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
-if TYPE_CHECKING:
-    from typing import Any
-
 # Every name loads with its module on first use (PEP 562): checking that a tracepoint exists
 # needs only the tracefs reader, not the BTF reader with its index, hashing and dataclasses.
 _LAZY = {
@@ -53,17 +49,6 @@ __all__ = [
 ]
 
 
-_NAMESPACE = globals()  # (a submodule named `globals` would shadow the builtin here)
+from ..lazy import lazy_exports  # noqa: E402
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(__import__(f"{__name__}.{module}", fromlist=[name]), name)
-    _NAMESPACE[name] = value
-    return value
-
-
-def __dir__() -> list:
-    return sorted(set(_NAMESPACE) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY)

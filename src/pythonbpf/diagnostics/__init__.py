@@ -10,18 +10,11 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
-    from typing import Any
-
     from .report import Diagnosis, diagnose
+
+from ..lazy import lazy_exports  # noqa: E402
 
 __all__ = ["Diagnosis", "diagnose"]
 
 
-def __getattr__(name: str) -> "Any":
-    if name in __all__:
-        from . import report
-
-        value = getattr(report, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, globals(), dict.fromkeys(__all__, "report"))

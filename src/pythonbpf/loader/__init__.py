@@ -38,17 +38,6 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-_NAMESPACE = globals()  # (a submodule named `globals` would shadow the builtin here)
+from ..lazy import lazy_exports  # noqa: E402
 
-
-def __getattr__(name: str) -> object:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(__import__(f"{__name__}.{module}", fromlist=[name]), name)
-    _NAMESPACE[name] = value
-    return value
-
-
-def __dir__() -> list:
-    return sorted(set(_NAMESPACE) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)

@@ -84,9 +84,7 @@ class CallChecker(MapChecker, PacketChecker, TracingChecker):
             self.convert_call(U8, node)
             if not node.args:
                 return m.Const(U8, self.pos(node), 0)
-            # like `and`/`or`: a looked-up integer known present is its value here
-            arg = self.present_value(self.expr(node.args[0]))
-            return m.Convert(U8, self.pos(node), self.truth(arg, node.args[0]))
+            return m.Convert(U8, self.pos(node), self.truth(self.expr(node.args[0]), node.args[0]))
         if canonical in CTYPES_INTS:
             return self.convert_call(CTYPES_INTS[canonical], node)
         if name in self.decls.structs:
