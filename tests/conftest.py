@@ -48,6 +48,21 @@ def pytest_configure(config):
 
 
 @pytest.fixture
+def pin_root():
+    """A fresh directory in bpffs for one test's pins, bpffs mounted first (a new machine has
+    none), removed with everything pinned in it afterwards (unlinking a pin unpins)."""
+    import shutil
+    import time
+
+    from pythonbpf.loader.mounts import ensure_bpffs
+
+    path = os.path.join(ensure_bpffs(), f"pbtest-{os.getpid()}-{time.monotonic_ns()}")
+    os.mkdir(path)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
 def compile_ok():
     """Compile source text to a CompiledObject."""
     from pythonbpf.compiler import compile_source

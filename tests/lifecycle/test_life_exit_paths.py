@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -43,14 +42,6 @@ ENDINGS = ["exit", "raise", "close", "SIGINT", "SIGTERM", "SIGKILL"]
 def veth():
     with veth_pair() as (ns, a, b):
         yield a.name
-
-
-@pytest.fixture
-def pin_root():
-    path = f"/sys/fs/bpf/pbtest-life-{os.getpid()}-{time.monotonic_ns()}"
-    os.mkdir(path)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def uprobe_events() -> str:

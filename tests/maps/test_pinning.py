@@ -4,7 +4,6 @@ Pins live in a directory of bpffs made for the test and removed afterwards."""
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 
@@ -42,14 +41,6 @@ def bump(ctx: c_void_p) -> c_int64:
         counts[1] = fresh
     return 2
 '''
-
-
-@pytest.fixture
-def pin_root():
-    root = f"/sys/fs/bpf/pythonbpf-test-{os.getpid()}"
-    os.makedirs(root, exist_ok=True)
-    yield root
-    shutil.rmtree(root, ignore_errors=True)  # bpffs pins are files: unlinking unpins
 
 
 def test_declared_pin_is_reused_by_the_next_run(pin_root):

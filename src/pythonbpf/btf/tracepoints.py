@@ -170,7 +170,7 @@ def parse_format(text: str, category: str, name: str) -> TracepointFormat:
 class Tracefs:
     """Formats and the event list of one tracefs mount, read once per process.
 
-    It only reads: mounting tracefs is the loader's job (loader.tracefs).
+    It reads, and mounts the running kernel's tracefs when none is mounted (pythonbpf.mounts).
     """
 
     def __init__(self, root: Optional[str] = None) -> None:
@@ -186,10 +186,21 @@ class Tracefs:
                     self._root = candidate
                     break
             else:
-                raise KernelTypeError(
-                    "tracefs is not mounted (looked in " + ", ".join(TRACEFS_ROOTS) +
-                    "); mount it with: mount -t tracefs tracefs /sys/kernel/tracing")
+                self._root = self._mount()
         return self._root
+
+    @staticmethod
+    def _mount() -> str:
+        """The running kernel's tracefs, mounted now: a new machine has none mounted."""
+        from .. import mounts
+
+        try:
+            return mounts.tracefs_root()
+        except OSError as exc:
+            raise KernelTypeError(
+                "tracefs is not mounted (looked in " + ", ".join(TRACEFS_ROOTS) +
+                f") and mounting it failed ({exc.strerror}); mount it with: "
+                "mount -t tracefs tracefs /sys/kernel/tracing") from None
 
     def events(self) -> Tuple[str, ...]:
         """Every tracepoint as "category:name", sorted."""

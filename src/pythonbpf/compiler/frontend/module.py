@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import ast
-import os
 from typing import Dict, List, Optional, Set, Tuple
 
 from .declarations import Declarations
@@ -93,9 +92,7 @@ class ModuleChecker:
         if program_kind(section) == "tracepoint" and name is None:
             raise self.src.error(where, f"'{section}' lacks a category: tracepoints are named "
                                         "tracepoint/CATEGORY/NAME", hint='e.g. "tracepoint/syscalls/sys_enter_openat"')
-        readable = any(os.access(os.path.join(root, "events"), os.R_OK | os.X_OK)
-                       for root in ("/sys/kernel/tracing", "/sys/kernel/debug/tracing"))
-        if name is not None and readable:
+        if name is not None:
             from ...btf import KernelTypeError, tracepoint_format
 
             try:
