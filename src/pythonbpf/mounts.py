@@ -14,7 +14,7 @@ import errno
 import os
 
 __all__ = ["TRACEFS", "DEBUGFS_TRACING", "BPFFS", "is_mounted", "mount", "tracefs_root",
-           "ensure_bpffs"]
+           "ensure_bpffs", "bpffs_for"]
 
 TRACEFS = "/sys/kernel/tracing"
 DEBUGFS_TRACING = "/sys/kernel/debug/tracing"
@@ -79,3 +79,11 @@ def ensure_bpffs(path: str = BPFFS) -> str:
     if not is_mounted(path, "bpf"):
         mount("bpf", path, "bpf")
     return path
+
+
+def bpffs_for(path: str) -> None:
+    """Before pinning at `path`: mount /sys/fs/bpf when the path lies under it and none is
+    mounted there (a new machine). Paths elsewhere are the caller's own bpffs mount."""
+    target = os.path.realpath(path)
+    if (target == BPFFS or target.startswith(BPFFS + "/")) and not is_mounted(BPFFS, "bpf"):
+        mount("bpf", BPFFS, "bpf")

@@ -104,6 +104,60 @@ def test_mounts_tracefs_and_bpffs_when_missing(tmp_path):
     assert is_mounted("/sys/kernel/tracing", "tracefs")
 
 
+NEW_MACHINE_PROGRAM = '''
+from pythonbpf import bpf, bpfglobal, tracepoint
+from pythonbpf.helper import pid
+from pythonbpf.maps import HashMap
+from pythonbpf.types import u32, u64
+
+opens = HashMap(key=u32, value=u64, max_entries=64, pin="PIN_NAME")
+
+@tracepoint("syscalls:sys_enter_openat")
+def count(ctx):
+    if ctx.flags & 0o400400 == 0o400400 and pid() == TARGET:  # O_NOCTTY | O_NOFOLLOW
+        opens[pid()] += 1
+    return 0
+
+@bpf
+@bpfglobal
+def LICENSE() -> str:
+    return "GPL"
+'''
+
+
+def test_a_new_machine_compiles_attaches_and_pins_with_nothing_mounted():
+    """tracefs, debugfs and bpffs unmounted (a new machine): the compiler mounts tracefs for the
+    tracepoint's context, attaching finds the event, and the pinned map lands in /sys/fs/bpf."""
+    pin = f"pbtest_new_machine_{os.getpid()}"
+    program = NEW_MACHINE_PROGRAM.replace("PIN_NAME", pin)
+    child = (
+        "import ctypes, os\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "assert libc.unshare(0x00020000) == 0, ctypes.get_errno()  # CLONE_NEWNS\n"
+        "MS_REC, MS_PRIVATE = 0x4000, 1 << 18\n"
+        "assert libc.mount(None, b'/', None, MS_REC | MS_PRIVATE, None) == 0\n"
+        "from pythonbpf.mounts import is_mounted\n"
+        "for path in ('/sys/kernel/debug/tracing', '/sys/kernel/tracing', '/sys/kernel/debug',\n"
+        "             '/sys/fs/bpf'):\n"
+        "    if is_mounted(path):\n"
+        "        assert libc.umount2(path.encode(), 2) == 0, ctypes.get_errno()  # MNT_DETACH\n"
+        "assert not os.path.exists('/sys/kernel/debug/tracing/trace_pipe')\n"
+        "from pythonbpf import BPF\n"
+        f"source = {program!r}.replace('TARGET', str(os.getpid()))\n"
+        "with BPF(source=source) as b:\n"
+        "    b.load_and_attach()\n"
+        "    for _ in range(7):\n"
+        "        os.close(os.open('/dev/null', os.O_RDONLY | os.O_NOCTTY | os.O_NOFOLLOW))\n"
+        "    print(b['opens'][os.getpid()])\n"
+        f"    print(os.path.exists('/sys/fs/bpf/{pin}'))\n"
+        f"os.unlink('/sys/fs/bpf/{pin}')\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    result = subprocess.run([sys.executable, "-c", child], capture_output=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout.decode().split() == ["7", "True"]
+
+
 def test_trace_pipe_receives_printk(printk_elf):
     elf, token = printk_elf()
     with TracePipe() as pipe, BpfObject.open(elf, name="printk") as obj:

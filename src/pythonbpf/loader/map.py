@@ -16,6 +16,7 @@ import os
 from . import libbpf
 from .caps import has_bpf_privileges
 from .errors import BPFError, PermissionDeniedError, errno_name, errno_text
+from .mounts import BPFFS, bpffs_for
 
 # Kernel info (MapInfo, a dataclass, lives in info.py) loads on first use.
 TYPE_CHECKING = False
@@ -222,6 +223,7 @@ class MapOps:
 
     def pin_fd(self, path: str | os.PathLike) -> None:
         """Pin the map's fd at `path` in bpffs (BPF_OBJ_PIN)."""
+        bpffs_for(path)
         rc = libbpf.lib().bpf_obj_pin(self.fd, os.fsencode(path))
         if rc < 0:
             raise self._error(f"pin at {os.fsdecode(path)}", -rc)
@@ -304,6 +306,8 @@ class Map(MapOps):
 
     def set_pin_path(self, path: str | os.PathLike | None) -> None:
         """Before load: reuse the map pinned at `path` if there is one, else pin it there."""
+        if path is not None:
+            bpffs_for(path)
         rc = libbpf.lib().bpf_map__set_pin_path(
             self._live(), None if path is None else os.fsencode(path))
         if rc < 0:
@@ -311,6 +315,7 @@ class Map(MapOps):
 
     def pin(self, path: str | os.PathLike | None = None) -> str:
         """Pin the created map in bpffs (at `path`, or its pin path); returns the path."""
+        bpffs_for(path if path is not None else self.pin_path or BPFFS)
         rc = libbpf.lib().bpf_map__pin(self._live(), None if path is None else os.fsencode(path))
         if rc < 0:
             where = os.fsdecode(path) if path is not None else "its pin path"

@@ -8,12 +8,13 @@ loader failure. Kept apart from tracefs.py (the trace_pipe reader) so attaching 
 from __future__ import annotations
 
 import errno
+import os
 
 from .. import mounts
 from ..mounts import BPFFS, DEBUGFS_TRACING, TRACEFS, is_mounted
 from .errors import BPFError, PermissionDeniedError, errno_name
 
-__all__ = ["tracefs_root", "ensure_bpffs", "is_mounted", "TRACEFS", "DEBUGFS_TRACING", "BPFFS"]
+__all__ = ["tracefs_root", "ensure_bpffs", "bpffs_for", "is_mounted", "TRACEFS", "DEBUGFS_TRACING", "BPFFS"]
 
 
 def _loader_error(exc: OSError, what: str) -> BPFError:
@@ -36,3 +37,11 @@ def ensure_bpffs(path: str = BPFFS) -> str:
         return mounts.ensure_bpffs(path)
     except OSError as exc:
         raise _loader_error(exc, f"mounting bpf at {path}") from None
+
+
+def bpffs_for(path: str | os.PathLike) -> None:
+    """Mount /sys/fs/bpf before pinning at `path` under it, when a new machine has none."""
+    try:
+        mounts.bpffs_for(os.fspath(path))
+    except OSError as exc:
+        raise _loader_error(exc, f"mounting bpf at {BPFFS}") from None
