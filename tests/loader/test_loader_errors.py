@@ -5,6 +5,9 @@ from __future__ import annotations
 import ctypes
 import errno
 import logging
+import os
+
+import pytest
 
 from pythonbpf.loader import (
     AttachError,
@@ -96,3 +99,54 @@ def test_loader_does_not_import_the_compiler():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, env=env,
                          timeout=60, check=True).stdout.decode().strip()
     assert out == "[]"
+
+
+UNKNOWN_HELPER_IR = """
+target datalayout = "e-m:e-p:64:64-i64:64-i128:128-n32:64-S128"
+target triple = "bpf"
+
+@LICENSE = dso_local global [4 x i8] c"GPL\\00", section "license", align 1
+
+define dso_local i32 @needs_helper_250(ptr %ctx) #0 section "xdp" {
+entry:
+  %r = call i64 inttoptr (i64 250 to ptr)()
+  ret i32 2
+}
+
+define dso_local i32 @plain(ptr %ctx) #0 section "xdp" {
+entry:
+  ret i32 2
+}
+
+attributes #0 = { nounwind }
+"""
+
+
+@pytest.mark.kernel
+def test_a_feature_the_kernel_lacks_is_named_not_an_errno():
+    """BPF helpers are frozen below id 250, so no kernel has helper 250: the load fails, the
+    probes find exactly that helper missing for exactly that program, and the summary says so."""
+    from loader_support import compile_ir
+    from pythonbpf.loader import BpfObject
+
+    obj = BpfObject.open(compile_ir(UNKNOWN_HELPER_IR), name="lacking")
+    with pytest.raises(LoadError) as info:
+        obj.load()
+    err = info.value
+    assert [(m.feature, m.needed_by) for m in err.missing] == [
+        ("helper 250 (not in pythonbpf's table)", "program 'needs_helper_250'")]
+    assert f"this kernel ({os.uname().release}) lacks helper 250" in err.summary
+    assert "ENOENT" not in err.summary and "EINVAL" not in err.summary
+
+
+@pytest.mark.kernel
+def test_feature_probes_see_what_this_kernel_has():
+    from pythonbpf import kernel_features as kf
+    from pythonbpf.loader.features import probe_helper, probe_map_type, probe_program_type
+
+    assert probe_program_type(6) and probe_map_type(27)  # XDP, ring buffer (every tested kernel)
+    assert probe_helper(6, 1) and not probe_helper(6, 250)
+    # libbpf cannot probe a type it does not know itself: that counts as present, so that a
+    # kernel newer than the library is never called lacking
+    assert probe_map_type(200) and probe_program_type(200)
+    assert kf.describe(kf.HELPERS, 181, "helper") == "the bpf_loop helper (Linux 5.17)"

@@ -23,6 +23,9 @@ _TABLE: List[Tuple[str, str, str]] = [
      "{kind} programs may not call {helper}",
      "remove the call here, or move it to a program type that allows it "
      "(stack ids need a tracing or perf_event program)"),
+    (r"invalid func unknown#(?P<helper_id>\d+)",
+     "this kernel does not have {helper_desc}",
+     "run on a kernel that has it, or avoid the Python construct on this line"),
     (r"unknown func (?P<helper>\S+)",
      "this kernel does not have the helper {helper}",
      "use another helper, or run on a newer kernel"),
@@ -108,6 +111,10 @@ def explain(message: str, kind: str = "") -> Tuple[str, str]:
         if m:
             groups = {"kind": kind or "this kind of"}
             groups.update({k: v for k, v in m.groupdict().items() if v is not None})
+            if "helper_id" in groups:
+                from ..kernel_features import HELPERS, describe
+
+                groups["helper_desc"] = describe(HELPERS, int(groups["helper_id"]), "helper")
             return _fill(text, groups), _fill(advice, groups)
     first = message.splitlines()[0] if message else "no message"
     return (f"the kernel's verifier rejected the program ({first})",

@@ -100,7 +100,7 @@ class LoadError(BPFError):
 
     `.log` is the full text libbpf printed during the load (it contains the
     verifier log), `.program` the failing program's name when libbpf said
-    which one, `.errno` the error libbpf returned.
+    which one, `.errno` the error libbpf returned, `.missing` the kernel features it lacks.
     """
 
     def __init__(
@@ -116,6 +116,9 @@ class LoadError(BPFError):
         # Set by whoever knows the ELF (pythonbpf.diagnostics.diagnose): the rejection
         # mapped to a Python line; str() then shows it instead of the raw log tail.
         self.diagnosis = None
+        # What this kernel lacks of what the object needs (loader.features.Missing), probed
+        # after the failure; the summary names it when it is not empty.
+        self.missing: list = []
         super().__init__(summary, errno)
 
     def __str__(self) -> str:

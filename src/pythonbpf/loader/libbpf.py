@@ -81,6 +81,11 @@ _LIBBPF_FUNCTIONS: dict[str, tuple[object, tuple[object, ...]]] = {
     "bpf_map__initial_value": (_P, (_P, _c.POINTER(_c.c_size_t))),
     "bpf_map__set_initial_value": (_c.c_int, (_P, _P, _c.c_size_t)),
     "bpf_map__map_flags": (_c.c_uint32, (_P,)),
+    "bpf_program__insns": (_P, (_P,)),
+    "bpf_program__insn_cnt": (_c.c_size_t, (_P,)),
+    "libbpf_probe_bpf_prog_type": (_c.c_int, (_c.c_int, _P)),
+    "libbpf_probe_bpf_map_type": (_c.c_int, (_c.c_int, _P)),
+    "libbpf_probe_bpf_helper": (_c.c_int, (_c.c_int, _c.c_int, _P)),
 }
 
 _LIBC_FUNCTIONS: dict[str, tuple[object, tuple[object, ...]]] = {

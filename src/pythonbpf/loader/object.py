@@ -149,6 +149,8 @@ class BpfObject:
             return
         err = -rc
         text = log.text
+        missing = self._missing_features() if err not in (errno.EPERM, errno.EACCES) or \
+            has_bpf_privileges() else []
         self.close()
         if err in (errno.EPERM, errno.EACCES) and not has_bpf_privileges():
             denied = PermissionDeniedError(f"loading BPF object '{self.name}'", err)
@@ -164,9 +166,25 @@ class BpfObject:
             if bad_map:
                 what = f"map '{bad_map.group(1)}' of BPF object '{self.name}'"
         section = self.programs[program].section if program in self.programs else ""
-        summary = (f"failed to load {what}: {errno_name(err)} ({errno_text(err)})"
-                   f"{_load_hint(err, text, section)}")
-        raise LoadError(summary, text, program, err)
+        if missing:
+            from .features import lacking_summary
+
+            summary = f"failed to load {what}: {lacking_summary(missing)}"
+        else:
+            summary = (f"failed to load {what}: {errno_name(err)} ({errno_text(err)})"
+                       f"{_load_hint(err, text, section)}")
+        error = LoadError(summary, text, program, err)
+        error.missing = missing
+        raise error
+
+    def _missing_features(self) -> list:
+        """After a failed load: what of this object the kernel lacks (probed), or []."""
+        from .features import missing_features
+
+        try:
+            return missing_features(self._live())
+        except Exception:  # noqa: BLE001 - probing is a courtesy; the load error stands
+            return []
 
     @property
     def btf(self) -> "Btf | None":

@@ -1,0 +1,98 @@
+"""What this kernel lacks of what a BPF object needs, found with libbpf's feature probes.
+
+Run only when a load has failed: the kernel's answer to a program type, map type or helper it
+does not know is an errno or a verifier line ("invalid func unknown#181") that names nothing a
+user can act on. Each program type, map type and helper the object uses is probed, and what is
+missing is named with the Linux version that added it (pythonbpf.kernel_features).
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+from typing import Dict, List, NamedTuple, Set
+
+from .. import kernel_features as kf
+from . import libbpf
+
+__all__ = ["Missing", "missing_features", "probe_program_type", "probe_map_type", "probe_helper"]
+
+_CALL = 0x85  # BPF_JMP | BPF_CALL; src_reg 0 calls a helper by id
+
+
+class Missing(NamedTuple):
+    """One feature this kernel lacks: what it is, and who needs it."""
+
+    feature: str  # e.g. "the bpf_loop helper (Linux 5.17)"
+    needed_by: str  # e.g. "program 'count'" or "map 'events'"
+
+    def __str__(self) -> str:
+        return f"{self.feature}, needed by {self.needed_by}"
+
+
+# tracing, struct_ops, freplace and LSM programs: libbpf probes them as fentry, which a kernel
+# may refuse while it runs tp_btf and iterators of the same type; the loader's hint covers them.
+_UNPROBED_TYPES = frozenset({26, 27, 28, 29})
+
+
+def probe_program_type(prog_type: int) -> bool:
+    """False only when the kernel says it does not know the program type."""
+    if prog_type in _UNPROBED_TYPES:
+        return True
+    return libbpf.lib().libbpf_probe_bpf_prog_type(prog_type, None) != 0
+
+
+def probe_map_type(map_type: int) -> bool:
+    """False only when the kernel says it does not know the map type."""
+    return libbpf.lib().libbpf_probe_bpf_map_type(map_type, None) != 0
+
+
+def probe_helper(prog_type: int, helper: int) -> bool:
+    """False only when the kernel says programs of `prog_type` cannot call `helper`
+    (a probe libbpf cannot run for this program type counts as present)."""
+    return libbpf.lib().libbpf_probe_bpf_helper(prog_type, helper, None) != 0
+
+
+def _helpers_called(prog: int) -> Set[int]:
+    api = libbpf.lib()
+    count = api.bpf_program__insn_cnt(prog)
+    base = api.bpf_program__insns(prog)
+    if not base or not count:
+        return set()
+    raw = ctypes.string_at(base, count * 8)
+    return {int.from_bytes(raw[i + 4:i + 8], "little", signed=True)
+            for i in range(0, len(raw), 8) if raw[i] == _CALL and raw[i + 1] >> 4 == 0}
+
+
+def missing_features(obj_ptr: int) -> List[Missing]:
+    """Every program type, map type and helper of an opened object this kernel lacks."""
+    api = libbpf.lib()
+    found: List[Missing] = []
+    types: Dict[int, bool] = {}
+    prog = api.bpf_object__next_program(obj_ptr, None)
+    while prog:
+        name = f"program '{api.bpf_program__name(prog).decode()}'"
+        ptype = api.bpf_program__type(prog)
+        if ptype not in types:
+            types[ptype] = probe_program_type(ptype)
+        if not types[ptype]:
+            found.append(Missing(kf.describe(kf.PROGRAM_TYPES, ptype, "program type"), name))
+        else:
+            for helper in sorted(_helpers_called(prog)):
+                if not probe_helper(ptype, helper):
+                    found.append(Missing(kf.describe(kf.HELPERS, helper, "helper"), name))
+        prog = api.bpf_object__next_program(obj_ptr, prog)
+    bpf_map = api.bpf_object__next_map(obj_ptr, None)
+    while bpf_map:
+        mtype = api.bpf_map__type(bpf_map)
+        if not probe_map_type(mtype):
+            found.append(Missing(kf.describe(kf.MAP_TYPES, mtype, "map type"),
+                                 f"map '{api.bpf_map__name(bpf_map).decode()}'"))
+        bpf_map = api.bpf_object__next_map(obj_ptr, bpf_map)
+    return found
+
+
+def lacking_summary(missing: List[Missing]) -> str:
+    """One sentence for a LoadError: what this kernel lacks, for whom."""
+    return (f"this kernel ({os.uname().release}) lacks " + "; ".join(map(str, missing)) +
+            ": run on a kernel that has it (pythonbpf is tested on " +
+            ", ".join(kf.TESTED_KERNELS) + ")")
