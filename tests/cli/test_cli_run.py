@@ -152,3 +152,55 @@ def test_ctrl_c_ends_the_run_with_the_summary(program):
     assert first.startswith(("getpgid by", "events:"))
     assert child.returncode == 0, err
     assert "@counts:" in out and "Traceback" not in err
+
+
+RUN_TIME_TARGETS = '''\
+from pythonbpf import bpf, bpfglobal, section, tracepoint
+from pythonbpf.maps import HashMap
+from pythonbpf.types import u32, u64
+
+hits = HashMap(key=u32, value=u64, max_entries=4)
+
+@bpf
+@section("uprobe")
+def later(ctx):
+    hits[1] += 1
+    return 0
+
+@tracepoint("syscalls:sys_enter_getppid")
+def now(ctx):
+    hits[2] += 1
+    return 0
+
+@bpf
+@bpfglobal
+def LICENSE() -> str:
+    return "GPL"
+'''
+
+
+@pytest.mark.kernel
+def test_run_attaches_what_it_can_and_names_a_probe_without_target(tmp_path):
+    """A bare `@section("uprobe")` is for b.attach_uprobe at run time: `run` attaches the
+    tracepoint beside it and says how to attach the probe, instead of failing."""
+    path = tmp_path / "targets.py"
+    path.write_text(RUN_TIME_TARGETS)
+    result = run_cli(["run", str(path), "--duration", "0.5"])
+    assert result.returncode == 0, result.stderr
+    assert "program 'later' (uprobe) is not attached: its section names no target" in result.stderr
+    assert "b.attach_uprobe(" in result.stderr
+
+
+@pytest.mark.kernel
+def test_attach_uprobe_names_the_missing_symbol_and_file(tmp_path):
+    from pythonbpf import BPF
+    from pythonbpf.loader import AttachError
+
+    with BPF(source=RUN_TIME_TARGETS) as b:
+        with pytest.raises(AttachError) as info:
+            b.attach_uprobe("later", "libc", "pythonbpf_no_such_symbol")
+        libc = info.value.target.rsplit(":", 1)[0]
+        assert f"no symbol 'pythonbpf_no_such_symbol' in {libc}" in str(info.value)
+        with pytest.raises(AttachError) as info:
+            b.attach_uprobe("later", "/nonexistent/pythonbpf-binary", "main")
+        assert "there is no file /nonexistent/pythonbpf-binary" in str(info.value)

@@ -47,3 +47,51 @@ def test_kernel_addresses_name_kernel_functions():
     assert ksym(address) == "do_syscall_64+0x0"
     assert sym(address + 16) == "do_syscall_64+0x10"  # no pid: a kernel address
     assert ksym(0xFFFFFFFFFFFFF000) == "[unknown]"
+
+
+JIT_NAMED = '''
+from pythonbpf import xdp, bpf, bpfglobal
+
+@xdp
+def NAME(ctx):
+    return 2
+
+@bpf
+@bpfglobal
+def LICENSE() -> str:
+    return "GPL"
+'''
+
+
+def _kallsyms_address(suffix: str) -> int:
+    with open("/proc/kallsyms") as f:
+        for line in f:
+            parts = line.split()
+            if parts[2].endswith(suffix):
+                return int(parts[0], 16)
+    raise AssertionError(f"no kallsyms entry ending in {suffix}")
+
+
+@pytest.mark.kernel
+def test_bpf_programs_loaded_after_the_snapshot_are_named():
+    """Program A's image is named, A is unloaded and B loaded (often at A's address): a lookup
+    a second later names B, not A, although the snapshot was taken while A existed."""
+    import time
+
+    from pythonbpf import BPF
+
+    symbols = KernelSymbols()
+    first = f"pbksym_a{os.getpid()}"
+    second = f"pbksym_b{os.getpid()}"
+    with BPF(source=JIT_NAMED.replace("NAME", first)) as a:
+        a.load()
+        where = _kallsyms_address("_" + first)
+        assert symbols.lookup(where)[0].endswith("_" + first)
+    with BPF(source=JIT_NAMED.replace("NAME", second)) as b:
+        b.load()
+        where = _kallsyms_address("_" + second)
+        time.sleep(1.1)  # past the snapshot age for the BPF region
+        name, offset, module = symbols.lookup(where)
+        assert name.endswith("_" + second) and offset == 0 and module == "bpf"
+        symbols.refresh()  # asked: the next lookup reads kallsyms at once
+        assert symbols.lookup(where)[0].endswith("_" + second)

@@ -190,6 +190,8 @@ def _attach_remedy(section: str, target: str, err: int | None) -> str:
         return f"this kernel lacks {feature} support"
     if err in (_errno.EPERM, _errno.EACCES):
         return "run as root or grant CAP_BPF and CAP_PERFMON"
+    if err == _errno.ENOENT and kind in ("uprobe", "uretprobe"):
+        return _uprobe_remedy(target)
     if err == _errno.ENOENT and kind in ("tracepoint", "tp"):
         return "the tracepoint does not exist; see tracefs events/<category>/<name>"
     if err == _errno.ENOENT:
@@ -203,6 +205,17 @@ def _attach_remedy(section: str, target: str, err: int | None) -> str:
     if err == _errno.ESRCH:
         return "the section name does not tell libbpf where to attach; attach manually"
     return "see the libbpf log for details"
+
+
+def _uprobe_remedy(target: str) -> str:
+    """'no symbol ... in FILE' or 'no file FILE': what is missing of BINARY:SYMBOL."""
+    binary, _, symbol = target.rpartition(":")
+    if binary and not os.path.exists(binary):
+        return f"there is no file {binary}; give an absolute path or a library name such as 'libc'"
+    if binary and symbol:
+        return (f"no symbol '{symbol}' in {binary}; list its functions with "
+                f"`nm -D --defined-only {binary}` (a stripped binary has only its dynamic symbols)")
+    return "the attach target does not exist"
 
 
 def _kprobes_available() -> bool:

@@ -31,6 +31,17 @@ atexit.register(_close_all)
 
 
 NEEDS_A_TARGET = {"xdp", "tc", "classifier", "socket", "cgroup_skb", "sk_skb", "sk_msg"}
+# Probe kinds whose section may leave out the target (libbpf's spelling for "attached by the
+# program at run time": `@section("uprobe")` then b.attach_uprobe(...)).
+TARGET_AT_RUN_TIME = {"uprobe", "uretprobe", "kprobe", "kretprobe", "usdt", "ksyscall",
+                      "kretsyscall"}
+
+
+def needs_a_target(section: str) -> bool:
+    """True for programs attach_all() leaves alone: network hooks, and probes whose section
+    names no target (attached at run time with attach_uprobe/attach_kprobe)."""
+    kind, _, target = section.partition("/")
+    return kind in NEEDS_A_TARGET or (kind in TARGET_AT_RUN_TIME and not target)
 
 
 def _name_of(target: Union[str, Callable[..., Any]]) -> str:
@@ -202,8 +213,8 @@ class BPF(StreamsMixin, NetworkAttachMixin):
         try:
             for prog in self._object.programs.values():
                 kind = prog.section.split("/", 1)[0]
-                if prog.links or kind in NEEDS_A_TARGET:
-                    continue  # network programs attach to an interface, socket or cgroup
+                if prog.links or needs_a_target(prog.section):
+                    continue  # attached to an interface, socket, cgroup or target later
                 options = self._attach_options(prog.name)
                 if kind == "perf_event":  # @perf_event(frequency=...)
                     from ..loader.perfevent import attach_perf_event
@@ -368,6 +379,21 @@ class BPF(StreamsMixin, NetworkAttachMixin):
         from ..loader.uprobe import attach_uprobe
 
         attach_uprobe(prog, resolve_library(binary), symbol, pid, retprobe)
+        self._attached = True
+        return self
+
+    def attach_kprobe(self, name: Union[str, Callable[..., Any]], function: str,
+                      retprobe: Optional[bool] = None) -> "BPF":
+        """Attach kprobe program `name` (declared `@section("kprobe")` or `"kretprobe"`) at
+        kernel `function`, for targets known only at run time; `retprobe` defaults to what the
+        section says."""
+        self.load()
+        prog = self.programs[name]
+        if retprobe is None:
+            retprobe = prog.section.startswith("kretprobe")
+        from ..loader.kprobe import attach_kprobe
+
+        attach_kprobe(prog, function, retprobe)
         self._attached = True
         return self
 

@@ -2,14 +2,16 @@
 the files a process maps (/proc/PID/maps).
 
 Stack traces come back from `get_stackid` as bare addresses; `sym(addr, pid)` turns one
-into "name+0xoff" (or "[unknown]"). Everything is read lazily and cached: kallsyms once per
-process (it is large), each ELF file once, each process's mappings once (call `refresh(pid)`
-after it maps new libraries, or when pids are reused).
+into "name+0xoff" (or "[unknown]"). Everything is read lazily and cached: kallsyms once (it is
+large; again for an address among BPF programs and modules, which come and go), each ELF file
+once, each process's mappings once (call `refresh(pid)` after it maps new libraries, or when
+pids are reused).
 """
 from __future__ import annotations
 
 import bisect
 import os
+import time
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from .elfsyms import ElfSymbols
@@ -19,6 +21,7 @@ __all__ = ["KernelSymbols", "Symbolizer", "sym", "ksym", "UNKNOWN"]
 UNKNOWN = "[unknown]"
 KERNEL_SPACE = 0xFFFF800000000000  # x86-64 and arm64 kernel addresses start above this
 LAST_SYMBOL_REACH = 1 << 20  # how far past the highest kernel symbol an address may still be it
+REGION_SNAPSHOT_AGE = 1.0  # seconds a kallsyms snapshot names BPF programs and modules
 
 
 class KernelSymbols:
@@ -28,6 +31,12 @@ class KernelSymbols:
         self.path = path
         self._addresses: List[int] = []
         self._entries: List[Tuple[str, str]] = []  # (name, module)
+        self._loaded = False
+        self._loaded_at = 0.0
+        self._core_end = 0  # the highest core kernel symbol: modules and BPF programs lie above
+
+    def refresh(self) -> None:
+        """Forget the snapshot: the next lookup reads /proc/kallsyms again."""
         self._loaded = False
 
     def _load(self) -> None:
@@ -44,10 +53,15 @@ class KernelSymbols:
         rows.sort()
         self._addresses = [r[0] for r in rows]
         self._entries = [(r[1], r[2]) for r in rows]
+        self._core_end = max((r[0] for r in rows if not r[2]), default=0)
         self._loaded = True
+        self._loaded_at = time.monotonic()
 
     def lookup(self, address: int) -> Optional[Tuple[str, int, str]]:
-        if not self._loaded:
+        """(name, offset, module) for a kernel address, or None. BPF programs and modules come
+        and go: an address in their region is looked up in a snapshot at most a second old."""
+        if not self._loaded or (address > self._core_end and
+                                time.monotonic() - self._loaded_at > REGION_SNAPSHOT_AGE):
             self._load()
         i = bisect.bisect_right(self._addresses, address) - 1
         if i < 0:
@@ -104,8 +118,9 @@ class Symbolizer:
         self._files: Dict[str, ElfSymbols] = {}
 
     def refresh(self, pid: Optional[int] = None) -> None:
-        """Forget cached mappings (of `pid`, or of every process)."""
+        """Forget cached mappings (of `pid`, or of every process and the kernel's symbols)."""
         if pid is None:
+            self.kernel.refresh()
             self._maps.clear()
             self._starts.clear()
         else:
