@@ -2,16 +2,14 @@
 
 Shows: the `raw_syscalls:sys_enter` tracepoint (`ctx.id`), counting per key with `m[k] += 1`
 (atomic, inserts missing keys), a per-CPU hash map summed in user space, and syscall names
-taken from the system's `asm/unistd_64.h` when it is installed.
+from `pythonbpf.syscalls` (this architecture's numbering).
 
 Run as root:  python examples/syscount.py [--duration SECONDS] [--top N] [--by-process]
 """
 import argparse
-import os
-import re
 import time
 
-from pythonbpf import BPF, Const, bpf, bpfglobal, tracepoint
+from pythonbpf import BPF, Const, bpf, bpfglobal, syscalls, tracepoint
 from pythonbpf.helper import pid
 from pythonbpf.maps import PerCPUHashMap
 from pythonbpf.types import u8, u32, u64
@@ -36,22 +34,6 @@ def LICENSE() -> str:
     return "GPL"
 
 
-UNISTD_HEADERS = ["/usr/include/x86_64-linux-gnu/asm/unistd_64.h",
-                  "/usr/include/asm/unistd_64.h",
-                  "/usr/include/aarch64-linux-gnu/asm/unistd.h",
-                  "/usr/include/asm-generic/unistd.h"]
-
-
-def syscall_names() -> dict:
-    """{number: name} from the first unistd header found (empty if none is installed)."""
-    for path in UNISTD_HEADERS:
-        if os.path.exists(path):
-            with open(path) as header:
-                found = re.findall(r"#define __NR_(\w+)\s+(\d+)\b", header.read())
-            return {int(number): name for name, number in found}
-    return {}
-
-
 def process_name(process_id: int) -> str:
     try:
         with open(f"/proc/{process_id}/comm") as f:
@@ -68,7 +50,6 @@ def main(argv=None) -> None:
     parser.add_argument("--by-process", action="store_true", help="count per process instead")
     args = parser.parse_args(argv)
 
-    names = syscall_names()
     with BPF(consts={"BY_PROCESS": int(args.by_process)}) as b:
         b.load_and_attach()
         print("Counting syscalls... Ctrl-C to end.", flush=True)
@@ -87,7 +68,7 @@ def main(argv=None) -> None:
         if args.by_process:
             name = f"{key:<6} {process_name(key)}"
         else:
-            name = names.get(key, f"syscall {key}")
+            name = syscalls.name(key) or f"syscall {key}"
         print(f"{name:<24} {n:>10}")
 
 

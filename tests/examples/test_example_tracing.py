@@ -86,7 +86,7 @@ def test_syscount_counts_a_syscall_storm():
     assert top, tool.stdout
     name, count = top[0].group(1), int(top[0].group(2))
     assert count >= calls
-    assert name in ("getppid", "syscall 110", "syscall 173")  # a name when unistd.h is installed
+    assert name == "getppid"  # pythonbpf.syscalls names this architecture's numbers
 
 
 @kernel
