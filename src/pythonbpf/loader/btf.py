@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import ctypes
 from ctypes import c_int32, c_uint32
-from dataclasses import dataclass, field
-from typing import Iterator
 
+from ..record import field, record
 from . import libbpf
+
+TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from typing import Iterator
 
 __all__ = [
     "Btf", "BtfType", "VoidType", "IntType", "PointerType", "ArrayType", "StructType",
@@ -49,7 +52,7 @@ def _u32s(address: int, count: int) -> list[int]:
     return list((c_uint32 * count).from_address(address)) if count else []
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class BtfType:
     """One BTF type; `btf` is the table it belongs to (for following type ids)."""
 
@@ -68,12 +71,12 @@ class BtfType:
         return self.btf.resolve(self.id)
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class VoidType(BtfType):
     pass
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class IntType(BtfType):
     byte_size: int
     signed: bool
@@ -108,7 +111,7 @@ class IntType(BtfType):
         return value.to_bytes(self.byte_size, "little", signed=self.signed)
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class PointerType(BtfType):
     target_id: int
 
@@ -117,7 +120,7 @@ class PointerType(BtfType):
         return self.btf[self.target_id]
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class ArrayType(BtfType):
     element_id: int
     index_id: int
@@ -128,7 +131,7 @@ class ArrayType(BtfType):
         return self.btf[self.element_id]
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class Member:
     """A struct/union member; `offset` in bytes, `bit_offset` in bits from the start."""
 
@@ -151,7 +154,7 @@ class Member:
         return self.btf[self.type_id]
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class StructType(BtfType):
     byte_size: int
     members: tuple[Member, ...]
@@ -164,14 +167,14 @@ class StructType(BtfType):
         raise KeyError(f"{self.kind} {self.name or '(anonymous)'} has no member {name!r}")
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class EnumType(BtfType):
     byte_size: int
     values: dict[str, int]
     signed: bool
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class ModifierType(BtfType):
     """typedef, const, volatile, restrict or type_tag around `target_id`."""
 
@@ -182,25 +185,25 @@ class ModifierType(BtfType):
         return self.btf[self.target_id]
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class FuncType(BtfType):
     proto_id: int
     linkage: int
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class FuncProtoType(BtfType):
     return_id: int
     params: tuple[tuple[str, int], ...]  # (name, type id)
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class VarType(BtfType):
     type_id: int
     linkage: int  # 0 static, 1 global, 2 extern
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class DatasecVar:
     """A variable placed in a data section: name, byte offset and size, its type."""
 
@@ -221,7 +224,7 @@ class DatasecVar:
         return self.btf.is_const(self.type_id)
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class DatasecType(BtfType):
     byte_size: int
     vars: tuple[DatasecVar, ...]
@@ -233,7 +236,7 @@ class DatasecType(BtfType):
         raise KeyError(f"section {self.name} has no variable {name!r}")
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class OtherType(BtfType):
     """fwd, float, decl_tag and kinds this view does not model further."""
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 import ctypes
 import errno
 import mmap
-from dataclasses import dataclass
 
+from ..record import record
 from . import libbpf
 from .btf import Btf, BtfType, IntType
 from .errors import BPFError
@@ -31,7 +31,7 @@ BPF_F_MMAPABLE = 1 << 10
 _SECTION_KINDS = (".rodata", ".data", ".bss")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class GlobalVar:
     """One global variable: where it lives and what type it has."""
 
