@@ -19,11 +19,13 @@ from ..diagnostics.elf import ElfFile
 from ..record import fields, is_record
 from .frontend import model as m
 from .frontend.errors import SourceFile
-from .frontend.stack import STACK_LIMIT, walk
+from .frontend.stack import STACK_LIMIT
 
 FP = 10
 CLASS_LD, CLASS_LDX, CLASS_ST, CLASS_STX, CLASS_ALU, CLASS_JMP, CLASS_JMP32, CLASS_ALU64 = range(8)
 MOV64_X, ADD64_K, CALL = 0xBF, 0x07, 0x85
+PSEUDO_CALL = 1  # src_reg of a call to a bpf-to-bpf subprogram (0 calls a helper)
+STT_FUNC = 2
 FRAME_ROUNDING = 16  # the verifier rounds each frame of a call chain up to this (JIT; 32 without)
 
 
@@ -39,6 +41,34 @@ def frame_sizes(elf: bytes) -> Dict[str, int]:
             end = sym.value + (sym.size or len(code) - sym.value)
             sizes[sym.name] = _frame_size(code[sym.value:end])
     return sizes
+
+
+def compiled_calls(elf: bytes) -> Dict[str, List[str]]:
+    """The bpf-to-bpf calls each function symbol makes in the compiled code (not in the source:
+    a call LLVM inlined is part of the caller's frame, and counting the callee's frame on top
+    of it would count the same locals twice)."""
+    obj = ElfFile(elf)
+    starts = {(sym.section, sym.value): sym.name for sym in obj.symbols if sym.type == STT_FUNC}
+    calls: Dict[str, List[str]] = {}
+    for section in obj.sections:
+        if not section.executable:
+            continue
+        code = obj.contents(section)
+        relocated = {rel.offset: rel.symbol for rel in obj.relocations(section.index)}
+        for sym in obj.functions(section.index):
+            end = sym.value + (sym.size or len(code) - sym.value)
+            found = calls.setdefault(sym.name, [])
+            for pc in range(sym.value, end - 7, 8):
+                op, regs, _, imm = struct.unpack_from("<BBhi", code, pc)
+                if op != CALL or regs >> 4 != PSEUDO_CALL:
+                    continue
+                target = relocated.get(pc)
+                where = (target.section, target.value + (imm + 1) * 8) if target is not None \
+                    else (section.index, pc + (imm + 1) * 8)
+                callee = starts.get(where)
+                if callee is not None and callee not in found:
+                    found.append(callee)
+    return calls
 
 
 def _frame_size(code: bytes) -> int:
@@ -118,12 +148,12 @@ def check_frames(elf: bytes, program: m.Program, source: str, filename: str) -> 
     kernel allows. A function's loop callbacks are counted on top of it (the verifier treats
     a callback as a call), all of them at once, which keeps the sum an upper bound."""
     sizes = frame_sizes(elf)
-    calls = {name: sorted({node.func for node in walk(fn.body) if isinstance(node, m.FuncCall)})
-             for name, fn in program.functions.items()}
+    calls = compiled_calls(elf)
     memo: Dict[str, int] = {}
 
     def chain(name: str) -> int:
         if name not in memo:
+            memo[name] = 0  # recursion is rejected earlier; this only guards the walk
             own = _rounded(sizes.get(name, 0)) if name in sizes else 0
             prefix = f"__loop_{name}_"
             callbacks = sum(_rounded(size) for sym, size in sizes.items()
@@ -153,6 +183,6 @@ def check_frames(elf: bytes, program: m.Program, source: str, filename: str) -> 
             node, f"{fn.name}() needs {total} bytes of stack{via} once compiled (its locals, "
                   f"registers spilled around calls and loop callbacks); the kernel allows "
                   f"{STACK_LIMIT}",
-            hint="use fewer locals live at once, split the work into subprograms called one "
-                 "after another, or keep big values in a map (a per-CPU array with one entry "
-                 "works as scratch space)")
+            hint="use fewer locals live at once, or keep big values in a map (a per-CPU array "
+                 "with one entry works as scratch space: `v = scratch.lookup(0)`, then `if v:` "
+                 "and fill `v` in place)")

@@ -13,7 +13,7 @@ from .names import Names
 from .context import KIND_OF_PREFIX, program_kind
 from .probes import PROGRAM_DECORATORS, DecoratorReader
 from .tracing import tracepoint_name
-from .stack import STACK_LIMIT, deepest_chain, function_stacks, stack_items, walk
+from .stack import STACK_LIMIT, function_stacks, stack_items, walk
 
 DECORATORS = {"bpf", "map", "section", "bpfglobal", "struct"}
 ENUM_BASES = {"IntEnum", "IntFlag"}
@@ -162,8 +162,7 @@ class ModuleChecker:
         self.program.warnings = list(self.decls.warnings)
         self.reject_recursion(calls)
         self.check_license()
-        self.check_stack({name: [callee for callee, _ in found] for name, found in calls.items()},
-                         {fn.name: fn for fn in functions})
+        self.check_stack({fn.name: fn for fn in functions})
         if not self.program.programs():
             raise CompileError(f"{self.src.filename}: no BPF program found",
                                hint='decorate a function with @bpf and @section("...")')
@@ -183,18 +182,21 @@ class ModuleChecker:
                                          f"{name} is GPL-only and {shown} GPL-compatible",
                                          hint='declare @bpf @bpfglobal def LICENSE() -> str: return "GPL"')
 
-    def check_stack(self, calls: Dict[str, List[str]], nodes: Dict[str, ast.FunctionDef]) -> None:
+    def check_stack(self, nodes: Dict[str, ast.FunctionDef]) -> None:
+        """A function whose own locals cannot fit is refused here, at its largest local. Call
+        chains are measured on the compiled object (compiler/frames.py): LLVM inlines
+        subprograms and shares slots between locals not live at once, which no estimate here
+        can know."""
         own = function_stacks(self.program)
         for fn in self.program.functions.values():
-            total, chain = deepest_chain(fn.name, calls, own)
+            total = own[fn.name]
             if total <= STACK_LIMIT:
                 continue
             items = sorted(stack_items(fn), key=lambda item: -item[1])
             largest = ", ".join(f"{what} ({size} bytes)" for what, size, _ in items[:3])
-            via = f" through {' -> '.join(chain)}" if len(chain) > 1 else ""
             where = fn.local_pos.get(items[0][2]) if items else None
             node = ast.Name(lineno=where.line, col_offset=where.col - 1) if where else nodes[fn.name]
-            raise self.src.error(node, f"{fn.name}() needs {total} bytes of stack{via}; the kernel "
+            raise self.src.error(node, f"{fn.name}() needs {total} bytes of stack; the kernel "
                                        f"allows {STACK_LIMIT}. Largest: {largest}",
                                  hint="keep big structs in a map (a per-CPU array with one entry "
                                       "works as scratch space) instead of locals")

@@ -76,13 +76,3 @@ def stack_items(fn: m.Function) -> List[Tuple[str, int, str]]:
 
 def function_stacks(program: m.Program) -> Dict[str, int]:
     return {name: sum(item[1] for item in stack_items(fn)) for name, fn in program.functions.items()}
-
-
-def deepest_chain(name: str, calls: Dict[str, List[str]], own: Dict[str, int]) -> Tuple[int, List[str]]:
-    """The largest stack along any call chain starting at `name` (recursion is rejected earlier)."""
-    best, path = 0, []
-    for callee in calls.get(name, []):
-        size, sub = deepest_chain(callee, calls, own)
-        if size > best:
-            best, path = size, sub
-    return own[name] + best, [name] + path
