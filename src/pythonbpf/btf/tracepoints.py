@@ -194,6 +194,10 @@ class Tracefs:
         """The running kernel's tracefs, mounted now: a new machine has none mounted."""
         from .. import mounts
 
+        for candidate in TRACEFS_ROOTS:
+            if mounts.is_mounted(candidate, "tracefs"):
+                raise KernelTypeError(f"permission denied reading tracefs at {candidate}: "
+                                      "tracepoint formats need root (or read access to it)")
         try:
             return mounts.tracefs_root()
         except OSError as exc:

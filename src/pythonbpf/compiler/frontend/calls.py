@@ -11,7 +11,7 @@ from .mapops import MapChecker
 from .packets import BYTE_ORDER, NET_HELPERS, PacketChecker
 from .probes import ARG_REGISTERS, PROBE_KINDS, RETURN_REGISTER
 from .tracing import PROBE_READS, TracingChecker
-from .types import (CTYPES_INTS, I64, U8, U32, U64, CursorType, IntType, RefType, StrType, StructType, VOID,
+from .types import (CTYPES_INTS, I64, U8, U32, U64, CtxType, CursorType, IntType, RefType, StrType, StructType, VOID,
                     is_int)
 
 HELPER_TYPES = {"pid": U32, "tid": U32, "uid": U32, "gid": U32, "ktime": U64, "cpu": U32,
@@ -153,10 +153,18 @@ class CallChecker(MapChecker, PacketChecker, TracingChecker):
                                  hint=f"write {name}({', '.join(p for p, _ in sig.params)}) with values in order")
         if len(node.args) != len(sig.params):
             raise self.src.error(node, f"{name}() takes {len(sig.params)} positional arguments")
-        args = [self.reference_argument(a, t) if isinstance(t, RefType) else self.coerce(self.integer(a), t, a)
+        args = [self.context_argument(a, name) if isinstance(t, CtxType) else
+                self.reference_argument(a, t) if isinstance(t, RefType) else self.coerce(self.integer(a), t, a)
                 for a, (_, t) in zip(node.args, sig.params)]
         self.calls.append((name, node))
         return m.FuncCall(sig.return_type, self.pos(node), name, args)
+
+    def context_argument(self, node: ast.AST, callee: str) -> m.Expr:
+        """The program's context, passed on to a subprogram that takes it."""
+        if not (isinstance(node, ast.Name) and node.id == self.ctx_name and self.ctx_name):
+            raise self.src.error(node, f"{callee}() takes the program's context here",
+                                 hint=f"pass the context itself (`{self.ctx_name or 'ctx'}`)")
+        return m.CtxRef(CtxType(), self.pos(node))
 
     # ---- print -------------------------------------------------------------------------
     def print_call(self, node: ast.Call) -> m.Expr:

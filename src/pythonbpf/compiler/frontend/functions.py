@@ -43,10 +43,11 @@ class Signature:
     params: List[Tuple[str, Type]]
     return_type: Type
     node: ast.FunctionDef
+    context_section: Optional[str] = None  # whose context a subprogram's context parameter holds
 
     @classmethod
     def of(cls, fn: ast.FunctionDef, section: Optional[str], decls: Declarations,
-           src: SourceFile) -> "Signature":
+           src: SourceFile, context: "Optional[Tuple[int, str]]" = None) -> "Signature":
         args = fn.args
         if args.vararg or args.kwarg or args.kwonlyargs or args.defaults or args.posonlyargs:
             raise src.error(fn, "BPF functions take plain positional parameters only")
@@ -58,9 +59,18 @@ class Signature:
             ret = I32 if fn.returns is None else cls.int_return(fn, decls, src)
             return cls(fn.name, section, params, ret, fn)
         params = []
-        for a in args.args:
+        for index, a in enumerate(args.args):
+            if context is not None and index == context[0]:
+                params.append((a.arg, cls.context_param(a, context[1], decls, src)))
+                continue
             if a.annotation is None:
-                raise src.error(a, f"parameter '{a.arg}' needs a type", hint=f"write `{a.arg}: u64`")
+                raise src.error(a, f"parameter '{a.arg}' needs a type",
+                                hint=f"write `{a.arg}: u64`, or pass it the program's context "
+                                     f"(`{fn.name}(ctx)` in the program) to make it the context")
+            if decls.names.canonical(a.annotation) == "c_void_p":
+                raise src.error(a.annotation, f"parameter '{a.arg}' is annotated as a context, but "
+                                              f"no call passes {fn.name}() a program's context",
+                                hint=f"call it as `{fn.name}(ctx)` from a program")
             t = decls.value_type(a.annotation, "parameter type")
             if isinstance(t, (StructType, ArrayType, StrType)):
                 t = RefType(t, nullable=False)  # passed by reference, as Python passes objects
@@ -72,7 +82,17 @@ class Signature:
             ret: Type = I64 if has_value and fn.returns is None else VOID
         else:
             ret = cls.int_return(fn, decls, src)
-        return cls(fn.name, None, params, ret, fn)
+        return cls(fn.name, None, params, ret, fn, context[1] if context is not None else None)
+
+    @staticmethod
+    def context_param(a: ast.arg, section: str, decls: Declarations, src: SourceFile) -> CtxType:
+        """The type of a parameter that receives a program's context (unannotated, or c_void_p
+        as in the seed's programs)."""
+        if a.annotation is not None and decls.names.canonical(a.annotation) != "c_void_p":
+            raise src.error(a.annotation, f"parameter '{a.arg}' receives the program's context, "
+                                          "not the annotated type",
+                            hint=f"leave it unannotated (`{a.arg}`) or write `{a.arg}: c_void_p`")
+        return CtxType(section)
 
     @staticmethod
     def int_return(fn: ast.FunctionDef, decls: Declarations, src: SourceFile) -> IntType:
@@ -96,13 +116,15 @@ class FunctionChecker(LoopChecker, NarrowingChecker, ReservationChecker, CallChe
 
     def check(self, fn: ast.FunctionDef) -> m.Function:
         self.sig = sig = self.signatures[fn.name]
-        self.kind = program_kind(sig.section) if sig.section is not None else None
-        self.tracepoint = tracepoint_name(sig.section) if sig.section is not None else None
-        self.section = sig.section or ""
+        section = sig.section if sig.section is not None else sig.context_section
+        self.kind = program_kind(section) if section is not None else None
+        self.tracepoint = tracepoint_name(section) if section is not None else None
+        self.section = section or ""
         if sig.section is not None and sig.params:
             self.ctx_name = sig.params[0][0]
         else:
-            self.locals.update(dict(sig.params))
+            self.ctx_name = next((name for name, t in sig.params if isinstance(t, CtxType)), None)
+            self.locals.update({name: t for name, t in sig.params if not isinstance(t, CtxType)})
         body = self.block(fn.body)
         if not self.terminates(body):
             last = fn.body[-1]
@@ -112,7 +134,7 @@ class FunctionChecker(LoopChecker, NarrowingChecker, ReservationChecker, CallChe
             body.append(m.Return(pos, value))
         return m.Function(fn.name, sig.section, sig.params, sig.return_type, dict(self.locals), body,
                           fn.lineno, fn.col_offset + 1, getattr(fn, "end_lineno", fn.lineno),
-                          self.local_pos)
+                          self.local_pos, context_section=sig.context_section)
 
     # ---- blocks ------------------------------------------------------------------------
     def block(self, stmts: List[ast.stmt]) -> List[m.Stmt]:

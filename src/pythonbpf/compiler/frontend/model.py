@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Dict, List, Optional, Tuple
 
 from ...record import field, record
-from .types import Type, ValueType, IntType, StructType
+from .types import CtxType, Type, ValueType, IntType, StructType
 
 
 @record
@@ -372,6 +372,19 @@ class Function:
     end_line: int = 0
     local_pos: Dict[str, Pos] = field(default_factory=dict)  # where each local is first assigned
     attach: Dict[str, int] = field(default_factory=dict)  # uprobe pid, perf_event frequency/period
+    context_section: Optional[str] = None  # a subprogram taking a context: the section it is of
+
+    @property
+    def context_of(self) -> Optional[str]:
+        """The section whose context this function sees (its own, or its callers')."""
+        return self.section if self.section is not None else self.context_section
+
+    @property
+    def context_index(self) -> int:
+        """Which parameter is the context (a program's first; -1 when there is none)."""
+        if self.section is not None:
+            return 0 if self.params else -1
+        return next((i for i, (_, t) in enumerate(self.params) if isinstance(t, CtxType)), -1)
 
 
 @record

@@ -11,6 +11,7 @@ from .model import GlobalDecl, HelperCall, MapCall, Print, Program
 from .types import CTYPES_INTS, IntType
 from .names import Names
 from .context import KIND_OF_PREFIX, program_kind
+from .context_params import context_params
 from .probes import PROGRAM_DECORATORS, DecoratorReader
 from .tracing import tracepoint_name
 from .stack import STACK_LIMIT, function_stacks, stack_items, walk
@@ -151,7 +152,10 @@ class ModuleChecker:
                     functions.append(node)
             elif isinstance(node, ast.AsyncFunctionDef) and kinds:
                 raise self.src.error(node, "BPF programs cannot be async", hint="use a plain def")
-        signatures = {fn.name: Signature.of(fn, self.section_of(fn), self.decls, self.src)
+        sections = {fn.name: self.section_of(fn) for fn in functions}
+        contexts = context_params(functions, sections, self.src)
+        signatures = {fn.name: Signature.of(fn, sections[fn.name], self.decls, self.src,
+                                            contexts.get(fn.name))
                       for fn in functions}
         calls = {}
         for fn in functions:

@@ -95,7 +95,7 @@ class ExprLowering(MapLowering, PacketLowering, KernelLowering):
         """The program's context: its first argument, or in a loop callback, from the frame."""
         if getattr(self, "in_callback", False):
             return self.builder.load(self.frame_slot("$ctx"), typ=PTR, align=8)
-        return self.fn.args[0]
+        return self.fn.args[self.context_index]
 
     def x_Load(self, e: m.Load) -> ir.Value:
         if isinstance(e.ref, m.FieldRef) and e.ref.bit_size:

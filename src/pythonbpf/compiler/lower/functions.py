@@ -70,7 +70,8 @@ class FunctionLowering(LoopLowering, ExprLowering):
     def lower(self, fn: m.Function) -> None:
         self.fn = func = self.functions[fn.name]
         self.root_name, self.return_type, self.callbacks = fn.name, fn.return_type, []
-        self.kind = program_kind(fn.section) if fn.section else None
+        self.kind = program_kind(fn.context_of) if fn.context_of else None
+        self.context_index = fn.context_index
         self.sp = self.debug_subprogram(fn)
         self.builder = ir.IRBuilder(func.append_basic_block("entry"))
         self.at(m.Pos(fn.line, fn.col))
@@ -86,8 +87,8 @@ class FunctionLowering(LoopLowering, ExprLowering):
             self.frame = self.entry_alloca(frame_type, 8, name="frame")
             self.fill_frame(size)
             self.locals = {name: self.frame_slot(name) for name in framed}
-            if fn.section is not None and func.args:
-                self.builder.store(func.args[0], self.frame_slot("$ctx"), align=8)
+            if fn.context_index >= 0:
+                self.builder.store(func.args[fn.context_index], self.frame_slot("$ctx"), align=8)
         for name, t in fn.locals.items():
             if name in self.framed:
                 continue
