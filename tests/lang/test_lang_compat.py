@@ -1,0 +1,358 @@
+"""Regressions from the original Python-BPF corpus (issue 19): results that were wrong, and
+programs that compiled but did not load. Each runs in the kernel and in the simulator (the
+`bpf_backend` fixture: `[sim]`, and `[kernel+sim]`, which also compares the two)."""
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+HEADER = '''
+from ctypes import c_void_p, c_int64, c_uint64
+from pythonbpf import bpf, section, map, bpfglobal
+from pythonbpf.maps import HashMap
+from pythonbpf.types import u8, u32, u64, i64
+
+@bpf
+@bpfglobal
+def LICENSE() -> str:
+    return "GPL"
+'''
+RAW = struct.pack("<2Q", 0, 0)
+
+
+def run(backend, body: str, prog: str = "hello") -> int:
+    b = backend(HEADER + body)
+    return b.programs[prog].test_run(ctx=RAW).retval
+
+
+def test_range_step_overshooting_the_counter_runs_once(bpf_backend):
+    """range(2**63 - 2, 2**63 - 1, 2) holds one value; stepping past it must not wrap the
+    64-bit counter back below stop (it ran twice). Unsigned too, with stop in a local."""
+    assert run(bpf_backend, '''
+@bpf
+@section("raw_tp/sys_enter")
+def hello(ctx: c_void_p) -> c_int64:
+    total: c_int64 = 0
+    for i in range(9223372036854775806, 9223372036854775807, 2):
+        total = total + 1 + (i - 9223372036854775806)
+    else:
+        total = total + 10
+    for j in range(-9223372036854775807, -9223372036854775808, -3):
+        total = total + 100
+    stop: c_uint64 = 18446744073709551615
+    for k in range(18446744073709551610, stop, 3):
+        total = total + 1000 + (k - 18446744073709551610)
+    return total
+''') == 1 + 10 + 100 + 1000 + 1003
+
+
+def test_loop_variable_reused_with_other_signedness(bpf_backend):
+    """The second loop's `i` is a new binding (signed); it kept the first loop's u64 type."""
+    assert run(bpf_backend, '''
+@bpf
+@section("raw_tp/sys_enter")
+def hello(ctx: c_void_p) -> c_int64:
+    n: c_uint64 = 3
+    total: c_int64 = 0
+    for i in range(n):
+        total = total + 1
+    for i in range(-3, 3):
+        if i < 0:
+            total = total + 100
+    return total
+''') == 303
+
+
+COUNTER = '''
+@bpf
+@map
+def last() -> HashMap:
+    return HashMap(key=c_uint64, value=c_uint64, max_entries=3)
+
+@bpf
+@section("raw_tp/sys_enter")
+def hello(ctx: c_void_p) -> c_int64:
+    prev = last.lookup(0)
+    last.update(0, (prev or 0) + 1)
+    return (last.lookup(1) or 7) + 0
+'''
+
+
+def test_lookup_or_default_is_the_value(bpf_backend):
+    """`(m.lookup(k) or 0) + 1` adds to the stored value (it added to the presence bit)."""
+    b = bpf_backend(HEADER + COUNTER)
+    prog = b.programs["hello"]
+    assert prog.test_run(ctx=RAW).retval == 7  # key 1 absent: the default
+    assert b["last"][0] == 1
+    b["last"][0] = 41
+    b["last"][1] = 5
+    assert prog.test_run(ctx=RAW).retval == 5
+    assert b["last"][0] == 42
+    b["last"][1] = 0
+    assert prog.test_run(ctx=RAW).retval == 7  # 0 or 7, as in Python
+    assert b["last"][0] == 43
+
+
+def test_or_of_two_lookups_loads(bpf_backend):
+    """`if x or y:` on two lookups tests presence; it compiled to an OR of the two pointers,
+    which the verifier refuses ("pointer |= pointer prohibited")."""
+    b = bpf_backend(HEADER + '''
+@bpf
+@map
+def last() -> HashMap:
+    return HashMap(key=c_uint64, value=c_uint64, max_entries=3)
+
+@bpf
+@section("raw_tp/sys_enter")
+def hello(ctx: c_void_p) -> c_int64:
+    x = last.lookup(0)
+    y = last.lookup(1)
+    if x or y:
+        return 1
+    return 2
+''')
+    prog = b.programs["hello"]
+    assert prog.test_run(ctx=RAW).retval == 2
+    b["last"][1] = 0
+    assert prog.test_run(ctx=RAW).retval == 1
+
+
+def test_rebinding_a_name_to_another_type(bpf_backend):
+    """Python lets a name be rebound to a value of another type: each binding is its own
+    local (`x = m.lookup(0)` then `x = 20`; `n = True` then `n = 2`)."""
+    b = bpf_backend(HEADER + '''
+@bpf
+@map
+def last() -> HashMap:
+    return HashMap(key=c_uint64, value=c_uint64, max_entries=3)
+
+@bpf
+@section("raw_tp/sys_enter")
+def hello(ctx: c_void_p) -> c_int64:
+    x = last.lookup(0)
+    total: c_int64 = 0
+    if x:
+        total = x + 1000
+    x = 20
+    n = True
+    n = 2
+    return total + x + n
+''')
+    prog = b.programs["hello"]
+    assert prog.test_run(ctx=RAW).retval == 22
+    b["last"][0] = 5
+    assert prog.test_run(ctx=RAW).retval == 1027
+
+
+def test_rebinding_on_one_path_only_is_an_error_where_read(compile_ok):
+    from pythonbpf.compiler.frontend.errors import CompileError
+
+    source = HEADER + '''
+@bpf
+@map
+def last() -> HashMap:
+    return HashMap(key=c_uint64, value=c_uint64, max_entries=3)
+
+@bpf
+@section("raw_tp/sys_enter")
+def hello(ctx: c_void_p) -> c_int64:
+    x = 1
+    if ctx.args[0] > 3:
+        x = last.lookup(0)
+    return x
+'''
+    with pytest.raises(CompileError) as err:
+        compile_ok(source)
+    assert err.value.line == source.splitlines().index("    return x") + 1
+    assert "'x' is an optional reference to u64 on one path to here and an i64" in err.value.message
+
+
+@pytest.mark.parametrize("body, expected", [
+    # `while True` left only by `return` (the original's while_true_return_i32)
+    ("    i: c_int32 = 0\n    while True:\n        i = i + 1\n        if i > 5:\n            return i\n", 6),
+    # `i = i + 1` is a step like `i += 1`
+    ("    i: c_int64 = 0\n    while i < 10:\n        i = i + 1\n    return i\n", 10),
+    ("    i: c_int64 = 20\n    while i > 10:\n        i = i - 2\n    return i\n", 10),
+    # the only exit is an equality met by a counter stepping by one towards it
+    ("    t: c_int64 = 0\n    while True:\n        t = t + 1\n        if t == 10:\n            break\n"
+     "    return t\n", 10),
+    ("    t: c_int64 = 30\n    while True:\n        if t == 10:\n            break\n        t -= 1\n"
+     "    return t\n", 10),
+    # a body that always breaks runs once, whatever its test
+    ("    t: c_int64 = ctx.args[0]\n    while t < 1000:\n        t = t + 1\n        break\n"
+     "    else:\n        t = t + 1000\n    return t\n", 1),
+])
+def test_while_bounds_proven(bpf_backend, body, expected):
+    source = ('\n@bpf\n@section("raw_tp/sys_enter")\ndef hello(ctx) -> c_int64:\n' + body) \
+        .replace("c_int32", "i64")
+    assert run(bpf_backend, source) == expected
+
+
+@pytest.mark.parametrize("body, message", [
+    ("    t: c_int64 = 11\n    while True:\n        t = t + 1\n        if t == 10:\n            break\n"
+     "    return t\n", "cannot prove that this loop ends"),
+    ("    t: c_int64 = 0\n    while True:\n        t = t + 2\n        if t == 9:\n            break\n"
+     "    return t\n", "cannot prove that this loop ends"),
+    ("    t: c_int64 = 0\n    while True:\n        t = t + 1\n    return t\n",
+     "no `break` or `return` leaves it"),
+])
+def test_while_bounds_not_provable(compile_ok, body, message):
+    """An equality the counter can step over (or start beyond) proves nothing."""
+    from pythonbpf.compiler.frontend.errors import CompileError
+
+    with pytest.raises(CompileError, match=message):
+        compile_ok(HEADER + '\n@bpf\n@section("raw_tp/sys_enter")\ndef hello(ctx) -> c_int64:\n' + body)
+
+
+def test_global_statement_on_the_parameter_is_located(compile_ok):
+    """`global ctx` naming the program's own parameter: Python's own words, at the line (it
+    was an internal AttributeError)."""
+    from pythonbpf.compiler.frontend.errors import CompileError
+
+    source = HEADER + '''
+from pythonbpf import Global
+ctx = Global(u64, 0)
+
+@bpf
+@section("raw_tp/sys_enter")
+def hello(ctx: c_void_p) -> c_int64:
+    global ctx
+    ctx += 1
+    return 0
+'''
+    with pytest.raises(CompileError) as err:
+        compile_ok(source)
+    assert err.value.message == "name 'ctx' is parameter and global"
+    assert err.value.line == source.splitlines().index("    global ctx") + 1
+
+
+@pytest.mark.kernel
+def test_perf_event_array_sizes_are_normalised():
+    """PerfEventArray(key_size=c_int64, value_size=c_int64): the kernel takes only 4 and 4
+    (it refused the map with EINVAL); the original normalises them, and so do we."""
+    from pythonbpf import BPF
+
+    source = HEADER + '''
+from pythonbpf.maps import PerfEventArray
+from pythonbpf import struct
+
+@bpf
+@struct
+class Event:
+    n: u64
+
+@bpf
+@map
+def events() -> PerfEventArray:
+    return PerfEventArray(key_size=c_int64, value_size=c_int64)
+
+@bpf
+@section("raw_tp/sys_enter")
+def hello(ctx: c_void_p) -> c_int64:
+    e = Event()
+    e.n = 7
+    events.output(e)
+    return 1
+'''
+    with BPF(source=source) as b:
+        b.load()
+        kernel_map = b.object.maps["events"]
+        assert (kernel_map.key_size, kernel_map.value_size) == (4, 4)
+        assert b.programs["hello"].test_run(ctx=RAW).retval == 1
+
+
+UPROBE_MULTI = '''
+@bpf
+@section("uprobe.multi//usr/lib/x86_64-linux-gnu/libc.so.6:malloc")
+def on_malloc(ctx: c_void_p) -> c_int64:
+    return 0
+'''
+
+
+@pytest.mark.kernel
+def test_program_kind_the_system_libbpf_lacks_names_the_line():
+    """uprobe.multi needs libbpf 1.2: where the system libbpf is older, loading says so and
+    names the program's Python line (libbpf only said "missing BPF prog type")."""
+    from pythonbpf import BPF
+    from pythonbpf.loader import LoadError, lib
+
+    version = tuple(int(p) for p in lib().libbpf_version_string().decode().lstrip("v").split(".")[:2])
+    source = HEADER + UPROBE_MULTI
+    with BPF(source=source) as b:
+        if version >= (1, 2):
+            b.load()  # a libbpf that knows the kind loads it
+            return
+        with pytest.raises(LoadError) as err:
+            b.load()
+    line = source.splitlines().index("def on_malloc(ctx: c_void_p) -> c_int64:") + 1
+    message = str(err.value).splitlines()[0]
+    assert f":{line}: failed to load program 'on_malloc'" in message
+    assert "cannot load 'uprobe.multi' programs" in message and "libbpf 1.2" in message
+
+
+ORIGINAL_HELPERS = '''
+from pythonbpf import struct
+from pythonbpf.helper import smp_processor_id, get_current_cgroup_id, probe_read, cpu, cgroup_id
+
+@bpf
+@struct
+class Data:
+    value: u64
+    low: u32
+
+@bpf
+@section("raw_tp/sys_enter")
+def hello(ctx: c_void_p) -> c_int64:
+    data = Data()
+    probe_read(data.value, 8, ctx)
+    probe_read(data.low, 4, ctx)
+    same = smp_processor_id() == cpu() and get_current_cgroup_id() == cgroup_id()
+    return data.value * 10 + data.low + 1000 * same
+'''
+
+
+def test_original_helper_names(bpf_backend):
+    """smp_processor_id(), get_current_cgroup_id() and probe_read(dst, size, src): the
+    original's spellings of cpu(), cgroup_id() and probe_read_kernel(dst, src)."""
+    b = bpf_backend(HEADER + ORIGINAL_HELPERS)
+    assert b.programs["hello"].test_run(ctx=struct.pack("<2Q", 5, 7)).retval == 1055
+
+
+@pytest.mark.parametrize("call, hint", [
+    ("get_current_pid_tgid()", "did you mean pid() (the process id) or tid()?"),
+    ("bpf_get_current_comm()", "did you mean comm()?"),
+    ("ktim()", "did you mean ktime()?"),
+])
+def test_unknown_helper_suggests_ours(compile_ok, call, hint):
+    from pythonbpf.compiler.frontend.errors import CompileError
+
+    with pytest.raises(CompileError) as err:
+        compile_ok(HEADER + f'\n@bpf\n@section("raw_tp/sys_enter")\ndef hello(ctx) -> c_int64:\n'
+                            f'    return {call}\n')
+    assert err.value.hint == hint
+
+
+def test_no_license_is_gpl_with_a_warning(bpf_backend):
+    """A module without LICENSE is "GPL" (the original's default), with a warning: its
+    GPL-only print() loads (it was a compile error)."""
+    import warnings
+
+    source = '''
+from ctypes import c_void_p, c_int64
+from pythonbpf import bpf, section
+from pythonbpf.helper import pid
+
+@bpf
+@section("raw_tp/sys_enter")
+def hello(ctx: c_void_p) -> c_int64:
+    print(f"hello from {pid()}")
+    return 3
+'''
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        from pythonbpf.compiler import compile_source
+
+        assert compile_source(source, "nolicense.py").program.license == "GPL"
+    assert any('no LICENSE declared; using "GPL"' in str(w.message) for w in caught)
+    assert bpf_backend(source).programs["hello"].test_run(ctx=RAW).retval == 3
