@@ -12,12 +12,12 @@ KPROBE_OPENS = '''
 from pythonbpf import bpf, bpfglobal, kprobe, struct, Global
 from pythonbpf.helper import arg0, arg1, pid, probe_read_user_str
 from pythonbpf.maps import ArrayMap
-from pythonbpf.types import u32, i64, u64
+from pythonbpf.types import u32, i32, u64
 
 @bpf
 @struct
 class Last:
-    dfd: i64
+    dfd: i32
     path: str(128)
 
 me = Global(u32)
@@ -31,7 +31,7 @@ def on_open(ctx):
         return 0
     opens += 1
     e = Last()
-    e.dfd = arg0()
+    e.dfd = i32(arg0())  # an int argument: the register's low half
     probe_read_user_str(e.path, arg1())
     last[0] = e
     return 0
