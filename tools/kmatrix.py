@@ -367,7 +367,7 @@ def _read(path: str) -> str:
 def _stream(args: List[str], timeout: float, output: Optional[Callable[[str], None]]) -> tuple:
     """Run args, collecting (and passing on) its cleaned lines; 124 when it ran too long."""
     proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
+                            stderr=subprocess.STDOUT, preexec_fn=_default_signals)
     deadline = time.monotonic() + timeout
     lines: List[str] = []
     import select
@@ -398,6 +398,15 @@ def _stream(args: List[str], timeout: float, output: Optional[Callable[[str], No
     if buffer:
         lines.append(ANSI.sub("", buffer.decode("utf-8", "replace").rstrip("\r")))
     return (124 if timed_out else proc.returncode), "\n".join(lines)
+
+
+def _default_signals() -> None:
+    """A command started under nohup (or from a shell ignoring SIGINT) would inherit ignored
+    signals, and the library's cleanup tests check what happens on them: give them back."""
+    import signal
+
+    for sig in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
 
 
 def _run_host(line: str, cwd: str, env: Dict[str, str], timeout: float,

@@ -34,9 +34,10 @@ def _test_count() -> int:
 @pytest.mark.hook_guest
 def test_hook_tests_pass_in_a_guest_kernel():
     expected = _test_count()
-    # -p no:cacheprovider: nothing to keep from the guest; -s -q: the summary line only
-    command = [sys.executable, "-X", "frozen_modules=on", "-m", "pytest", "-q", "-p", "no:cacheprovider",
-               "-o", "addopts=", "tests/hooks/test_hooks.py"]
+    # nothing to keep from the guest (its writes stay in RAM): no cache provider; -rfEs names
+    # every failure, error and skip in the output that comes back
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
+               "-rfEs", "tests/hooks/test_hooks.py"]
     result = kmatrix.run(KERNEL, command, cwd=ROOT, env={"PYTHONBPF_HOOKS_REQUIRED": "1"},
                          timeout=900)
     tail = "\n".join(result.output.splitlines()[-40:])
