@@ -22,9 +22,13 @@ from . import model as m
 from .bounds import Range, iterations, value_range
 from .types import BOOL, I64, LITERAL, U64, IntType
 
-# Iterations of a natural loop (whose body never branches, so it never nests another loop)
-# beyond which the verifier's walk (about a million instructions) is likely to fail.
-MAX_ITERATIONS = 1 << 15
+# The verifier walks a natural loop (whose body never branches, so it nests no other loop) one
+# iteration at a time, and gives up after a million instructions. A function keeps its loops
+# natural only while their estimated walk (iterations x instructions per iteration, an upper
+# estimate: `walk_weight`) stays within a quarter of that limit; otherwise they run as bpf_loop
+# callbacks, which the verifier walks once, whatever the count.
+NATURAL_WALK = 250_000
+MAX_ITERATIONS = 1 << 15  # and never more iterations than this as a natural loop
 MAX_CALLBACK_ITERATIONS = (1 << 23) - 1  # the kernel's limit for bpf_loop
 BRANCHING = (ast.If, ast.While, ast.For, ast.Break, ast.Continue, ast.IfExp, ast.BoolOp, ast.Return)
 FLIP = {ast.Lt: ast.GtE, ast.LtE: ast.Gt, ast.Gt: ast.LtE, ast.GtE: ast.Lt}
@@ -38,6 +42,22 @@ def assigned_names(stmts: List[ast.stmt]) -> Set[str]:
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 names.add(node.id)
     return names
+
+
+def walk_weight(body: List[ast.stmt]) -> int:
+    """An upper estimate of the BPF instructions the verifier walks per iteration of a loop
+    whose body never branches: 2 per operation, 8 per call or subscript (map and helper
+    calls), 4 for the loop's own test and step. Measured: 8 statements of 26 operations
+    (weight 56 here) take 33 instructions an iteration."""
+    weight = 4
+    for stmt in body:
+        for node in ast.walk(stmt):
+            if isinstance(node, (ast.Call, ast.Subscript)):
+                weight += 8
+            elif isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.Attribute,
+                                   ast.Assign, ast.AugAssign, ast.AnnAssign)):
+                weight += 2
+    return weight
 
 
 def own_statements(stmts: List[ast.stmt]) -> Iterator[ast.stmt]:
@@ -111,8 +131,8 @@ class LoopChecker:
         wide = U64 if any(isinstance(e.type, IntType) and e.type == U64 for e in (start, stop)) else I64
         start_r, stop_r = value_range(start, self.ranges), value_range(stop, self.ranges)
         count = iterations(start_r, stop_r, step)
-        callback = self.branches(node.body)
-        self.check_budget(count, call, "range() argument", callback)
+        callback = self.branches(node.body) or self.walked_too_long(count, node.body)
+        self.check_budget(count, call, "range() argument")
         self.locals[name] = var_type
         loop_range = (start_r[0], stop_r[1] - 1) if step > 0 else (stop_r[0] + 1, start_r[1])
         if self.counter_may_wrap(wide, stop_r, step):
@@ -168,26 +188,30 @@ class LoopChecker:
                 return True
         return False
 
+    natural_walk = 0  # the estimated walk of this function's natural loops so far
+
+    def walked_too_long(self, count: int, body: List[ast.stmt]) -> bool:
+        """Whether a branchless loop of `count` iterations would take the function's natural
+        loops past NATURAL_WALK instructions of the verifier's walk (then it is a callback)."""
+        walk = count * walk_weight(body)
+        if count > MAX_ITERATIONS or self.natural_walk + walk > NATURAL_WALK:
+            return True
+        self.natural_walk += walk
+        return False
+
     def hidden(self, t: IntType) -> str:
         name = f"$t{self.temps}"
         self.temps += 1
         self.locals[name] = t
         return name
 
-    def check_budget(self, count: int, node: ast.AST, what: str, callback: bool) -> None:
-        if callback:
-            if count > MAX_CALLBACK_ITERATIONS:
-                bound = "an unbounded number of" if count >= 1 << 63 else f"up to {count}"
-                raise self.src.error(node, f"this loop may run {bound} times; the kernel runs a "
-                                           f"loop at most {MAX_CALLBACK_ITERATIONS} times",
-                                     hint=f"bound the {what}, e.g. min(n, 100000)")
-            return
-        if count > MAX_ITERATIONS:
+    def check_budget(self, count: int, node: ast.AST, what: str) -> None:
+        """A loop runs as a callback past MAX_ITERATIONS, so only bpf_loop's limit is left."""
+        if count > MAX_CALLBACK_ITERATIONS:
             bound = "an unbounded number of" if count >= 1 << 63 else f"up to {count}"
-            raise self.src.error(node, f"this loop may run {bound} times; the kernel's "
-                                       f"verifier walks about {MAX_ITERATIONS} iterations of a loop "
-                                       "without branches",
-                                 hint=f"bound the {what}, e.g. min(n, 1024) or a u8 value")
+            raise self.src.error(node, f"this loop may run {bound} times; the kernel runs a "
+                                       f"loop at most {MAX_CALLBACK_ITERATIONS} times",
+                                 hint=f"bound the {what}, e.g. min(n, 100000)")
 
     def loop_body(self, node, var_ranges, var_type=None) -> Tuple[List[m.Stmt], List[m.Stmt]]:
         changed = {self.current(n) for n in assigned_names(node.body)}
@@ -232,8 +256,9 @@ class LoopChecker:
                                  hint="count with a variable: `while i < N: ... i += 1` (N constant or "
                                       "bounded), or loop with `for i in range(N):` and `break`")
         count, var, var_range = found
-        callback = self.branches(node.body) or not self.simple_test(node.test)
-        self.check_budget(count, node, "loop limit", callback)
+        callback = self.branches(node.body) or not self.simple_test(node.test) \
+            or self.walked_too_long(count, node.body + [ast.Expr(node.test)])
+        self.check_budget(count, node, "loop limit")
         cond = m.Const(BOOL, self.pos(node), 1) if forever else self.cond(node.test)
         body, orelse = self.loop_body(node, {var: var_range} if var else {})
         return [m.While(self.pos(node), cond, body, orelse, var, count, callback)]

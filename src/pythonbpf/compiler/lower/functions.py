@@ -1,6 +1,7 @@
 """Lowers one typed function: stack slots, statements, returns, debug locations."""
 from __future__ import annotations
 
+from functools import partial
 from typing import Dict, List, Optional, Tuple
 
 from llvmlite import ir
@@ -12,7 +13,8 @@ from ..frontend.types import (I64 as I64_T, U32, ArrayType, CtxType, IntType, Re
 from ..frontend.context import program_kind
 from .debuginfo import DebugInfo
 from .expressions import ExprLowering
-from .loops import LoopLowering, callback_loops, frame_extras, frame_layout
+from .frame import frame_extras, frame_layout
+from .loops import LoopLowering, callback_loops
 from .memory import copy_memory, known_alignment
 from .types import I32, I64, I8, alignment, llvm_type
 
@@ -82,10 +84,10 @@ class FunctionLowering(LoopLowering, ExprLowering):
         self.framed = framed_locals(fn)
         if callback_loops(fn.body):
             framed = {name: t for name, t in fn.locals.items() if name in self.framed}
-            self.frame_offsets, size = frame_layout(framed, frame_extras(fn))
+            self.frame_offsets, scalar_end, size = frame_layout(framed, frame_extras(fn))
             frame_type = ir.ArrayType(I8, size)
             self.frame = self.entry_alloca(frame_type, 8, name="frame")
-            self.fill_frame(size)
+            self.fill_frame(size, scalar_end)
             self.locals = {name: self.frame_slot(name) for name in framed}
             if fn.context_index >= 0:
                 self.builder.store(func.args[fn.context_index], self.frame_slot("$ctx"), align=8)
@@ -164,7 +166,9 @@ class FunctionLowering(LoopLowering, ExprLowering):
     def s_Return(self, s: m.Return) -> None:
         if self.in_callback:
             if s.value is not None:
-                self.builder.store(self.value(s.value), self.frame_slot("$ret"))
+                value, slot = self.value(s.value), self.frame_slot("$ret")
+                if not self.store_in_frame(value, slot, 8):
+                    self.builder.store(value, slot)
             self.store_flag(self.frame_slot("$returned"), 1)
             self.callback_return(1)
         elif s.value is None:
@@ -214,6 +218,7 @@ class FunctionLowering(LoopLowering, ExprLowering):
                 self.store_local(target.name, v)
             return
         ptr = self.address(target)
+        framed = self.in_frame(target)
         if isinstance(value, m.HelperCall) and value.helper == "comm" and not value.args:
             self.comm_into(ptr, value.type.size)
             return
@@ -226,11 +231,21 @@ class FunctionLowering(LoopLowering, ExprLowering):
         elif isinstance(value, (m.LocalRef, m.FieldRef, m.IndexRef, m.GlobalRef)) or isinstance(value.type, RefType):
             t = value.type.target if isinstance(value.type, RefType) else value.type
             if isinstance(t, (StructType, StrType, ArrayType)):
-                copy_memory(self.builder, ptr, known_alignment(target), self.address(value),
-                            known_alignment(value), t.size)
+                copy = self.copy_into_frame if framed else partial(copy_memory, self.builder)
+                copy(ptr, known_alignment(target), self.address(value), known_alignment(value), t.size)
                 return
-        self.builder.store(self.value(value), ptr, align=known_alignment(target)
-                           if isinstance(value, (m.ZeroInit, m.BytesConst)) else alignment(value.type))
+        data = self.value(value)
+        align = known_alignment(target) if isinstance(value, (m.ZeroInit, m.BytesConst)) else alignment(value.type)
+        if framed and self.store_in_frame(data, ptr, align):
+            return
+        self.builder.store(data, ptr, align=align)
+
+    def in_frame(self, target: m.Expr) -> bool:
+        """Whether `target` is (part of) an aggregate local kept in the shared frame."""
+        while isinstance(target, (m.FieldRef, m.IndexRef)):
+            target = target.base
+        return (self.frame is not None and isinstance(target, m.LocalRef) and target.name in self.framed
+                and not isinstance(target.type, RefType))
 
 
 class StringPool:

@@ -7,17 +7,17 @@ context, so the body reads and writes the same locals. `break` returns 1 and `co
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Set, Tuple
+from typing import List, Optional, Set, Tuple
 
 from llvmlite import ir
 
 from ..frontend import model as m
 from ..frontend.stack import walk
-from ..frontend.types import Type, VoidType
+from ..frontend.types import VoidType
 from .arith import compare
+from .frame import FrameAccess
 from .helpers import call_helper, opaque
-from .memory import volatile_load, volatile_store
-from .types import I1, I32, I64, I8, PTR, alignment, llvm_type
+from .types import I1, I32, I64, I8, PTR, llvm_type
 
 ONE, ZERO = ir.Constant(I64, 1), ir.Constant(I64, 0)
 
@@ -26,12 +26,11 @@ def callback_loops(body: List[m.Stmt]) -> List[m.Stmt]:
     return [n for n in walk(body) if isinstance(n, (m.While, m.ForRange)) and n.callback]
 
 
-class LoopLowering:
+class LoopLowering(FrameAccess):
     """Mixin for FunctionLowering."""
 
     # (continue target, break target) of natural loops; None marks the callback's own loop
     loops: List[Optional[Tuple[ir.Block, ir.Block]]]
-    frame: Optional[ir.Value] = None  # the locals' frame, when the function has callback loops
     in_callback = False
     framed: Set[str] = frozenset()  # the locals kept in that frame (frontend/stack.py)
 
@@ -242,101 +241,3 @@ class LoopLowering:
         can prove is 0 or 1; LLVM may merge returns into some 0/1 value it knows from elsewhere
         (a bool loaded as a byte), so the value is hidden from LLVM and masked."""
         self.builder.ret(self.builder.and_(opaque(self.builder, ir.Constant(I64, value)), ONE))
-
-    # ---- the frame ---------------------------------------------------------------------
-    def frame_slot(self, name: str) -> ir.Value:
-        return self.builder.gep(self.frame, [ir.Constant(I64, self.frame_offsets[name])], source_etype=I8)
-
-    def fill_frame(self, size: int) -> None:
-        """Zero the frame with a zero the verifier cannot see.
-
-        The verifier re-checks a loop callback until the state at its bpf_loop call repeats.
-        A frame byte it knows is zero does not cover the same byte holding an unknown value,
-        so a slot written zero on one path and unknown on another (a 64-bit local's high half,
-        `x = 0` before `x += n`) costs another pass of the callback, and nested loops multiply
-        the passes. Zeroing with an unknown zero, and writing every local as `value ^ zero`
-        (store_local), leaves only unknown bytes: the callback converges in two passes.
-        The zero is two loads of one 32-bit word of the frame, XORed: unknown to the verifier
-        (a load of bytes it does not track), 0 when it runs. The accesses are volatile, so
-        that LLVM neither forwards the store to the loads nor folds the XOR."""
-        seed = self.frame_slot("$zero")
-        volatile_store(self.builder, ir.Constant(I32, 1), seed, 4)
-        low = self.builder.zext(self.builder.xor(volatile_load(self.builder, seed, I32, 4),
-                                                 volatile_load(self.builder, seed, I32, 4)), I64)
-        zero = self.builder.or_(low, self.builder.shl(low, ir.Constant(I64, 32)))  # unknown in all 64 bits
-        for offset in range(0, size, 8):
-            self.builder.store(zero, self.builder.gep(self.frame, [ir.Constant(I64, offset)], source_etype=I8),
-                               align=8)
-
-    def unseen(self, value: ir.Value) -> ir.Value:
-        """`value` XOR the verifier-unknown zero (see fill_frame): the same value, unknown to it.
-        The zero is read from the frame at each use (a volatile load): held in a register
-        through a function or callback, it made LLVM spill around calls, and the stack the
-        spills took was enough to refuse programs near the 512-byte limit."""
-        zero = volatile_load(self.builder, self.frame_slot("$zero"), I32, 4)
-        if value.type.width < 32:
-            zero = self.builder.trunc(zero, value.type)
-        return self.builder.xor(value, zero)
-
-    def store_flag(self, slot: ir.Value, value: int) -> None:
-        self.builder.store(self.unseen(ir.Constant(I8, value)), slot)
-
-    def store_local(self, name: str, value: ir.Value) -> None:
-        """Store an integer local. In a frame shared with loop callbacks it is stored as 32-bit
-        words XOR an unknown zero (fill_frame), which the verifier reads back as an unknown
-        value instead of tracking it exactly, so a callback's states converge after one pass
-        rather than one per value a local can take (which explodes with branches)."""
-        slot = self.locals[name]
-        if name not in self.framed or isinstance(value.type, ir.PointerType):
-            self.builder.store(value, slot)
-            return
-        if narrow(self.local_types[name]):
-            wide = value if value.type.width == 32 else self.builder.zext(value, I32)
-            self.builder.store(self.unseen(wide), slot, align=4)
-            return
-        wide = value if value.type.width == 64 else self.builder.zext(value, I64)
-        self.builder.store(self.unseen(self.builder.trunc(wide, I32)), slot, align=4)
-        high = self.builder.gep(opaque(self.builder, slot), [ir.Constant(I64, 4)], source_etype=I8)
-        high_word = self.builder.trunc(self.builder.lshr(wide, ir.Constant(I64, 32)), I32)
-        self.builder.store(self.unseen(high_word), high, align=4)
-
-
-def frame_layout(locals_: Dict[str, Type], extras: Dict[str, Tuple[int, int]]) -> Tuple[Dict[str, int], int]:
-    """Byte offsets of every local and bookkeeping slot in one frame, and its size."""
-    offsets, size = {}, 0
-    entries = [(name, llvm_size(t), alignment(t)) if isinstance(llvm_type(t), ir.ArrayType)
-               else (name, 4, 4) if narrow(t) else (name, 8, 8) for name, t in locals_.items()]
-    entries += [(name, sz, al) for name, (sz, al) in extras.items()]
-    for name, sz, al in entries:
-        size = (size + al - 1) // al * al
-        if (sz, al) == (4, 4) and size % 8 == 0:
-            # One narrow local per 8-byte slot, at 8k + 4. Measured, not derived: packed two per
-            # slot, fuzz seed 6196's nested loops took the verifier past its million
-            # instructions (12k as placed here).
-            size += 4
-        offsets[name] = size
-        size += sz
-    return offsets, (size + 7) // 8 * 8
-
-
-def frame_extras(fn: m.Function) -> Dict[str, Tuple[int, int]]:
-    extras = {"$returned": (1, 1), "$zero": (4, 4), "$ctx": (8, 8)}  # the first two share a word
-    if not isinstance(fn.return_type, VoidType):
-        extras["$ret"] = (8, 8)
-    for loop in walk(fn.body):
-        if isinstance(loop, (m.While, m.ForRange)) and loop.orelse:
-            extras[f"$exhausted{id(loop)}"] = (1, 1)
-    return extras
-
-
-def narrow(t: Type) -> bool:
-    """An integer (or bool) local of 32 bits or fewer, kept in a frame as 4 bytes."""
-    ty = llvm_type(t)
-    return isinstance(ty, ir.IntType) and ty.width <= 32
-
-
-def llvm_size(t: Type) -> int:
-    ty = llvm_type(t)
-    if isinstance(ty, ir.ArrayType):
-        return ty.count
-    return 8 if ty == PTR else max(ty.width // 8, 1)
