@@ -60,18 +60,33 @@ class BPF(StreamsMixin, NetworkAttachMixin):
         else:
             from ..compiler import compile_source
 
-            if source is None:
-                from .source import caller_file, read_source
+            filename, recovered = path or "<string>", None
+            if source is None and path is not None:
+                from .source import read_source
 
-                path = path or caller_file()
                 source = read_source(path)
-            compiled = compile_source(source, path or "<string>")
+            elif source is None:
+                from .interactive import caller_frame, check_complete, recover
+
+                frame = caller_frame()
+                recovered = recover(frame)  # a file, a notebook's cells, -c, stdin, the REPL
+                check_complete(recovered, frame)
+                source, filename, path = recovered.text, recovered.filename, recovered.path
+                del frame
+            try:
+                compiled = compile_source(source, filename)
+            except Exception as exc:
+                if recovered is None or recovered.origins is None:
+                    raise
+                from .interactive import relocate
+
+                raise relocate(exc, recovered) from None  # at the cell or input, not the combined text
             elf = compiled.elf
             if compiled.program_loaded:
                 self._program = compiled.program
             else:
                 self._compiled = compiled  # loading and attaching need only its facts
-            self._sources[path or "<string>"] = source  # verifier errors point at its lines
+            self._sources[filename] = source  # verifier errors point at its lines
             label = name or (os.path.splitext(os.path.basename(path))[0] if path else "pythonbpf")
         self.elf = elf
         self._opened: Optional[BpfObject] = None  # opened by libbpf, not yet loaded
