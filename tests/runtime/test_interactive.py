@@ -147,48 +147,56 @@ class _Pty:
         self.out = b""
 
     def read_until(self, token: bytes, timeout: float = 60.0) -> None:
+        """Read until the output written since this call ends with `token` (a prompt)."""
+        start = len(self.out)
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             if select.select([self.fd], [], [], 0.2)[0]:
                 try:
-                    self.out += os.read(self.fd, 65536)
-                except OSError:
+                    chunk = os.read(self.fd, 65536)
+                except OSError:  # EIO: the interpreter closed the terminal
+                    chunk = b""
+                if not chunk:
                     break
-                if self.out.rstrip().endswith(token):
+                self.out += chunk
+                if self.out[start:].rstrip().endswith(token):
                     return
         raise AssertionError(f"no {token!r} prompt; the session so far:\n{self.out.decode(errors='replace')}")
 
     def type_program(self, text: str) -> None:
         """Type `text` as a user would: a blank line ends each indented block."""
         self.read_until(b">>>")
-        in_block = False
+        in_body = False
         for line in text.splitlines():
             if not line.strip():
                 continue
-            if in_block and not line.startswith((" ", "\t")):
+            indented = line.startswith((" ", "\t"))
+            if in_body and not indented:
                 os.write(self.fd, b"\n")
                 self.read_until(b">>>")
             os.write(self.fd, line.encode() + b"\n")
-            in_block = line.endswith(":") or line.startswith((" ", "@"))
-            self.read_until(b"..." if in_block else b">>>")
-        if in_block:
+            in_body = indented
+            self.read_until(b"..." if line.endswith(":") or indented or line.startswith("@") else b">>>")
+        if in_body:
             os.write(self.fd, b"\n")
             self.read_until(b">>>")
 
     def close(self) -> str:
+        """End the session (exit(), then SIGKILL if it lingers); the whole transcript."""
         try:
             os.write(self.fd, b"exit()\n")
-        except OSError:
+            end = time.monotonic() + 10
+            while time.monotonic() < end:
+                if select.select([self.fd], [], [], 0.2)[0]:
+                    chunk = os.read(self.fd, 65536)
+                    if not chunk:
+                        break
+                    self.out += chunk
+        except OSError:  # EIO once the interpreter has exited and closed the terminal
             pass
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and os.waitpid(self.pid, os.WNOHANG) == (0, 0):
-            time.sleep(0.1)
-        else:
-            try:
-                os.kill(self.pid, 9)
-                os.waitpid(self.pid, 0)
-            except (ProcessLookupError, ChildProcessError):
-                pass
+        if os.waitpid(self.pid, os.WNOHANG) == (0, 0):
+            os.kill(self.pid, 9)
+            os.waitpid(self.pid, 0)
         os.close(self.fd)
         return self.out.decode(errors="replace").replace("\r\n", "\n")
 
@@ -205,7 +213,7 @@ def test_repl_session_typed_on_a_terminal(tmp_path):
         repl.type_program(text)
     finally:
         session = repl.close()
-    assert "SyntaxError" in session  # the typo, rejected and then left out of the compile
+    assert session.count("SyntaxError") == 1, session  # the typo, rejected and then left out of the compile
     _expect_clones(session, 11)
 
 
