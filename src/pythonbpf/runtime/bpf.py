@@ -57,6 +57,7 @@ class BPF(StreamsMixin, NetworkAttachMixin):
         if obj is not None:
             elf = obj if isinstance(obj, bytes) else open(obj, "rb").read()
             label = name or (os.path.basename(obj) if isinstance(obj, str) else "pythonbpf")
+            self._source_recovered = False
         else:
             from ..compiler import compile_source
 
@@ -87,6 +88,7 @@ class BPF(StreamsMixin, NetworkAttachMixin):
             else:
                 self._compiled = compiled  # loading and attaching need only its facts
             self._sources[filename] = source  # verifier errors point at its lines
+            self._source_recovered = recovered is not None  # BPF() found the caller's text itself
             label = name or (os.path.splitext(os.path.basename(path))[0] if path else "pythonbpf")
         self.elf = elf
         self._opened: Optional[BpfObject] = None  # opened by libbpf, not yet loaded
