@@ -187,6 +187,9 @@ def _attach_remedy(section: str, target: str, err: int | None) -> str:
         return f"this kernel lacks {feature} support"
     if err in (_errno.EPERM, _errno.EACCES):
         return "run as root or grant CAP_BPF and CAP_PERFMON"
+    if err == _errno.ENOENT and kind == "usdt":
+        return ("the binary has no such USDT probe (or is not there); list its probes with "
+                "`pythonbpf list usdt BINARY`")
     if err == _errno.ENOENT and kind in ("tracepoint", "tp"):
         return "the tracepoint does not exist; see tracefs events/<category>/<name>"
     if err == _errno.ENOENT:

@@ -8,6 +8,7 @@ import weakref
 from ..loader.errors import LoadError
 from ..loader.object import BpfObject
 from .network import NetworkAttachMixin
+from .probeattach import ProbeAttachMixin
 from .streams import StreamsMixin
 
 # Start-up matters (a cached start is imports plus a millisecond of work): typing, the map
@@ -37,7 +38,7 @@ def _name_of(target: Union[str, Callable[..., Any]]) -> str:
     return target if isinstance(target, str) else getattr(target, "__name__", str(target))
 
 
-class BPF(StreamsMixin, NetworkAttachMixin):
+class BPF(StreamsMixin, NetworkAttachMixin, ProbeAttachMixin):
     """A BPF object built from Python source (or a compiled `.o`), owned by this Python object.
 
     `BPF()` compiles the calling module's file, `BPF(path=...)` another file, `BPF(source=...)`
@@ -231,6 +232,12 @@ class BPF(StreamsMixin, NetworkAttachMixin):
 
                     binary, _, symbol = prog.section.split("/", 1)[1].rpartition(":")
                     attach_uprobe(prog, binary, symbol, options["pid"], kind == "uretprobe")
+                elif kind == "usdt":  # libbpf's auto-attach would work for every process only
+                    from ..loader.usdt import attach_usdt
+
+                    binary, provider, probe = prog.section.split("/", 1)[1].rsplit(":", 2)
+                    pid = options.get("pid")
+                    attach_usdt(prog, binary, provider, probe, -1 if pid is None else pid)
                 else:
                     prog.attach()
         except BaseException:
@@ -369,22 +376,6 @@ class BPF(StreamsMixin, NetworkAttachMixin):
             options = {} if frequency or period else self._attach_options(prog.name)
             attach_perf_event(prog, frequency or options.get("frequency"),
                               period or options.get("period"), cpus, pid)
-        self._attached = True
-        return self
-
-    def attach_uprobe(self, name: Union[str, Callable[..., Any]], binary: str, symbol: str,
-                      pid: int = -1, retprobe: Optional[bool] = None) -> "BPF":
-        """Attach uprobe program `name` at `symbol` of `binary` (a path or a library name such as
-        "libc") for `pid` (-1: every process), for targets known only at run time."""
-        from ..compiler.frontend.probes import resolve_library
-
-        self.load()
-        prog = self.programs[name]
-        if retprobe is None:
-            retprobe = prog.section.startswith("uretprobe")
-        from ..loader.uprobe import attach_uprobe
-
-        attach_uprobe(prog, resolve_library(binary), symbol, pid, retprobe)
         self._attached = True
         return self
 
