@@ -1,6 +1,6 @@
 """The example program the deploy/ files serve: system calls by number, and a log2
 histogram of write(2) sizes. Replace it with your own; keep METRICS next to the maps."""
-from pythonbpf import tracepoint
+from pythonbpf import bpf, bpfglobal, tracepoint
 from pythonbpf.helper import log2
 from pythonbpf.maps import PerCPUArrayMap, PerCPUHashMap
 from pythonbpf.types import u32, u64
@@ -25,3 +25,9 @@ def on_syscall(ctx):
 def on_write(ctx):
     write_sizes[log2(ctx.count)] += 1
     return 0
+
+
+@bpf
+@bpfglobal
+def LICENSE() -> str:
+    return "GPL"

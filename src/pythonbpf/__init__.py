@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 from .lang.decorators import (bpf, bpfglobal, kprobe, kretprobe, map, perf_event, raw_tracepoint, section,
-                              socket_filter, struct, tc, tp_btf, tracepoint, uprobe, uretprobe, xdp)
+                              socket_filter, struct, tc, tp_btf, tracepoint, uprobe, uretprobe, usdt, xdp)
 from .lang.globals import Const, Global
 
 __version__ = "0.1.0"
@@ -41,7 +41,7 @@ _LAZY = {
 }
 
 __all__ = ["bpf", "bpfglobal", "map", "section", "struct", "tracepoint", "raw_tracepoint", "tp_btf", "uprobe",
-           "uretprobe", "kprobe", "kretprobe", "perf_event", "xdp", "tc", "socket_filter", "Const", "Global",
+           "uretprobe", "usdt", "kprobe", "kretprobe", "perf_event", "xdp", "tc", "socket_filter", "Const", "Global",
            "__version__", *_LAZY]
 
 

@@ -22,6 +22,7 @@ EXPECTED = [
     ("CO-RE parent", r"^\d+ was started by \d+$"),
     ("entry/exit latency", r"usecs : count[\s\S]*\) : [1-9]"),
     ("uprobes", r"last block at (0x[0-9a-f]+) \(ours: \1\)"),
+    ("usdt", r"^fib returned 1973 times$"),  # fib(15) makes 2 * F(16) - 1 calls
     ("Const and Global", r"^this process opened 10 files$"),
     ("per-CPU", r"^[1-9]\d* context switches in 1 s; per CPU: \[\d+"),
     ("packets", r"^\[\(53, 2\), \(443, 1\)\]$"),

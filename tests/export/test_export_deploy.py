@@ -54,3 +54,33 @@ def test_fleet_doc_example_compiles_with_valid_metrics():
     assert [(s.name, s.type) for s in specs] == [("pythonbpf_opens", "counter"),
                                                  ("pythonbpf_latency_seconds", "histogram")]
     b.close()
+
+
+def test_grafana_dashboard_names_only_metrics_the_exporter_serves():
+    """Every metric a dashboard query names is one the exporter writes for the example program
+    (counters with `_total`, histograms as `_bucket`/`_sum`/`_count`, its own read metrics); the
+    queries' answers are checked against a real Prometheus in test_export_prometheus.py."""
+    import json
+
+    board = json.loads((DEPLOY / "grafana" / "pythonbpf-syscalls.json").read_text())
+    b = BPF(path=str(DEPLOY / "syscalls.py"))
+    served = {"pythonbpf_exporter_read_seconds", "pythonbpf_exporter_read_errors_total"}
+    for spec in Exporter(b).specs:
+        suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"]}.get(spec.type, [""])
+        served.update(spec.name + suffix for suffix in suffixes)
+    b.close()
+    exprs = [t["expr"] for panel in board["panels"] for t in panel["targets"]]
+    named = {name for expr in exprs for name in re.findall(r"\bpythonbpf_[a-z0-9_]+", expr)}
+    assert len(exprs) >= 6 and named <= served, named - served
+    assert {"pythonbpf_syscalls_total", "pythonbpf_write_sizes_bytes_bucket"} <= named
+    assert {p["id"] for p in board["panels"]} == set(range(1, len(board["panels"]) + 1))
+    assert all(p["datasource"]["uid"] == "${DS_PROMETHEUS}" for p in board["panels"])
+
+
+def test_fleet_doc_lists_the_dashboards_queries():
+    import json
+
+    board = json.loads((DEPLOY / "grafana" / "pythonbpf-syscalls.json").read_text())
+    text = (DEPLOY.parent / "docs" / "fleet.md").read_text()
+    block = re.search(r"## A Grafana dashboard\n.*?```promql\n(.*?)```", text, re.S).group(1)
+    assert block.splitlines() == [t["expr"] for panel in board["panels"] for t in panel["targets"]]

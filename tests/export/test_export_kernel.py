@@ -236,6 +236,8 @@ def test_cli_serves_until_sigterm_and_detaches(tmp_path):
                             env=env)
     try:
         line = proc.stderr.readline()
+        while line and "serving" not in line:  # warnings (a program without LICENSE) come first
+            line = proc.stderr.readline()
         assert "serving 1 metrics on http://127.0.0.1:" in line, line
         url = line.split(" on ", 1)[1].strip()
         samples = scrape(url)

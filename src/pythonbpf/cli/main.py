@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_lazy("verify", "cmd_verify"))
 
     p = sub.add_parser("list", help="list tracepoints, or the maps and programs loaded now")
-    kinds = p.add_subparsers(dest="what", metavar="tracepoints|maps|programs")
+    kinds = p.add_subparsers(dest="what", metavar="tracepoints|maps|programs|usdt")
     kinds.required = True
     for what, pattern_help in (
             ("tracepoints", "shell glob over CATEGORY:NAME (a bare NAME matches in any category)"),
@@ -88,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
         k.add_argument("pattern", nargs="?", help=pattern_help)
         _common(k, verbose=False)
         k.set_defaults(func=_lazy("listing", "cmd_list"))
+    k = kinds.add_parser("usdt", help="list a binary's USDT probes and their arguments")
+    k.add_argument("binary", help="a path, or a library name such as libc")
+    k.add_argument("pattern", nargs="?", help="shell glob over PROVIDER:NAME")
+    _common(k, verbose=False)
+    k.set_defaults(func=_lazy("listing", "cmd_list"))
 
     p = sub.add_parser("doctor", help="what this kernel and libbpf support, with remedies")
     _common(p, verbose=False)

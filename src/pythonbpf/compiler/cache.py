@@ -50,7 +50,7 @@ _COMPILER_PARTS = ("compiler", "btf", "lang", "")
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Sections whose programs are typed from the running kernel (tracepoint formats, BTF).
 _KERNEL_SECTIONS = ("tracepoint", "tp", "tp_btf", "raw_tp", "raw_tracepoint", "iter", "kprobe",
-                    "kretprobe", "fentry", "fexit", "lsm", "uprobe", "uretprobe")
+                    "kretprobe", "fentry", "fexit", "lsm", "uprobe", "uretprobe", "usdt")
 
 _memo: "Dict[str, str]" = {}
 

@@ -50,10 +50,16 @@ def metrics_from_file(path: "str | os.PathLike[str]") -> Optional[Dict[str, Any]
 
 
 def metrics_of(b: Any) -> Optional[Dict[str, Any]]:
-    """The METRICS of the file a BPF object was compiled from (None for source strings and
-    compiled objects, which have no file to read)."""
+    """The METRICS of the source a BPF object was compiled from: its file, or the text `BPF()`
+    recovered in a notebook, `python -c` or the REPL (None for compiled objects and for
+    `BPF(source=...)`, whose caller passes metrics_from_source(text))."""
     program = getattr(b, "program", None)
     filename = getattr(program, "filename", None)
-    if not filename or not os.path.isfile(filename):
+    if not filename:
         return None
-    return metrics_from_file(filename)
+    if os.path.isfile(filename):
+        return metrics_from_file(filename)
+    text = (getattr(b, "_sources", None) or {}).get(filename)
+    if text is not None and getattr(b, "_source_recovered", False):
+        return metrics_from_source(text, filename)
+    return None

@@ -88,6 +88,12 @@ def uretprobe(binary: str, symbol: str, pid: Optional[int] = None) -> Callable[[
     return _program(f"uretprobe/{binary}:{symbol}", pid=pid)
 
 
+def usdt(binary: str, provider: str, name: str, pid: Optional[int] = None) -> Callable[[T], T]:
+    """`@usdt("/usr/bin/python3", "python", "function__entry")`: a user-space static probe
+    (SystemTap SDT note); `arg0()`..`arg11()` as the probe's spec says, `usdt_arg_count()`."""
+    return _program(f"usdt/{binary}:{provider}:{name}", pid=pid)
+
+
 def kprobe(function: str) -> Callable[[T], T]:
     """`@kprobe("do_sys_openat2")`: a kernel function's entry (needs CONFIG_KPROBES)."""
     return _program("kprobe/" + function)

@@ -115,6 +115,13 @@ arg2 = _kernel_helper("arg2", "A probe's third argument.")
 arg3 = _kernel_helper("arg3", "A probe's fourth argument.")
 arg4 = _kernel_helper("arg4", "A probe's fifth argument.")
 arg5 = _kernel_helper("arg5", "A probe's sixth argument.")
+arg6 = _kernel_helper("arg6", "A USDT probe's seventh argument.")
+arg7 = _kernel_helper("arg7", "A USDT probe's eighth argument.")
+arg8 = _kernel_helper("arg8", "A USDT probe's ninth argument.")
+arg9 = _kernel_helper("arg9", "A USDT probe's tenth argument.")
+arg10 = _kernel_helper("arg10", "A USDT probe's eleventh argument.")
+arg11 = _kernel_helper("arg11", "A USDT probe's twelfth argument.")
+usdt_arg_count = _kernel_helper("usdt_arg_count", "How many arguments this USDT probe site passes.")
 retval = _kernel_helper("retval", "A return probe's return value.")
 
 

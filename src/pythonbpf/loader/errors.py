@@ -190,6 +190,11 @@ def _attach_remedy(section: str, target: str, err: int | None) -> str:
         return f"this kernel lacks {feature} support"
     if err in (_errno.EPERM, _errno.EACCES):
         return "run as root or grant CAP_BPF and CAP_PERFMON"
+    if err == _errno.ESRCH and kind in ("usdt", "uprobe", "uretprobe"):
+        return "no process has that pid (has it exited?)"
+    if err == _errno.ENOENT and kind == "usdt":
+        return ("the binary has no such USDT probe (or is not there); list its probes with "
+                "`pythonbpf list usdt BINARY`")
     if err == _errno.ENOENT and kind in ("uprobe", "uretprobe"):
         return _uprobe_remedy(target)
     if err == _errno.ENOENT and kind in ("tracepoint", "tp"):

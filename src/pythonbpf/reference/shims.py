@@ -56,7 +56,7 @@ def _decorator_factory(*args: Any, **kwargs: Any) -> Callable[[Any], Any]:
 
 
 # Decorator names; `interpreter` reads a function's role from them.
-PROGRAM_DECORATORS = {"section", "tracepoint", "raw_tracepoint", "uprobe", "uretprobe", "kprobe",
+PROGRAM_DECORATORS = {"section", "tracepoint", "raw_tracepoint", "uprobe", "uretprobe", "usdt", "kprobe",
                       "kretprobe", "perf_event", "xdp", "tc", "socket_filter", "fentry", "fexit"}
 DATA_DECORATORS = {"map", "bpfglobal", "struct"}
 

@@ -8,6 +8,7 @@ import weakref
 from ..loader.errors import LoadError
 from ..loader.object import BpfObject
 from .network import NetworkAttachMixin
+from .probeattach import ProbeAttachMixin
 from .streams import StreamsMixin
 
 # Start-up matters (a cached start is imports plus a millisecond of work): typing, the map
@@ -48,7 +49,7 @@ def _name_of(target: Union[str, Callable[..., Any]]) -> str:
     return target if isinstance(target, str) else getattr(target, "__name__", str(target))
 
 
-class BPF(StreamsMixin, NetworkAttachMixin):
+class BPF(StreamsMixin, NetworkAttachMixin, ProbeAttachMixin):
     """A BPF object built from Python source (or a compiled `.o`), owned by this Python object.
 
     `BPF()` compiles the calling module's file, `BPF(path=...)` another file, `BPF(source=...)`
@@ -68,21 +69,38 @@ class BPF(StreamsMixin, NetworkAttachMixin):
         if obj is not None:
             elf = obj if isinstance(obj, bytes) else open(obj, "rb").read()
             label = name or (os.path.basename(obj) if isinstance(obj, str) else "pythonbpf")
+            self._source_recovered = False
         else:
             from ..compiler import compile_source
 
-            if source is None:
-                from .source import caller_file, read_source
+            filename, recovered = path or "<string>", None
+            if source is None and path is not None:
+                from .source import read_source
 
-                path = path or caller_file()
                 source = read_source(path)
-            compiled = compile_source(source, path or "<string>")
+            elif source is None:
+                from .interactive import caller_frame, check_complete, recover
+
+                frame = caller_frame()
+                recovered = recover(frame)  # a file, a notebook's cells, -c, stdin, the REPL
+                check_complete(recovered, frame)
+                source, filename, path = recovered.text, recovered.filename, recovered.path
+                del frame
+            try:
+                compiled = compile_source(source, filename)
+            except Exception as exc:
+                if recovered is None or recovered.origins is None:
+                    raise
+                from .interactive import relocate
+
+                raise relocate(exc, recovered) from None  # at the cell or input, not the combined text
             elf = compiled.elf
             if compiled.program_loaded:
                 self._program = compiled.program
             else:
                 self._compiled = compiled  # loading and attaching need only its facts
-            self._sources[path or "<string>"] = source  # verifier errors point at its lines
+            self._sources[filename] = source  # verifier errors point at its lines
+            self._source_recovered = recovered is not None  # BPF() found the caller's text itself
             label = name or (os.path.splitext(os.path.basename(path))[0] if path else "pythonbpf")
         self.elf = elf
         self._opened: Optional[BpfObject] = None  # opened by libbpf, not yet loaded
@@ -233,6 +251,12 @@ class BPF(StreamsMixin, NetworkAttachMixin):
 
                     binary, _, symbol = prog.section.split("/", 1)[1].rpartition(":")
                     attach_uprobe(prog, binary, symbol, options["pid"], kind == "uretprobe")
+                elif kind == "usdt":  # libbpf's auto-attach would work for every process only
+                    from ..loader.usdt import attach_usdt
+
+                    binary, provider, probe = prog.section.split("/", 1)[1].rsplit(":", 2)
+                    pid = options.get("pid")
+                    attach_usdt(prog, binary, provider, probe, -1 if pid is None else pid)
                 else:
                     prog.attach()
         except BaseException:
@@ -371,37 +395,6 @@ class BPF(StreamsMixin, NetworkAttachMixin):
             options = {} if frequency or period else self._attach_options(prog.name)
             attach_perf_event(prog, frequency or options.get("frequency"),
                               period or options.get("period"), cpus, pid)
-        self._attached = True
-        return self
-
-    def attach_uprobe(self, name: Union[str, Callable[..., Any]], binary: str, symbol: str,
-                      pid: int = -1, retprobe: Optional[bool] = None) -> "BPF":
-        """Attach uprobe program `name` at `symbol` of `binary` (a path or a library name such as
-        "libc") for `pid` (-1: every process), for targets known only at run time."""
-        from ..compiler.frontend.probes import resolve_library
-
-        self.load()
-        prog = self.programs[name]
-        if retprobe is None:
-            retprobe = prog.section.startswith("uretprobe")
-        from ..loader.uprobe import attach_uprobe
-
-        attach_uprobe(prog, resolve_library(binary), symbol, pid, retprobe)
-        self._attached = True
-        return self
-
-    def attach_kprobe(self, name: Union[str, Callable[..., Any]], function: str,
-                      retprobe: Optional[bool] = None) -> "BPF":
-        """Attach kprobe program `name` (declared `@section("kprobe")` or `"kretprobe"`) at
-        kernel `function`, for targets known only at run time; `retprobe` defaults to what the
-        section says."""
-        self.load()
-        prog = self.programs[name]
-        if retprobe is None:
-            retprobe = prog.section.startswith("kretprobe")
-        from ..loader.kprobe import attach_kprobe
-
-        attach_kprobe(prog, function, retprobe)
         self._attached = True
         return self
 

@@ -2,11 +2,25 @@
 from __future__ import annotations
 
 import logging
-from typing import Optional
+from typing import Optional, Tuple
 
-from .source import caller_file, object_path_for, read_source
+from .source import object_path_for, read_source
 
 log = logging.getLogger("pythonbpf")
+
+
+def _module(path: Optional[str], output: Optional[str], suffix: str) -> Tuple[str, str, str]:
+    """(source, filename, output) of `path`, or of the calling module wherever its text is kept
+    (a file, notebook cells, `python -c`, stdin, the REPL; see runtime/interactive.py)."""
+    if path is None:
+        from .interactive import caller_frame, recover
+
+        recovered = recover(caller_frame())
+        if recovered.path is None and output is None:
+            raise RuntimeError(f"this program has no file to write its {suffix} beside; "
+                               f"pass output='prog{suffix}'")
+        return recovered.text, recovered.filename, output or object_path_for(recovered.path)[:-2] + suffix
+    return read_source(path), path, output or object_path_for(path)[:-2] + suffix
 
 
 def compile(path: Optional[str] = None, output: Optional[str] = None,
@@ -16,9 +30,8 @@ def compile(path: Optional[str] = None, output: Optional[str] = None,
 
     if loglevel is not None:
         log.setLevel(loglevel)
-    path = path or caller_file()
-    output = object_path_for(path, output)
-    compiled = compile_source(read_source(path), path)
+    source, filename, output = _module(path, output, ".o")
+    compiled = compile_source(source, filename)
     with open(output, "wb") as f:
         f.write(compiled.elf)
     log.info("wrote %s (%d bytes)", output, len(compiled.elf))
@@ -32,8 +45,7 @@ def compile_to_ir(path: Optional[str] = None, output: Optional[str] = None,
 
     if loglevel is not None:
         log.setLevel(loglevel)
-    path = path or caller_file()
-    output = output or object_path_for(path)[:-2] + ".ll"
+    source, filename, output = _module(path, output, ".ll")
     with open(output, "w", encoding="utf-8") as f:
-        f.write(compile_to_llvm_ir(read_source(path), path))
+        f.write(compile_to_llvm_ir(source, filename))
     return output

@@ -34,9 +34,10 @@ SUGGEST = {"get_current_pid_tgid": "pid() (the process id) or tid()", "get_curre
            "bpf_trace_printk": "print()", "perf_event_output": "events.output(e)",
            "ringbuf_output": "rb.output(e)", "map_lookup_elem": "m.lookup(k)",
            "map_update_elem": "m.update(k, v)", "map_delete_elem": "m.delete(k)"}
+USDT_ARGS = ARGS + ("arg6", "arg7", "arg8", "arg9", "arg10", "arg11")
 KNOWN_HELPERS = ("pid", "tid", "uid", "gid", "ktime", "cpu", "random", "comm", "cgroup_id",
-                 "current_task", "log2", "deref", "print", *ARGS, "retval", "probe_read_kernel",
-                 "probe_read_user", "probe_read_kernel_str", "probe_read_user_str")
+                 "current_task", "log2", "deref", "print", *USDT_ARGS, "usdt_arg_count", "retval",
+                 "probe_read_kernel", "probe_read_user", "probe_read_kernel_str", "probe_read_user_str")
 
 
 class CallChecker(MapChecker, PacketChecker, TracingChecker):
@@ -73,7 +74,7 @@ class CallChecker(MapChecker, PacketChecker, TracingChecker):
             return m.HelperCall(HELPER_TYPES[canonical], self.pos(node), canonical, [])
         if canonical == "comm":
             return self.comm_call(node)
-        if canonical in ARGS or canonical == "retval":
+        if canonical in USDT_ARGS or canonical in ("retval", "usdt_arg_count"):
             return self.probe_argument(canonical, node)
         if canonical == "cgroup_id":
             self.no_args(node, canonical)
@@ -148,10 +149,17 @@ class CallChecker(MapChecker, PacketChecker, TracingChecker):
     def probe_argument(self, name: str, node: ast.Call) -> m.Expr:
         """arg0()..arg5() and retval(): registers saved in the probe's pt_regs context."""
         self.no_args(node, name)
+        if self.kind == "usdt" and name != "retval":
+            if name == "usdt_arg_count":
+                return m.UsdtArgCount(I64, self.pos(node))
+            return m.UsdtArg(I64, self.pos(node), USDT_ARGS.index(name))
+        if name == "usdt_arg_count" or name not in ARGS and name != "retval":
+            raise self.src.error(node, f"{name}() is an argument of a USDT probe; this is a {self.kind or 'subprogram'}",
+                                 hint="use it in a @usdt program (uprobes and kprobes have arg0()..arg5())")
         arch = platform.machine()
         if self.kind not in PROBE_KINDS or arch not in ARG_REGISTERS:
             raise self.src.error(node, f"{name}() reads a probe's registers; this is a {self.kind or 'subprogram'}",
-                                 hint="use it in uprobe, uretprobe, kprobe and kretprobe programs")
+                                 hint="use it in uprobe, uretprobe, usdt, kprobe and kretprobe programs")
         if name == "retval":
             if self.kind not in ("uretprobe", "kretprobe"):
                 raise self.src.error(node, "retval() is only known at a function's return",

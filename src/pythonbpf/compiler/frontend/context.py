@@ -26,7 +26,7 @@ SK_BUFF: Dict[str, Tuple[int, IntType]] = {
 KIND_OF_PREFIX = {
     "xdp": "xdp", "tc": "tc", "classifier": "tc", "socket": "socket", "cgroup_skb": "cgroup_skb",
     "tracepoint": "tracepoint", "tp": "tracepoint", "raw_tp": "raw_tp", "raw_tracepoint": "raw_tp",
-    "tp_btf": "tp_btf", "uprobe": "uprobe", "uretprobe": "uretprobe", "kprobe": "kprobe",
+    "tp_btf": "tp_btf", "uprobe": "uprobe", "uretprobe": "uretprobe", "usdt": "usdt", "kprobe": "kprobe",
     "kretprobe": "kretprobe", "fentry": "fentry", "fexit": "fexit", "lsm": "lsm",
     "perf_event": "perf_event", "iter": "iter",
 }

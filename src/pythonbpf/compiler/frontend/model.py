@@ -171,6 +171,20 @@ class CtxField(Expr):
 
 
 @record
+class UsdtArg(Expr):
+    """arg0()..arg11() of a USDT probe: read as libbpf's spec for this probe site says (a register,
+    a constant or memory at register + offset), sign- or zero-extended to 64 bits; 0 when the
+    site passes fewer arguments."""
+
+    index: int
+
+
+@record
+class UsdtArgCount(Expr):
+    """usdt_arg_count(): the number of arguments this probe site passes."""
+
+
+@record
 class KernelMember(Expr):
     """`base.member` on a kernel struct address: a CO-RE relocated offset, then (for ints and
     pointers) a bpf_probe_read_kernel of `size` bytes; embedded structs give their address."""

@@ -7,7 +7,8 @@ from typing import Dict, List, Optional, Set, Tuple
 from .declarations import Declarations
 from .errors import CompileError, Location, SourceFile
 from .functions import FunctionChecker, Signature
-from .model import GlobalDecl, HelperCall, MapCall, Print, Program
+from .model import GlobalDecl, HelperCall, MapCall, Print, Program, UsdtArg
+from .usdt import declare_usdt_maps
 from .types import CTYPES_INTS, IntType
 from .names import Names
 from .context import KIND_OF_PREFIX, program_kind
@@ -30,6 +31,8 @@ def gpl_only_use(node, program: Program) -> str:
         return f"{node.helper}()"
     if isinstance(node, Print):
         return "print() (bpf_trace_printk)"
+    if isinstance(node, UsdtArg):
+        return f"arg{node.index}() of a USDT probe (it reads registers with bpf_probe_read_kernel)"
     if isinstance(node, MapCall) and (node.method == "get_stackid" or node.method == "output" and
                                       program.maps[node.map].kind == "perf_event_array"):
         return f"{node.map}.{node.method}()"
@@ -157,6 +160,8 @@ class ModuleChecker:
         signatures = {fn.name: Signature.of(fn, sections[fn.name], self.decls, self.src,
                                             contexts.get(fn.name))
                       for fn in functions}
+        if any(program_kind(s.section or "") == "usdt" for s in signatures.values()):
+            declare_usdt_maps(self.program.maps, self.src)
         calls = {}
         for fn in functions:
             checker = FunctionChecker(self.src, self.names, self.decls, self.program, signatures)

@@ -12,7 +12,7 @@ import os
 import platform
 from typing import Dict, Optional, Tuple
 
-PROGRAM_DECORATORS = {"tracepoint", "raw_tracepoint", "tp_btf", "uprobe", "uretprobe", "kprobe",
+PROGRAM_DECORATORS = {"tracepoint", "raw_tracepoint", "tp_btf", "uprobe", "uretprobe", "usdt", "kprobe",
                       "kretprobe", "perf_event", "xdp", "tc", "socket_filter"}
 BARE = {"xdp": "xdp", "tc": "tc", "socket_filter": "socket"}
 LIBRARY_DIRS = ("/lib/{arch}-linux-gnu", "/usr/lib/{arch}-linux-gnu", "/lib64", "/usr/lib64", "/lib",
@@ -38,6 +38,13 @@ def resolve_library(name: str) -> str:
                 if is_elf(found):  # libc.so itself is a linker script
                     return found
     return name
+
+
+def resolve_binary(name: str) -> str:
+    """A USDT target: a library name as for uprobes, and symlinks resolved (`/usr/bin/python3`
+    -> `/usr/bin/python3.11`), since the probe notes are read from the file itself."""
+    path = resolve_library(name)
+    return os.path.realpath(path) if os.path.isabs(path) and os.path.exists(path) else path
 
 
 def is_elf(path: str) -> bool:
@@ -98,6 +105,14 @@ class DecoratorReader:
             if len(deco.args) > 2:
                 options["pid"] = self.decls.const_int(deco.args[2])
             return f"{name}/{resolve_library(binary)}:{symbol}", options
+        if name == "usdt":
+            binary, provider, probe = self.strings(deco, 3, '@usdt("/usr/bin/python3", "python", "function__entry")')
+            if ":" in binary + provider + probe:
+                raise self.src.error(deco, "a USDT binary, provider or name cannot contain ':'")
+            options = self.options(deco, ("pid",))
+            if len(deco.args) > 3:
+                options["pid"] = self.decls.const_int(deco.args[3])
+            return f"usdt/{resolve_binary(binary)}:{provider}:{probe}", options
         options = self.options(deco, ("frequency", "period"))
         if deco.args:
             raise self.src.error(deco, "write @perf_event(frequency=99) or @perf_event(period=N)")

@@ -13,6 +13,7 @@ from .kernel import KernelLowering
 from .mapcalls import MapLowering
 from .memory import scalar_local
 from .packets import PacketLowering
+from .usdt import UsdtLowering
 from .types import I1, I32, I64, I8, PTR, alignment, llvm_type
 
 
@@ -20,7 +21,7 @@ def signed(t: Type) -> bool:
     return isinstance(t, IntType) and t.signed
 
 
-class ExprLowering(MapLowering, PacketLowering, KernelLowering):
+class ExprLowering(MapLowering, PacketLowering, KernelLowering, UsdtLowering):
     builder: ir.IRBuilder
     fn: ir.Function
     locals: Dict[str, ir.Value]

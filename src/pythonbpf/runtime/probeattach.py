@@ -1,0 +1,57 @@
+"""`BPF` methods attaching probes to targets chosen at run time (uprobes, USDT, kprobes)."""
+from __future__ import annotations
+
+TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from typing import Any, Callable, Optional, Union
+
+
+class ProbeAttachMixin:
+    """Expects `self.load()`, `self.programs` (a ProgramsView) and `self._attached`."""
+
+    def attach_uprobe(self, name: Union[str, Callable[..., Any]], binary: str, symbol: str,
+                      pid: int = -1, retprobe: Optional[bool] = None) -> Any:
+        """Attach uprobe program `name` at `symbol` of `binary` (a path or a library name such as
+        "libc") for `pid` (-1: every process), for targets known only at run time."""
+        from ..compiler.frontend.probes import resolve_library
+        from ..loader.uprobe import attach_uprobe
+
+        self.load()
+        prog = self.programs[name]
+        if retprobe is None:
+            retprobe = prog.section.startswith("uretprobe")
+        attach_uprobe(prog, resolve_library(binary), symbol, pid, retprobe)
+        self._attached = True
+        return self
+
+    def attach_usdt(self, name: Union[str, Callable[..., Any]], binary: str, provider: str, probe: str,
+                    pid: int = -1) -> Any:
+        """Attach @usdt program `name` to USDT `provider:probe` of `binary` (a path, or a library
+        name such as "libc") for `pid` (-1: every process): the probe and pid chosen at run time,
+        whatever its decorator named. Semaphore-guarded probes are switched on while attached."""
+        from ..compiler.frontend.probes import resolve_binary
+        from ..loader.usdt import attach_usdt
+
+        self.load()
+        prog = self.programs[name]
+        if not prog.section.startswith("usdt"):
+            raise ValueError(f"{prog.name} is a {prog.section.split('/', 1)[0]} program; attach_usdt() "
+                             "takes a @usdt program")
+        attach_usdt(prog, resolve_binary(binary), provider, probe, pid)
+        self._attached = True
+        return self
+
+    def attach_kprobe(self, name: Union[str, Callable[..., Any]], function: str,
+                      retprobe: Optional[bool] = None) -> Any:
+        """Attach kprobe program `name` (declared `@section("kprobe")` or `"kretprobe"`) at
+        kernel `function`, for targets known only at run time; `retprobe` defaults to what the
+        section says."""
+        from ..loader.kprobe import attach_kprobe
+
+        self.load()
+        prog = self.programs[name]
+        if retprobe is None:
+            retprobe = prog.section.startswith("kretprobe")
+        attach_kprobe(prog, function, retprobe)
+        self._attached = True
+        return self
