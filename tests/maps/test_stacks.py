@@ -43,6 +43,19 @@ def on_getpid(ctx):
     return 0
 '''
 
+SKIPPED = HEADER + '''
+ids = ArrayMap(key=u32, value=i64, max_entries=2)
+
+@bpf
+@section("tracepoint/syscalls/sys_enter_getppid")
+def on_getppid(ctx):
+    who = target.lookup(0)
+    if who and pid() == who:
+        ids[0] = stacks.get_stackid(ctx)
+        ids[1] = stacks.get_stackid(ctx, skip=2)
+    return 0
+'''
+
 PROFILE = HEADER + '''
 counts = HashMap(key=i64, value=u64, max_entries=1024)
 
@@ -114,3 +127,28 @@ def test_attach_all_samples_perf_event_programs(source, at_least):
         assert not b.programs["profile"].links
         # 99 Hz by default: ~50 samples in 0.5 s; ~500 at the decorator's 997 Hz
         assert sum(n for _, n in b["counts"].items()) >= at_least
+
+
+def test_skip_leaves_out_the_innermost_frames():
+    """The same event's kernel stack, whole and with skip=2: the second is the first without its
+    two innermost frames (the tracepoint's own BPF and trace frames)."""
+    with BPF(source=SKIPPED) as b:
+        b.load()
+        b["target"][0] = os.getpid()
+        b.attach_all()
+        os.getppid()
+        b.detach()
+        whole, skipped = b["ids"][0], b["ids"][1]
+        assert whole >= 0 and skipped >= 0
+        assert b.stack_trace("stacks", skipped) == b.stack_trace("stacks", whole)[2:]
+
+
+def test_get_stackid_takes_its_options_by_keyword():
+    from pythonbpf import CompileError
+    from pythonbpf.compiler import compile_source
+
+    with pytest.raises(CompileError) as info:
+        compile_source(SKIPPED.replace("get_stackid(ctx, skip=2)", "get_stackid(ctx, 3)"), "s.py")
+    assert "takes its options by keyword" in info.value.message and "user=True" in str(info.value)
+    with pytest.raises(CompileError, match="skip= must be a constant from 0 to 255"):
+        compile_source(SKIPPED.replace("skip=2", "skip=300"), "s.py")

@@ -22,6 +22,7 @@ MAP_METHODS = {
 }
 ATOMIC = {ast.Add: "+", ast.Sub: "-", ast.BitOr: "|", ast.BitAnd: "&", ast.BitXor: "^"}
 BPF_F_USER_STACK = 1 << 8
+BPF_F_SKIP_FIELD_MASK = 0xFF  # get_stackid: how many innermost frames to skip
 
 
 class MapChecker:
@@ -187,16 +188,24 @@ class MapChecker:
 
     # ---- stacks and tail calls ---------------------------------------------------------
     def map_get_stackid(self, name, decl, args, keywords, node) -> m.Expr:
-        self.only(node, keywords, "user")
-        if len(args) == 2:
-            keywords["user"] = args.pop()
+        """get_stackid(ctx, user=False, skip=0): the flags by keyword only, since a bare number
+        (the kernel's flags word) silently meant user=True."""
+        self.only(node, keywords, "user", "skip")
+        if len(args) > 1:
+            raise self.src.error(args[1], "get_stackid() takes its options by keyword",
+                                 hint=f"write {name}.get_stackid(ctx, user=True) for the user stack, "
+                                      "skip=N to leave out the N innermost frames")
         self.arity(node, args, 1)
         self.context_arg(args[0], "get_stackid")
         user = self.decls.const_int(keywords["user"]) if "user" in keywords else 0
-        if user is None:
+        if user not in (0, 1):
             raise self.src.error(keywords["user"], "user= must be True or False")
-        return self.call(I64, node, name, "get_stackid", [m.Const(U64, self.pos(node),
-                                                                   BPF_F_USER_STACK if user else 0)])
+        skip = self.decls.const_int(keywords["skip"]) if "skip" in keywords else 0
+        if skip is None or not 0 <= skip <= BPF_F_SKIP_FIELD_MASK:
+            raise self.src.error(keywords["skip"], "skip= must be a constant from 0 to 255",
+                                 hint="the number of innermost frames to leave out of the stack")
+        flags = (BPF_F_USER_STACK if user else 0) | skip
+        return self.call(I64, node, name, "get_stackid", [m.Const(U64, self.pos(node), flags)])
 
     def map_tail_call(self, name, decl, args, keywords, node) -> m.Expr:
         self.only(node, keywords)

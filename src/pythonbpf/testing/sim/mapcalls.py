@@ -20,6 +20,7 @@ from .memory import Ptr
 
 MAX_TAIL_CALLS = 33
 BPF_F_USER_STACK = 1 << 8
+BPF_F_SKIP_FIELD_MASK = 0xFF
 
 
 class TailCall(Exception):
@@ -120,6 +121,7 @@ class MapEval:
             raise self.refuse(f"{e.map}.get_stackid()", f"needs the {'user' if user else 'kernel'} stack, "
                               "which only the kernel can unwind", e.pos,
                               hint=f"set sim.helpers.{which} = [address, ...] (innermost first)")
+        stack = stack[int(self.eval(e.args[0])) & BPF_F_SKIP_FIELD_MASK:]
         if not stack:
             return -errno.EFAULT
         return kmap.store(stack)
