@@ -10,6 +10,11 @@ from .kernel_types import network_header
 from .names import Names
 from .types import CTYPES_INTS, ArrayType, Field, StrType, StructType, ValueType, align_up
 
+# str(N) and arrays may be as large as a map value or ring-buffer record (a full path is 4096
+# bytes); only locals live on the 512-byte stack, and the stack check refuses those that cannot.
+MAX_STR = 1 << 16
+MAX_ARRAY = 1 << 16
+
 MAP_CLASSES = {
     "HashMap": ("hash", 1), "ArrayMap": ("array", 2), "ProgArrayMap": ("prog_array", 3),
     "PerfEventArray": ("perf_event_array", 4), "PerCPUHashMap": ("percpu_hash", 5),
@@ -49,17 +54,17 @@ class Declarations:
         if isinstance(node, ast.Call) and self.names.canonical(node.func) == "str":
             if len(node.args) == 1 and not node.keywords:
                 n = self.const_int(node.args[0])
-                if n is not None and 0 < n <= 512:
+                if n is not None and 0 < n <= MAX_STR:
                     return StrType(n)
-            raise self.src.error(node, "str(N) needs one constant length between 1 and 512",
+            raise self.src.error(node, f"str(N) needs one constant length between 1 and {MAX_STR}",
                                  hint="write e.g. comm: str(16)")
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
             elem_node, count_node = node.left, node.right
             if self.const_int(elem_node) is not None:
                 elem_node, count_node = count_node, elem_node
             count = self.const_int(count_node)
-            if count is None or not 0 < count <= 4096:
-                raise self.src.error(count_node, "an array length must be a constant from 1 to 4096",
+            if count is None or not 0 < count <= MAX_ARRAY:
+                raise self.src.error(count_node, f"an array length must be a constant from 1 to {MAX_ARRAY}",
                                      hint="write e.g. `mac: u8 * 6`")
             return ArrayType(self.value_type(elem_node, "array element type"), count)
         if isinstance(node, ast.Constant) and node.value is None:

@@ -9,7 +9,7 @@ from .errors import CompileError, Location, SourceFile
 from .functions import FunctionChecker, Signature
 from .model import GlobalDecl, HelperCall, MapCall, Print, Program, UsdtArg
 from .usdt import declare_usdt_maps
-from .types import CTYPES_INTS, IntType
+from .types import CTYPES_INTS, IntType, StructType
 from .names import Names
 from .context import KIND_OF_PREFIX, program_kind
 from .context_params import context_params
@@ -213,8 +213,7 @@ class ModuleChecker:
             node = ast.Name(lineno=where.line, col_offset=where.col - 1) if where else nodes[fn.name]
             raise self.src.error(node, f"{fn.name}() needs {total} bytes of stack; the kernel "
                                        f"allows {STACK_LIMIT}. Largest: {largest}",
-                                 hint="keep big structs in a map (a per-CPU array with one entry "
-                                      "works as scratch space) instead of locals")
+                                 hint=scratch_hint(fn.locals.get(items[0][2]) if items else None))
 
     def reject_recursion(self, calls: Dict[str, List[Tuple[str, ast.Call]]]) -> None:
         """BPF has no recursion: a cycle in the call graph is an error at the call that closes it."""
@@ -307,3 +306,15 @@ class ModuleChecker:
         if section == ".data" and value == 0:
             section = ".bss"
         self.program.globals[name] = GlobalDecl(name, t, value, section, node.lineno)
+
+
+def scratch_hint(local_type) -> str:
+    """What to write instead of a local too big for the stack: a per-CPU scratch map entry, or
+    the ring buffer record itself."""
+    name = getattr(local_type, "name", "") if isinstance(local_type, StructType) else ""
+    if not name:
+        return ("keep big values in a map instead of locals (a per-CPU array with one entry works "
+                "as scratch space)")
+    return (f"keep it in a map instead: declare `scratch = PerCPUArrayMap(key=u32, value={name}, "
+            f"max_entries=1)`, then `v = scratch.lookup(0)`, `if not v: return 0` and fill `v` in "
+            f"place; a ring buffer record can be reserved in place: `v = events.reserve({name})`")
