@@ -46,9 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("export", help="serve a program's maps as Prometheus metrics (see docs/fleet.md)",
                    add_help=False)
     p = sub.add_parser("run", help="compile, load, attach; stream output; print maps at exit")
-    p.add_argument("program", help="a pythonbpf program (.py) or a compiled object (.o)")
+    p.add_argument("program", nargs="?", help="a pythonbpf program (.py) or a compiled object (.o)")
+    p.add_argument("-e", dest="source", metavar="SOURCE",
+                   help="a program given inline, without imports or LICENSE; undeclared maps are "
+                        "hash maps typed by what the program stores (see docs/cli.md)")
     p.add_argument("-d", "--duration", type=float, metavar="S",
                    help="stop after S seconds (default: until Ctrl-C)")
+    p.add_argument("-i", "--interval", type=float, metavar="S",
+                   help="also print the maps every S seconds")
     _common(p)
     p.set_defaults(func=_lazy("run", "cmd_run"))
 

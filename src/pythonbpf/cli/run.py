@@ -185,10 +185,33 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     raise _Stop()
 
 
+def _program(args: argparse.Namespace) -> ProgramInput:
+    """The file named, or the -e one-liner expanded and compiled."""
+    if (args.program is None) == (args.source is None):
+        from .inputs import UsageError
+
+        raise UsageError("give a program file or -e SOURCE (one of them)")
+    if args.source is None:
+        return read_input(args.program)
+    from ..compiler import compile_source
+    from .oneliner import FILENAME, expand, shift_error
+    from ..compiler.frontend.errors import CompileError
+
+    expanded = expand(args.source)
+    try:
+        compiled = compile_source(expanded.source, FILENAME)
+    except CompileError as exc:
+        raise shift_error(exc, args.source) from None
+    program = ProgramInput("oneliner", compiled.elf, compiled.program, expanded.source)
+    program.oneliner = expanded
+    return program
+
+
 def cmd_run(args: argparse.Namespace, out: Output) -> int:
     from ..loader import LoadError
 
-    program: ProgramInput = read_input(args.program)
+    program = _program(args)
+    hints = getattr(program, "oneliner", None)
     try:
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
     except ValueError:  # not the main thread: SIGTERM keeps its meaning
@@ -210,11 +233,19 @@ def cmd_run(args: argparse.Namespace, out: Output) -> int:
                 streams = _open_streams(b, out)
                 deadline = (time.monotonic() + args.duration) if args.duration is not None else None
                 try:
-                    _pump(b, pipe, streams, deadline, out)
+                    while True:
+                        until = deadline
+                        if args.interval:
+                            tick = time.monotonic() + args.interval
+                            until = tick if deadline is None else min(tick, deadline)
+                        _pump(b, pipe, streams, until, out)
+                        if until == deadline:
+                            break
+                        _finish(b, out, hints, time.strftime("%H:%M:%S"))
                 except (KeyboardInterrupt, _Stop):
                     _drain(b, pipe, streams, out)
                 b.detach()
-                _finish(b, out)
+                _finish(b, out, hints)
             finally:
                 if pipe is not None:
                     pipe.close()
@@ -224,9 +255,16 @@ def cmd_run(args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
-def _finish(b: Any, out: Output) -> None:
+def _finish(b: Any, out: Output, hints: Any = None, when: str = "") -> None:
+    """The maps (and globals) now: at an --interval tick (`when`), and at exit."""
     if out.json:
-        out.record(summary_record(b))
+        record = summary_record(b, hints)
+        if when:
+            record["time"] = when
+        out.record(record)
     else:
-        print_summary(b, out)
+        if when:
+            out.line("")
+            out.line(when)
+        print_summary(b, out, hints)
 

@@ -116,15 +116,57 @@ def _user_maps(b: Any) -> Dict[str, Any]:
     return views
 
 
-def print_summary(b: Any, out: Output) -> None:
-    """Every keyed map of `b`, as counts or histograms."""
+def _hist_fields(b: Any, hints: Any) -> Dict[str, str]:
+    """Histogram maps: name -> the key field holding the log2 slot ("" when the key is it)."""
+    found = {name: "" for name in log2_maps(b.program)}
+    found.update(getattr(hints, "hist_fields", {}) or {})
+    return found
+
+
+def _grouped(entries: List[Tuple[Any, Any]], field: str) -> Dict[Any, Dict[int, Any]]:
+    """{the key without its slot field: {slot: count}} for a histogram keyed by a record."""
+    groups: Dict[Any, Dict[int, Any]] = {}
+    for key, value in entries:
+        rest = tuple((f, getattr(key, f)) for f in key._fields if f != field) \
+            if hasattr(key, "_fields") else (("key", key),)
+        groups.setdefault(rest, {})[getattr(key, field)] = value
+    return groups
+
+
+def _group_label(rest: Tuple[Tuple[str, Any], ...]) -> str:
+    return ", ".join(_text(v) for _, v in rest)
+
+
+def _stack_lines(b: Any, stacks: str, stack_id: Any) -> List[str]:
+    """A stack id as the symbolized frames it stands for, innermost first."""
+    from ..runtime.symbols import KERNEL_SPACE
+
+    if not isinstance(stack_id, int) or stack_id < 0:
+        return [f"[no stack: error {stack_id}]"]
+    return [b.ksym(a) if a >= KERNEL_SPACE else hex(a) for a in b.stack_trace(stacks, stack_id)]
+
+
+def _globals(b: Any) -> Dict[str, Any]:
+    program = b.program
+    if program is None or not getattr(program, "globals", None):
+        return {}
+    return {name: b.globals[name] for name, decl in program.globals.items() if not decl.const}
+
+
+def print_summary(b: Any, out: Output, hints: Any = None) -> None:
+    """Every keyed map of `b`, as counts or histograms, and its Globals."""
     from ..runtime.hist import print_log2_hist
 
-    hists = log2_maps(b.program)
+    hists = _hist_fields(b, hints)
+    stack_keys = getattr(hints, "stack_keys", {}) or {}
+    for name, value in _globals(b).items():
+        out.line("")
+        out.line(f"{name}: {_text(value)}")
     for name, view in _user_maps(b).items():
         if _kind(b, name) == "stack_trace":  # ids into it are keys of other maps
-            out.line("")
-            out.line(f"@{name}: {len(view)} stack traces (resolve them with b.stack_trace())")
+            if name not in stack_keys.values():
+                out.line("")
+                out.line(f"@{name}: {len(view)} stack traces (resolve them with b.stack_trace())")
             continue
         try:
             entries = _entries(b, name, view)
@@ -136,12 +178,26 @@ def print_summary(b: Any, out: Output) -> None:
         if not entries:
             out.line("  (empty)")
             continue
+        if hists.get(name):
+            for rest, slots in sorted(_grouped(entries, hists[name]).items(), key=lambda g: str(g[0])):
+                text = io.StringIO()
+                print_log2_hist(slots, hists[name], file=text)
+                out.line(f"  {_group_label(rest)}:")
+                out.out.write(text.getvalue())
+            continue
         if name in hists or (b.program is None and _looks_like_hist(name, entries)):
             text = io.StringIO()
             print_log2_hist(dict(entries), name, file=text)
             out.out.write(text.getvalue())
             continue
         rows = _sorted(entries)
+        if name in stack_keys:
+            for key, value in rows[-MAX_ROWS:]:
+                out.line("")
+                for frame in _stack_lines(b, stack_keys[name], key):
+                    out.line(f"    {frame}")
+                out.line(f"  : {_text(value)}")
+            continue
         if len(rows) > MAX_ROWS:
             out.line(f"  ... {len(rows) - MAX_ROWS} smaller entries not shown")
             rows = rows[-MAX_ROWS:]
@@ -152,21 +208,34 @@ def print_summary(b: Any, out: Output) -> None:
 def _text(value: Any) -> str:
     if isinstance(value, (bytes, bytearray)):
         return bytes(value).hex()
+    if hasattr(value, "_asdict"):  # a record key: its fields, as bpftrace prints @[a, b]
+        return ", ".join(_text(v) for v in value._asdict().values())
     return str(value)
 
 
-def summary_record(b: Any) -> Dict[str, Any]:
-    """The maps as one JSON object: {"type": "maps", "maps": {name: {...}}}."""
-    hists = log2_maps(b.program)
+def summary_record(b: Any, hints: Any = None) -> Dict[str, Any]:
+    """The maps as one JSON object: {"type": "maps", "maps": {name: {...}}, "globals": {...}}."""
+    hists = _hist_fields(b, hints)
+    stack_keys = getattr(hints, "stack_keys", {}) or {}
     maps: Dict[str, Any] = {}
     for name, view in _user_maps(b).items():
+        if _kind(b, name) == "stack_trace" and name in stack_keys.values():
+            continue
         try:
             entries = _entries(b, name, view)
         except Exception as exc:
             maps[name] = {"error": str(exc)}
             continue
         is_hist = name in hists or (b.program is None and _looks_like_hist(name, entries))
-        maps[name] = {"kind": "log2_histogram" if is_hist else "map",
-                      "entries": [[to_json_value(k), to_json_value(v)]
-                                  for k, v in _sorted(entries)]}
-    return {"type": "maps", "maps": maps}
+        record: Dict[str, Any] = {"kind": "log2_histogram" if is_hist else "map",
+                                  "entries": [[to_json_value(k), to_json_value(v)]
+                                              for k, v in _sorted(entries)]}
+        if hists.get(name):
+            record["slot_field"] = hists[name]
+        if name in stack_keys:
+            record["kind"] = "stacks"
+            record["entries"] = [[_stack_lines(b, stack_keys[name], k), to_json_value(v)]
+                                 for k, v in _sorted(entries)]
+        maps[name] = record
+    return {"type": "maps", "maps": maps,
+            "globals": {k: to_json_value(v) for k, v in _globals(b).items()}}
