@@ -11,7 +11,7 @@ from .mapops import MapChecker
 from .packets import BYTE_ORDER, NET_HELPERS, PacketChecker
 from .probes import ARG_REGISTERS, PROBE_KINDS, RETURN_REGISTER
 from .tracing import PROBE_READS, TracingChecker
-from .types import (CTYPES_INTS, I64, U8, U32, U64, CtxType, CursorType, IntType, RefType, StrType, StructType, VOID,
+from .types import (BOOL, CTYPES_INTS, I64, U8, U32, U64, CtxType, CursorType, IntType, RefType, StrType, StructType, VOID,
                     is_int)
 
 HELPER_TYPES = {"pid": U32, "tid": U32, "uid": U32, "gid": U32, "ktime": U64, "cpu": U32,
@@ -52,6 +52,8 @@ class CallChecker(MapChecker, PacketChecker, TracingChecker):
                 return self.ctx_method(node.func.attr, node)
             if isinstance(receiver, m.LocalRef) and isinstance(receiver.type, CursorType):
                 return self.cursor_method(receiver, node.func.attr, node)
+            if node.func.attr == "startswith" and self.is_str(receiver):
+                return self.startswith(receiver, node)
             raise self.src.error(node.func, f"'{node.func.attr}' is not a method of a {receiver.type}")
         if not isinstance(node.func, ast.Name):
             raise self.src.error(node.func, "only named functions can be called here")
@@ -240,10 +242,54 @@ class CallChecker(MapChecker, PacketChecker, TracingChecker):
                         fmt.append(self.print_value(part.value, part, args))
             elif isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                 fmt.append(arg.value.replace("%", "%%"))
+            elif isinstance(arg, ast.BinOp) and isinstance(arg.op, ast.Mod) and \
+                    isinstance(arg.left, ast.Constant) and isinstance(arg.left.value, str):
+                fmt.append(self.percent_format(arg, args))
             else:
                 fmt.append(self.print_value(arg, None, args))
         data = "".join(fmt).encode()
         return m.Print(VOID, self.pos(node), data, args)
+
+    def startswith(self, receiver: m.Expr, node: ast.Call) -> m.Expr:
+        """`s.startswith("lit")` on a str(N): its first bytes are the literal's."""
+        arg = node.args[0] if len(node.args) == 1 and not node.keywords else None
+        if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
+            raise self.src.error(node, "startswith() takes one string literal",
+                                 hint='write e.g. `if comm().startswith("py"):`')
+        literal = arg.value.encode()
+        if b"\0" in literal:
+            raise self.src.error(arg, "the string literal contains a NUL byte")
+        return m.StrEquals(BOOL, self.pos(node), receiver, literal, prefix=True)
+
+    def percent_format(self, node: ast.BinOp, args: List[m.Expr]) -> str:
+        """`"%d calls" % n` (or a tuple of values) in print(): each directive takes the next
+        value, as Python's % does; %d %i %u %x %X %s and %%."""
+        import re
+
+        values = node.right.elts if isinstance(node.right, ast.Tuple) else [node.right]
+        text, out, used = node.left.value, [], 0
+        for piece in re.split(r"(%[-+ #0-9.]*[a-zA-Z%])", text):
+            if not piece.startswith("%") or len(piece) < 2:
+                out.append(piece.replace("%", "%%"))
+                continue
+            if piece == "%%":
+                out.append("%%")
+                continue
+            spec = {"d": "d", "i": "d", "u": "u", "x": "x", "X": "x", "s": ""}.get(piece[-1])
+            if spec is None or len(piece) > 2:
+                raise self.src.error(node.left, f"'{piece}' is not supported in print()",
+                                     hint="use %d, %u, %x or %s (without width or precision)")
+            if used >= len(values):
+                raise self.src.error(node, "not enough values for the format")
+            value = values[used]
+            used += 1
+            part = ast.FormattedValue(value=value, conversion=-1, format_spec=ast.JoinedStr(
+                values=[ast.Constant(value=spec)]) if spec else None)
+            ast.copy_location(part, value)
+            out.append(self.print_value(value, part, args))
+        if used != len(values):
+            raise self.src.error(node.right, "not all values are used by the format")
+        return "".join(out)
 
     def print_value(self, node: ast.AST, part, args: List[m.Expr]) -> str:
         spec = ""

@@ -209,8 +209,7 @@ class ExprChecker(OperatorChecker, KernelAccessChecker, ast.NodeVisitor):
     def visit_Subscript(self, node: ast.Subscript) -> m.Expr:
         base = self.expr(node.value)
         if isinstance(base, MapHandle):
-            raise self.src.error(node, "map subscripts are not supported yet",
-                                 hint=f"use {base.name}.lookup(k) / {base.name}.update(k, v)")
+            return self.map_subscript_read(base.name, node)
         array = base.type.target if isinstance(base.type, RefType) else base.type
         if not isinstance(array, ArrayType):
             raise self.src.error(node, f"a {base.type} cannot be indexed",

@@ -13,6 +13,7 @@ from . import model as m
 from .types import BOOL, I64, U32, U64, IntType, RefType, StrType, StructType, is_int
 
 KEYED = {"lookup", "update", "delete", "get", "contains", "increment"}
+KEYED_READ_KINDS = {"hash", "array", "percpu_hash", "percpu_array", "lru_hash", "lru_percpu_hash"}
 MAP_METHODS = {
     "hash": KEYED, "array": KEYED - {"delete"}, "percpu_hash": KEYED, "percpu_array": KEYED - {"delete"},
     "lru_hash": KEYED, "lru_percpu_hash": KEYED, "lpm_trie": KEYED - {"increment"},
@@ -98,6 +99,20 @@ class MapChecker:
         default = self.coerce(self.integer(args[1]), decl.value, args[1]) if len(args) == 2 \
             else m.Const(decl.value, self.pos(node), 0)
         return self.call(decl.value, node, name, "get", [self.map_operand(args[0], decl.key), default])
+
+    def map_subscript_read(self, name: str, node: ast.Subscript) -> m.Expr:
+        """`m[k]` read in a program: the value, or 0 when absent (`m.get(k, 0)`), as a
+        collections.Counter reads; a struct value has no such default."""
+        decl = self.program.maps[name]
+        if decl.kind not in KEYED_READ_KINDS:
+            raise self.src.error(node, f"a {decl.kind} map cannot be read by key",
+                                 hint=f"see docs/language.md for what {name} offers")
+        if not isinstance(decl.value, IntType):
+            raise self.src.error(node, f"{name}[k] reads an integer with 0 for an absent key, but "
+                                       f"'{name}' holds {decl.value}",
+                                 hint=f"use v = {name}.lookup(k), then `if v:` before reading v")
+        return self.call(decl.value, node, name, "get", [self.map_operand(node.slice, decl.key),
+                                                         m.Const(decl.value, self.pos(node), 0)])
 
     def map_contains(self, name, decl, args, keywords, node) -> m.Expr:
         self.only(node, keywords)

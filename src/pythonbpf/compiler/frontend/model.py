@@ -78,6 +78,7 @@ class StrEquals(Expr):
 
     operand: Expr
     literal: bytes  # without the NUL
+    prefix: bool = False  # `s.startswith(literal)`: no NUL needed after the literal
 
 
 @record

@@ -194,7 +194,7 @@ class ExprLowering(MapLowering, PacketLowering, KernelLowering, UsdtLowering):
         ptr = self.address(e.operand)
         if len(e.literal) > t.size:
             return ir.Constant(I1, 0)
-        expected = e.literal + (b"\0" if len(e.literal) < t.size else b"")
+        expected = e.literal + (b"\0" if len(e.literal) < t.size and not e.prefix else b"")
         result = ir.Constant(I1, 1)
         for i, byte in enumerate(expected):
             at = self.builder.gep(ptr, [ir.Constant(I64, i)], source_etype=I8) if i else ptr

@@ -166,6 +166,6 @@ class ExprEval(Located):
         t = target_type(e.operand.type)
         if len(e.literal) > t.size:
             return False
-        expected = e.literal + (b"\0" if len(e.literal) < t.size else b"")
+        expected = e.literal + (b"\0" if len(e.literal) < t.size and not e.prefix else b"")
         data = self.aggregate(self.eval(e.operand), t.size)
         return data[:len(expected)] == expected
