@@ -69,7 +69,6 @@ CASES = {
     "index not proven": (["a: c_uint32 * 4", "i = pid()", "a[i] = 1", "return 0"], 2, 7,
                          "cannot prove that i is within 0..3"),
     "slice": (["a: c_uint32 * 4", "x = a[1:2]", "return 0"], 1, 11, "slices"),
-    "map subscript": (["x = counts[1]", "return 0"], 0, 9, "map subscripts"),
     "literal too wide": (["x: c_uint32 = 0", "y = x + 5000000000", "return 0"], 1, 13,
                          "5000000000 does not fit u32"),
     "literal too wide in assignment": (["x: c_uint32 = 5000000000", "return 0"], 0, 19,
