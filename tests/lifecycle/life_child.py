@@ -71,7 +71,8 @@ def main(ifname: str, pin_root: str, mode: str, then: str) -> int:
     netlink = mode == "netlink"
     network.attach_xdp(ifname, fn="on_xdp", link=not netlink)
     for direction in ("ingress", "egress"):
-        network.attach_tc(ifname, direction, fn="on_tc", mode="clsact" if netlink else "tcx")
+        # links: tcx where the kernel has it (6.6), else the library falls back to clsact
+        network.attach_tc(ifname, direction, fn="on_tc", mode="clsact" if netlink else "auto")
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     network.attach_socket(sock, fn="on_socket")
     for _ in range(3):

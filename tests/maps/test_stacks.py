@@ -30,14 +30,18 @@ def LICENSE() -> str:
     return "GPL"
 '''
 
-SYSCALL = HEADER + '''
+# raw_syscalls/sys_enter, not syscalls/sys_enter_getpid: on Linux 6.1 the per-syscall
+# tracepoints give get_stackid no kernel stack (-EFAULT, measured in Debian's 6.1.0-57 with
+# tools/kmatrix.py), while raw_syscalls, raw_tp and tp_btf do on every kernel tested.
+GETPID = {"x86_64": 39, "aarch64": 172}.get(os.uname().machine, 39)
+SYSCALL = HEADER + f'''
 ids = ArrayMap(key=u32, value=i64, max_entries=2)
 
 @bpf
-@section("tracepoint/syscalls/sys_enter_getpid")
+@section("tracepoint/raw_syscalls/sys_enter")
 def on_getpid(ctx):
     who = target.lookup(0)
-    if who and pid() == who:
+    if who and pid() == who and ctx.id == {GETPID}:
         ids[0] = stacks.get_stackid(ctx)
         ids[1] = stacks.get_stackid(ctx, user=True)
     return 0
@@ -120,12 +124,12 @@ def test_attach_all_samples_perf_event_programs(source, at_least):
         b["target"][0] = os.getpid()
         b.attach_all()
         assert b.is_attached() and len(b.programs["profile"].links) >= 1
-        deadline = time.time() + 0.5
-        while time.time() < deadline:
+        start = time.process_time()  # CPU time: a loaded host or a slow guest gives less wall time
+        while time.process_time() - start < 0.5:
             pass
         b.detach()
         assert not b.programs["profile"].links
-        # 99 Hz by default: ~50 samples in 0.5 s; ~500 at the decorator's 997 Hz
+        # 99 Hz by default: ~50 samples in 0.5 s of CPU; ~500 at the decorator's 997 Hz
         assert sum(n for _, n in b["counts"].items()) >= at_least
 
 

@@ -34,7 +34,9 @@ def main(argv: list[str]) -> int:
     then = argv[argv.index("--then") + 1] if "--then" in argv else "wait"
     if "--chain" in argv:
         def mine(signum, frame):
-            print("chained", flush=True)
+            # os.write, not print: the signal may land while print("ready") is still inside
+            # stdout's buffer (the parent reads the line first), and a reentrant print raises
+            os.write(1, b"chained\n")
             os._exit(3)
         signal.signal(signal.SIGTERM, mine)
     if kind.startswith("tc"):

@@ -1,7 +1,15 @@
 """Helpers shared by the network-hook tests (programs, counters, shell)."""
 from __future__ import annotations
 
+import os
 import subprocess
+
+
+def tcx_links_exist() -> bool:
+    """tcx links came in Linux 6.6; before that tc programs attach through clsact only
+    (read from uname here, not from the library under test)."""
+    major, minor = (int(x) for x in os.uname().release.split(".")[:2])
+    return (major, minor) >= (6, 6)
 
 COUNTER = '''
 from ctypes import c_void_p, c_int64

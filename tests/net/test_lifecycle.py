@@ -16,6 +16,9 @@ import pytest
 
 from pythonbpf.loader.linkinfo import kernel_links
 
+sys.path.insert(0, str(Path(__file__).parent))
+from net_support import tcx_links_exist  # noqa: E402
+
 pytestmark = pytest.mark.kernel
 
 CHILD = str(Path(__file__).with_name("attach_child.py"))
@@ -42,7 +45,7 @@ def finish(proc: subprocess.Popen, sig: int | None = None) -> tuple[int, str]:
     if sig is not None:
         proc.send_signal(sig)
     try:
-        out, _err = proc.communicate(timeout=10)
+        out, proc.err_text = proc.communicate(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
         raise
@@ -77,7 +80,7 @@ def test_sigterm_chains_to_the_applications_handler(veth):
     ns, _a, b = veth
     proc = start(ns, "tc-clsact", b.name, "--chain")
     code, out = finish(proc, signal.SIGTERM)
-    assert (code, out.strip()) == (3, "chained")
+    assert (code, out.strip()) == (3, "chained"), proc.err_text
     assert tc_state(ns, b.name) == ""
 
 
@@ -93,6 +96,13 @@ def test_exit_without_close_removes_tc(veth, then, status):
 @pytest.mark.parametrize("kind", ["xdp-link", "tc-tcx"])
 def test_sigkill_leaves_nothing_for_links(veth, kind):
     ns, _a, b = veth
+    if kind == "tc-tcx" and not tcx_links_exist():  # before 6.6: a clear error, nothing attached
+        proc = ns.popen([sys.executable, CHILD, kind, b.name], stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=SRC))
+        _out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 1 and "no tcx links (Linux >= 6.6)" in err, err
+        assert tc_state(ns, b.name) == ""
+        return
     proc = start(ns, kind, b.name)
     assert len(proc.link_ids) == (1 if kind == "xdp-link" else 2)
     assert proc.link_ids <= {link.id for link in kernel_links()}

@@ -4,7 +4,7 @@ from __future__ import annotations
 import errno
 
 import pytest
-from net_support import count_of, sh
+from net_support import count_of, sh, tcx_links_exist
 
 from pythonbpf.loader.errors import NetworkAttachError
 from pythonbpf.loader.linkinfo import kernel_links
@@ -81,6 +81,8 @@ def test_clsact_in_netns_detaches_from_outside(veth, counter):
 def test_tcx_links_count_and_detach(veth, counter):
     _ns, a, b = veth
     ingress, egress = counter("tc"), counter("tc")
+    if not tcx_links_exist():
+        return _tcx_refused_and_auto_falls_back_to_clsact(a, b, ingress, egress)
     f_in = network.attach_tc(ingress, a.name, "ingress")  # auto: tcx on this kernel
     f_out = network.attach_tc(egress, a.name, "egress", mode="tcx")
     assert isinstance(f_in, TcxLink) and f_in.survives_sigkill
@@ -99,10 +101,24 @@ def test_tcx_links_count_and_detach(veth, counter):
     assert (count_of(ingress), count_of(egress)) == (3, 3)
 
 
+def _tcx_refused_and_auto_falls_back_to_clsact(a, b, ingress, egress) -> None:
+    """Before Linux 6.6: asking for tcx is a plain-words error naming the kernel that has it,
+    and the default mode attaches through clsact instead, counting the same packets."""
+    with pytest.raises(NetworkAttachError) as refused:
+        network.attach_tc(egress, a.name, "egress", mode="tcx")
+    assert "no tcx links (Linux >= 6.6)" in str(refused.value) and "mode='clsact'" in str(refused.value)
+    f_in = network.attach_tc(ingress, a.name, "ingress")  # auto: clsact on this kernel
+    assert isinstance(f_in, TcFilter) and not f_in.survives_sigkill
+    assert f_in.created_qdisc and "direct-action" in filters(a, "ingress")
+    assert icmp_echo(b.ip, count=3) == 3 and count_of(ingress) == 3 and count_of(egress) == 0
+    f_in.close()
+    assert filters(a, "ingress") == "" and "clsact" not in qdiscs(a)
+
+
 def test_tc_drop_on_egress(veth, counter):
     _ns, a, b = veth
     bpf = counter("tc", drop=True)
-    for mode in ("tcx", "clsact"):
+    for mode in ("tcx" if tcx_links_exist() else "auto", "clsact"):
         with attach_tc(bpf.programs["count"], a.name, "egress", mode=mode):
             assert icmp_echo(b.ip, count=1, timeout=0.2) == 0
     assert count_of(bpf) == 2
