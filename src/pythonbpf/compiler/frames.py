@@ -24,7 +24,12 @@ from .frontend.stack import STACK_LIMIT, walk
 FP = 10
 CLASS_LD, CLASS_LDX, CLASS_ST, CLASS_STX, CLASS_ALU, CLASS_JMP, CLASS_JMP32, CLASS_ALU64 = range(8)
 MOV64_X, ADD64_K, CALL = 0xBF, 0x07, 0x85
-FRAME_ROUNDING = 16  # the verifier rounds each frame of a call chain up to this (JIT; 32 without)
+# The verifier rounds each frame of a call chain up to 32 bytes, and counts at least 32 for
+# an empty one (6.1, and any kernel without the JIT; newer kernels with the JIT round to 16),
+# and it counts loop callbacks as frames of the chain (6.1's "combined stack size of 6 calls
+# is 544" for a program whose frames summed to 448 rounded to 16). The check assumes the
+# strictest rule, so that a program it accepts loads on all of them.
+FRAME_ROUNDING = 32
 
 
 def frame_sizes(elf: bytes) -> Dict[str, int]:
@@ -74,7 +79,7 @@ def _frame_size(code: bytes) -> int:
 
 
 def _rounded(size: int) -> int:
-    return -(-size // FRAME_ROUNDING) * FRAME_ROUNDING
+    return -(-max(size, 1) // FRAME_ROUNDING) * FRAME_ROUNDING
 
 
 MAX_CALL_FRAMES = 8  # the verifier's limit on nested bpf-to-bpf calls and loop callbacks
@@ -113,22 +118,59 @@ def call_frames(program: m.Program, compiled: Dict[str, int]) -> Dict[str, Tuple
     return {name: frames(name) for name in program.functions}
 
 
+def frame_tree(fn: m.Function) -> List[Tuple[List[str], List[int]]]:
+    """The function's frames as the verifier chains them: entry 0 is the function, entry k
+    its k-th loop callback (numbered as lowering creates them: pre-order, `__loop_F_{k-1}`);
+    each entry lists the subprograms called directly in that frame and the callbacks nested
+    directly in it."""
+    nodes: List[Tuple[List[str], List[int]]] = [([], [])]
+
+    def visit(node, frame: int) -> None:
+        if isinstance(node, list):
+            for item in node:
+                visit(item, frame)
+            return
+        if not (is_record(node) and not isinstance(node, type)):
+            return
+        if isinstance(node, m.FuncCall):
+            nodes[frame][0].append(node.func)
+        if isinstance(node, (m.While, m.ForRange)) and node.callback:
+            nodes.append(([], []))
+            inner = len(nodes) - 1
+            nodes[frame][1].append(inner)
+            for f in fields(node):
+                if f.name in ("body", "cond"):
+                    visit(getattr(node, f.name), inner)
+                elif f.name not in ("type", "pos"):
+                    visit(getattr(node, f.name), frame)
+            return
+        for f in fields(node):
+            if f.name not in ("type", "pos"):
+                visit(getattr(node, f.name), frame)
+
+    visit(fn.body, 0)
+    return nodes
+
+
 def check_frames(elf: bytes, program: m.Program, source: str, filename: str) -> None:
-    """Raise a located CompileError when a program's deepest call chain needs more than the
-    kernel allows. A function's loop callbacks are counted on top of it (the verifier treats
-    a callback as a call), all of them at once, which keeps the sum an upper bound."""
+    """Raise a located CompileError when a program's deepest chain of frames (calls and loop
+    callbacks, each rounded as the strictest verifier does) needs more than the kernel allows."""
     sizes = frame_sizes(elf)
-    calls = {name: sorted({node.func for node in walk(fn.body) if isinstance(node, m.FuncCall)})
-             for name, fn in program.functions.items()}
+    trees = {name: frame_tree(fn) for name, fn in program.functions.items()}
+    calls = {name: sorted({c for node in tree for c in node[0]}) for name, tree in trees.items()}
     memo: Dict[str, int] = {}
+
+    def frame(name: str, index: int) -> int:
+        """The deepest chain from frame `index` of function `name` (0: the function itself)."""
+        symbol = name if index == 0 else f"__loop_{name}_{index - 1}"
+        own = _rounded(sizes[symbol]) if symbol in sizes else 0  # inlined: in its caller's frame
+        callees, callbacks = trees[name][index]
+        deeper = [chain(c) for c in callees] + [frame(name, k) for k in callbacks]
+        return own + max(deeper, default=0)
 
     def chain(name: str) -> int:
         if name not in memo:
-            own = _rounded(sizes.get(name, 0)) if name in sizes else 0
-            prefix = f"__loop_{name}_"
-            callbacks = sum(_rounded(size) for sym, size in sizes.items()
-                            if sym.startswith(prefix) and sym[len(prefix):].isdigit())
-            memo[name] = own + callbacks + max((chain(c) for c in calls.get(name, ())), default=0)
+            memo[name] = frame(name, 0)
         return memo[name]
 
     frames = call_frames(program, sizes)
