@@ -26,7 +26,12 @@ CLASS_LD, CLASS_LDX, CLASS_ST, CLASS_STX, CLASS_ALU, CLASS_JMP, CLASS_JMP32, CLA
 MOV64_X, ADD64_K, CALL = 0xBF, 0x07, 0x85
 PSEUDO_CALL = 1  # src_reg of a call to a bpf-to-bpf subprogram (0 calls a helper)
 STT_FUNC = 2
-FRAME_ROUNDING = 16  # the verifier rounds each frame of a call chain up to this (JIT; 32 without)
+# The verifier rounds each frame of a call chain up to 32 bytes, and counts at least 32 for
+# an empty one (6.1, and any kernel without the JIT; newer kernels with the JIT round to 16),
+# and it counts loop callbacks as frames of the chain (6.1's "combined stack size of 6 calls
+# is 544" for a program whose frames summed to 448 rounded to 16). The check assumes the
+# strictest rule, so that a program it accepts loads on all of them.
+FRAME_ROUNDING = 32
 
 
 def frame_sizes(elf: bytes) -> Dict[str, int]:
@@ -104,7 +109,7 @@ def _frame_size(code: bytes) -> int:
 
 
 def _rounded(size: int) -> int:
-    return -(-size // FRAME_ROUNDING) * FRAME_ROUNDING
+    return -(-max(size, 1) // FRAME_ROUNDING) * FRAME_ROUNDING
 
 
 MAX_CALL_FRAMES = 8  # the verifier's limit on nested bpf-to-bpf calls and loop callbacks
@@ -143,22 +148,61 @@ def call_frames(program: m.Program, compiled: Dict[str, int]) -> Dict[str, Tuple
     return {name: frames(name) for name in program.functions}
 
 
+def frame_tree(fn: m.Function) -> List[Tuple[List[str], List[int]]]:
+    """The function's frames as the verifier chains them: entry 0 is the function, entry k
+    its k-th loop callback (numbered as lowering creates them: pre-order, `__loop_F_{k-1}`);
+    each entry lists the subprograms called directly in that frame and the callbacks nested
+    directly in it."""
+    nodes: List[Tuple[List[str], List[int]]] = [([], [])]
+
+    def visit(node, frame: int) -> None:
+        if isinstance(node, list):
+            for item in node:
+                visit(item, frame)
+            return
+        if not (is_record(node) and not isinstance(node, type)):
+            return
+        if isinstance(node, m.FuncCall):
+            nodes[frame][0].append(node.func)
+        if isinstance(node, (m.While, m.ForRange)) and node.callback:
+            nodes.append(([], []))
+            inner = len(nodes) - 1
+            nodes[frame][1].append(inner)
+            for f in fields(node):
+                if f.name in ("body", "cond"):
+                    visit(getattr(node, f.name), inner)
+                elif f.name not in ("type", "pos"):
+                    visit(getattr(node, f.name), frame)
+            return
+        for f in fields(node):
+            if f.name not in ("type", "pos"):
+                visit(getattr(node, f.name), frame)
+
+    visit(fn.body, 0)
+    return nodes
+
+
 def check_frames(elf: bytes, program: m.Program, source: str, filename: str) -> None:
-    """Raise a located CompileError when a program's deepest call chain needs more than the
-    kernel allows. A function's loop callbacks are counted on top of it (the verifier treats
-    a callback as a call), all of them at once, which keeps the sum an upper bound."""
+    """Raise a located CompileError when a program's deepest chain of frames (calls and loop
+    callbacks, each rounded as the strictest verifier does) needs more than the kernel allows."""
     sizes = frame_sizes(elf)
-    calls = compiled_calls(elf)
+    trees = {name: frame_tree(fn) for name, fn in program.functions.items()}
+    compiled = compiled_calls(elf)
     memo: Dict[str, int] = {}
+
+    def frame(name: str, index: int) -> int:
+        """The deepest chain from frame `index` of function `name` (0: the function itself)."""
+        symbol = name if index == 0 else f"__loop_{name}_{index - 1}"
+        own = _rounded(sizes[symbol]) if symbol in sizes else 0  # inlined: in its caller's frame
+        _, callbacks = trees[name][index]
+        # the calls the compiled code makes: an inlined subprogram is part of `own` already
+        deeper = [chain(c) for c in compiled.get(symbol, ()) if c in trees] + \
+            [frame(name, k) for k in callbacks]
+        return own + max(deeper, default=0)
 
     def chain(name: str) -> int:
         if name not in memo:
-            memo[name] = 0  # recursion is rejected earlier; this only guards the walk
-            own = _rounded(sizes.get(name, 0)) if name in sizes else 0
-            prefix = f"__loop_{name}_"
-            callbacks = sum(_rounded(size) for sym, size in sizes.items()
-                            if sym.startswith(prefix) and sym[len(prefix):].isdigit())
-            memo[name] = own + callbacks + max((chain(c) for c in calls.get(name, ())), default=0)
+            memo[name] = frame(name, 0)
         return memo[name]
 
     frames = call_frames(program, sizes)
@@ -175,8 +219,8 @@ def check_frames(elf: bytes, program: m.Program, source: str, filename: str) -> 
         if total <= STACK_LIMIT:
             continue
         path: List[str] = [fn.name]
-        while calls.get(path[-1]):
-            path.append(max(calls[path[-1]], key=chain))
+        while [c for c in compiled.get(path[-1], ()) if c in trees]:
+            path.append(max((c for c in compiled[path[-1]] if c in trees), key=chain))
         via = f" through {' -> '.join(path)}" if len(path) > 1 else ""
         node = ast.Name(lineno=fn.line, col_offset=fn.col - 1)
         raise SourceFile(source, filename).error(

@@ -52,13 +52,22 @@ def framed_locals(fn: m.Function) -> Set[str]:
     return names
 
 
+def framed_size(t) -> int:
+    """Bytes a local takes in a loop frame: integers of 32 bits or fewer are packed 4 to a
+    word (lower/frame.py), the rest take their 8-byte slots."""
+    if isinstance(t, (IntType, BoolType)) and getattr(t, "size", 8) <= 4:
+        return 4
+    return slot(getattr(t, "size", 8))
+
+
 def stack_items(fn: m.Function) -> List[Tuple[str, int, str]]:
     """(what, bytes, local name or "") for everything the function keeps on its stack."""
     # Integer locals usually live in registers: they count only when framed (used by loops that
     # run as callbacks). What LLVM spills is measured on the
     # compiled object (compiler/frames.py); this early estimate names the locals to blame.
     framed = framed_locals(fn)
-    items = [(f"local '{name}'", slot(getattr(t, "size", 8)), name) for name, t in fn.locals.items()
+    items = [(f"local '{name}'", framed_size(t) if name in framed else slot(getattr(t, "size", 8)), name)
+             for name, t in fn.locals.items()
              if name in framed or not isinstance(t, (IntType, BoolType, RefType))]
     for node in walk(fn.body):
         if isinstance(node, m.MapCall):
