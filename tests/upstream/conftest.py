@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-CORPUS = ROOT.parent / "shared" / "upstream"
-for folder in (ROOT / "tools",):
+HERE = Path(__file__).resolve().parent
+for folder in (HERE, HERE.parents[1] / "tools"):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
+
+from upstream_support import CORPUS  # noqa: E402
 
 
 @pytest.fixture(scope="session")

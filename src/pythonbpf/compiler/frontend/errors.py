@@ -2,9 +2,23 @@
 from __future__ import annotations
 
 import ast
+import re
 from typing import Optional
 
 from ...record import record
+
+
+# Locals the checker made for a name rebound to another type (bindings.py): `x__rb1` is `x`.
+INTERNAL = re.compile(r"\b([A-Za-z_]\w*?)__rb\d+\b")
+
+
+VOWEL_ARTICLE = re.compile(r"\ba (?=[aeio](?!ne\b))")
+
+
+def display_name(text: str) -> str:
+    """A message with the compiler's names for rebound locals given as the user wrote them,
+    and "an" before a vowel where a type name follows "a" ("an optional reference", "an i64")."""
+    return VOWEL_ARTICLE.sub("an ", INTERNAL.sub(r"\1", text))
 
 
 @record(frozen=True)
@@ -65,6 +79,7 @@ class SourceFile:
         return Location(self.filename, getattr(node, "lineno", 0), getattr(node, "col_offset", 0) + 1)
 
     def error(self, node: Optional[ast.AST], message: str, hint: str = "") -> CompileError:
+        message, hint = display_name(message), display_name(hint)
         if node is None or not hasattr(node, "lineno"):
             return CompileError(message, Location(self.filename, 0, 0), hint=hint)
         loc = self.location(node)

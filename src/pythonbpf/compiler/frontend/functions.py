@@ -6,6 +6,7 @@ from typing import Dict, List, Optional, Set, Tuple
 
 from ...record import record
 from . import model as m
+from .bindings import BindingChecker
 from .calls import CallChecker
 from .declarations import Declarations
 from .errors import SourceFile
@@ -102,7 +103,7 @@ class Signature:
         return t
 
 
-class FunctionChecker(LoopChecker, NarrowingChecker, ReservationChecker, CallChecker, ExprChecker):
+class FunctionChecker(BindingChecker, LoopChecker, NarrowingChecker, ReservationChecker, CallChecker, ExprChecker):
     def __init__(self, src: SourceFile, names: Names, decls: Declarations, program: m.Program,
                  signatures: Dict[str, Signature]):
         super().__init__(src, names, decls, program)
@@ -113,6 +114,7 @@ class FunctionChecker(LoopChecker, NarrowingChecker, ReservationChecker, CallChe
         self.declared_globals: Set[str] = set()
         self.local_pos: Dict[str, m.Pos] = {}
         self.init_reservations()
+        self.init_bindings()
 
     def check(self, fn: ast.FunctionDef) -> m.Function:
         self.sig = sig = self.signatures[fn.name]
@@ -125,6 +127,7 @@ class FunctionChecker(LoopChecker, NarrowingChecker, ReservationChecker, CallChe
         else:
             self.ctx_name = next((name for name, t in sig.params if isinstance(t, CtxType)), None)
             self.locals.update({name: t for name, t in sig.params if not isinstance(t, CtxType)})
+            self.annotated.update(name for name, _ in sig.params)
         body = self.block(fn.body)
         if not self.terminates(body):
             last = fn.body[-1]
@@ -142,6 +145,7 @@ class FunctionChecker(LoopChecker, NarrowingChecker, ReservationChecker, CallChe
         for stmt in stmts:
             if out and self.terminates(out):
                 break  # unreachable code after return is dropped, as CPython would never run it
+            self.rename(stmt)
             out.extend(self.visit(stmt))
         return out
 
@@ -189,10 +193,13 @@ class FunctionChecker(LoopChecker, NarrowingChecker, ReservationChecker, CallChe
         range_true, range_false = self.range_facts(node.test)
         absent_true, absent_false = self.absent_facts(node.test)
         before, ranges, open_ = set(self.present), dict(self.ranges), dict(self.outstanding)
+        bindings = self.save_bindings()
         self.present, self.ranges = before | when_true, intersect(ranges, range_true)
         self.outstanding = {k: v for k, v in open_.items() if k not in absent_true}
         body = self.block(node.body)
         after_body, body_ranges, body_open = self.present, self.ranges, self.outstanding
+        body_bindings = self.save_bindings()
+        self.restore_bindings(bindings)
         self.present, self.ranges = before | when_false, intersect(ranges, range_false)
         self.outstanding = {k: v for k, v in open_.items() if k not in absent_false}
         orelse = self.block(node.orelse)
@@ -201,7 +208,9 @@ class FunctionChecker(LoopChecker, NarrowingChecker, ReservationChecker, CallChe
             self.present, self.ranges = after_else, else_ranges
         elif self.terminates(orelse):
             self.present, self.ranges, self.outstanding = after_body, body_ranges, body_open
+            self.restore_bindings(body_bindings)
         else:
+            self.merge_bindings(body_bindings, self.save_bindings())
             self.outstanding = {**body_open, **self.outstanding}
             self.present = after_body & after_else
             self.ranges = {name: (min(r[0], else_ranges[name][0]), max(r[1], else_ranges[name][1]))
@@ -223,6 +232,7 @@ class FunctionChecker(LoopChecker, NarrowingChecker, ReservationChecker, CallChe
         name = node.target.id
         if name in self.locals and self.locals[name] != t:
             raise self.src.error(node, f"'{name}' is already a {self.locals[name]}")
+        self.annotated.add(self.source_name(name))
         self.locals[name] = t
         self.local_pos.setdefault(name, self.pos(node))
         if node.value is None:
@@ -318,6 +328,9 @@ class FunctionChecker(LoopChecker, NarrowingChecker, ReservationChecker, CallChe
                 raise self.src.error(target, f"'{name}' is a program global",
                                      hint=f"write `global {name}` first to change it (as Python "
                                           "requires), or use another name for a local")
+            if self.needs_rebinding(target, value.type):
+                name = self.rebind(target, self.local_type(self.known_value(value, value_node),
+                                                           value_node))
             self.stale.pop(name, None)
             self.packet_refs.discard(name)
             if isinstance(value, m.PacketHeader):
@@ -327,10 +340,7 @@ class FunctionChecker(LoopChecker, NarrowingChecker, ReservationChecker, CallChe
             elif name in self.outstanding:
                 self.reserve_assigned(name, target)  # reports the open record
             if name not in self.locals:
-                known = not getattr(value.type, "nullable", True) or \
-                    (isinstance(value, m.LocalRef) and value.name in self.present)
-                if known and isinstance(value.type.target, (IntType, BoolType)):
-                    value = self.use(value, value_node)  # `n = v` takes the value v refers to
+                value = self.known_value(value, value_node)
                 self.locals[name] = self.local_type(value, value_node)
                 self.local_pos[name] = self.pos(target)
             t = self.locals[name]
@@ -361,6 +371,14 @@ class FunctionChecker(LoopChecker, NarrowingChecker, ReservationChecker, CallChe
             return [m.Assign(pos, ref, value)]
         raise self.src.error(target, f"cannot assign to {type(target).__name__.lower()}",
                              hint="assign to a local name or a struct field")
+
+    def known_value(self, value: m.Expr, node: ast.AST) -> m.Expr:
+        """`n = v` where `v` refers to an integer known to be present takes the value."""
+        known = not getattr(value.type, "nullable", True) or \
+            (isinstance(value, m.LocalRef) and value.name in self.present)
+        if known and isinstance(getattr(value.type, "target", None), (IntType, BoolType)):
+            return self.use(value, node)
+        return value
 
     def local_type(self, value: m.Expr, node: ast.AST) -> Type:
         t = value.type

@@ -100,7 +100,12 @@ class LoopChecker:
         start = self.integer(start_node) if start_node else m.Const(LITERAL, self.pos(call), 0)
         stop = self.integer(stop_node)
         name = node.target.id
-        var_type = self.locals.get(name) or self.common_type([start, stop], [start_node or call, stop_node])
+        fresh = self.common_type([start, stop], [start_node or call, stop_node])
+        if self.needs_rebinding(node.target, fresh) or (
+                name in self.locals and self.source_name(name) not in self.annotated
+                and self.locals[name] != fresh):
+            name = self.rebind(node.target, fresh)  # a loop variable of another type: a new binding
+        var_type = self.locals.get(name) or fresh
         if not isinstance(var_type, IntType):
             raise self.src.error(node.target, f"'{name}' is a {var_type}, not an integer")
         wide = U64 if any(isinstance(e.type, IntType) and e.type == U64 for e in (start, stop)) else I64
@@ -109,12 +114,45 @@ class LoopChecker:
         callback = self.branches(node.body)
         self.check_budget(count, call, "range() argument", callback)
         self.locals[name] = var_type
-        counter, limit = self.hidden(wide), self.hidden(wide)
         loop_range = (start_r[0], stop_r[1] - 1) if step > 0 else (stop_r[0] + 1, start_r[1])
+        if self.counter_may_wrap(wide, stop_r, step):
+            return self.counted_range(node, wide, var_type, start_r, stop_r, step, loop_range, callback)
+        counter, limit = self.hidden(wide), self.hidden(wide)
         body, orelse = self.loop_body(node, {name: loop_range}, var_type)
         var = m.LocalRef(var_type, self.pos(node.target), name)
         return [m.ForRange(self.pos(node), var, counter, limit, self.coerce(start, wide, call),
                            self.coerce(stop, wide, call), step, body, orelse, count, callback)]
+
+    @staticmethod
+    def counter_may_wrap(wide: IntType, stop_r: Range, step: int) -> bool:
+        """Could stepping past the last value wrap the counter (range(2**63 - 2, 2**63 - 1, 2):
+        the step after the last value overshoots the 64-bit counter, which would then be below
+        `stop` again)?"""
+        if step > 0:
+            return stop_r[1] - 1 + step > wide.max
+        return stop_r[0] + 1 + step < wide.min
+
+    def counted_range(self, node: ast.For, wide: IntType, var_type: IntType, start_r: Range,
+                      stop_r: Range, step: int, loop_range: Range, callback: bool) -> List[m.Stmt]:
+        """A range whose counter could wrap, with bounds the compiler knows exactly: count its
+        iterations instead (k = 0 .. len(range) - 1, the variable is start + k * step, computed
+        modulo 2**64, which is exact for every value the range holds)."""
+        if start_r[0] != start_r[1] or stop_r[0] != stop_r[1]:
+            raise self.src.error(node.iter, f"the range's counter could step past the largest "
+                                            f"{wide} value and wrap",
+                                 hint="keep `stop` at least one step inside the type's range, or "
+                                      "give constant bounds")
+        values = range(start_r[0], stop_r[0], step)
+        pos, name = self.pos(node), node.target.id
+        k = self.hidden(U64)
+        counter, limit = self.hidden(U64), self.hidden(U64)
+        offset = m.BinOp(U64, pos, "*", m.LocalRef(U64, pos, k), m.Const(U64, pos, U64.wrap(step)))
+        first = m.BinOp(U64, pos, "+", m.Const(U64, pos, U64.wrap(values.start)), offset)
+        value = m.Convert(var_type, pos, first) if var_type != U64 else first
+        body, orelse = self.loop_body(node, {name: loop_range}, var_type)
+        body = [m.Assign(pos, m.LocalRef(var_type, self.pos(node.target), name), value)] + body
+        return [m.ForRange(pos, m.LocalRef(U64, pos, k), counter, limit, m.Const(U64, pos, 0),
+                           m.Const(U64, pos, len(values)), 1, body, orelse, len(values), callback)]
 
     def branches(self, body: List[ast.stmt]) -> bool:
         """Does the loop body branch on data (so it is lowered to a bpf_loop callback)?"""
@@ -152,7 +190,8 @@ class LoopChecker:
                                  hint=f"bound the {what}, e.g. min(n, 1024) or a u8 value")
 
     def loop_body(self, node, var_ranges, var_type=None) -> Tuple[List[m.Stmt], List[m.Stmt]]:
-        changed = assigned_names(node.body)
+        changed = {self.current(n) for n in assigned_names(node.body)}
+        bindings, bound_before = self.save_bindings(), set(self.locals) | set(self.alias)
         self.present -= changed
         for name in changed:
             self.ranges.pop(name, None)
@@ -169,6 +208,7 @@ class LoopChecker:
         finally:
             self.loop_depth -= 1
             self.outstanding = self.loop_open.pop()
+        self.check_loop_bindings(node, bindings, bound_before)
         for name in changed | set(var_ranges):
             self.ranges.pop(name, None)
         self.present = set(entry_present)
@@ -222,6 +262,7 @@ class LoopChecker:
             if isinstance(stmt, ast.If) and not stmt.orelse and len(stmt.body) == 1 \
                     and isinstance(stmt.body[0], ast.Break) and isinstance(stmt.test, ast.Compare) \
                     and len(stmt.test.ops) == 1 and type(stmt.test.ops[0]) in FLIP:
+                self.rename(stmt.test)  # as it will be when its turn comes
                 flipped = ast.Compare(stmt.test.left, [FLIP[type(stmt.test.ops[0])]()],
                                       stmt.test.comparators)
                 yield ast.copy_location(flipped, stmt.test)
@@ -245,11 +286,11 @@ class LoopChecker:
         if not isinstance(left, ast.Name) or not isinstance(self.locals.get(left.id), IntType):
             return None
         var, vtype = left.id, self.locals[left.id]
-        step = self.counter_step(node.body, var)
+        step = self.counter_step(node.body, self.source_name(var))
         if step is None or (step > 0) != (op in (ast.Lt, ast.LtE)):
             return None
-        if assigned_names([ast.Expr(right)]) or {n.id for n in ast.walk(right) if isinstance(n, ast.Name)} \
-                & assigned_names(node.body):
+        if assigned_names([ast.Expr(right)]) or {self.source_name(n.id) for n in ast.walk(right)
+                                                 if isinstance(n, ast.Name)} & assigned_names(node.body):
             return None  # the limit changes inside the loop
         limit = value_range(self.integer(right), self.ranges)
         start = self.ranges.get(var, (vtype.min, vtype.max))

@@ -113,6 +113,10 @@ class OperatorChecker:
             self.present |= when_true if op == "and" else when_false
         self.present = saved
         values = [self.present_value(v) for v in values]
+        if any(isinstance(v.type, (IntType, LiteralInt)) for v in values):
+            # `(m.lookup(k) or 0) + 1`: beside integers, a looked-up integer is its value (0 when
+            # absent), as in the original project and in Python with `m.get(k)`; not its presence
+            values = [self.value_or_zero(v) for v in values]
         if all(isinstance(v.type, (IntType, LiteralInt, BoolType)) for v in values) \
                 and not all(isinstance(v.type, BoolType) for v in values):
             # Python's `n or flag` is n or the flag: a bool beside integers is 0 or 1 of their type
@@ -129,6 +133,20 @@ class OperatorChecker:
                 and e.name in self.present and isinstance(e.type.target, IntType):
             return m.Load(e.type.target, e.pos, e)
         return e
+
+    @staticmethod
+    def value_or_zero(e: m.Expr) -> m.Expr:
+        """An optional integer's value, or 0 when absent (its presence tested first); any other
+        expression unchanged."""
+        t = e.type
+        if not (isinstance(t, RefType) and t.nullable and isinstance(t.target, IntType)):
+            return e
+        if isinstance(e, m.MapCall) and e.method == "lookup":  # looked up once: m.get(k, 0)
+            return m.MapCall(t.target, e.pos, e.map, "get", [*e.args, m.Const(t.target, e.pos, 0)])
+        if not isinstance(e, m.LocalRef):
+            return e
+        return m.IfExp(t.target, e.pos, m.Truth(BOOL, e.pos, e), m.Load(t.target, e.pos, e),
+                       m.Const(t.target, e.pos, 0))
 
     def visit_IfExp(self, node: ast.IfExp) -> m.Expr:
         cond = self.cond(node.test)

@@ -237,7 +237,7 @@ class ExprLowering(MapLowering, PacketLowering, KernelLowering):
         done = self.fn.append_basic_block("bool.end")
         incoming = []
         for operand in e.values[:-1]:
-            v = self.value(operand)
+            v = self.hide_presence(operand, self.value(operand))
             truth = v if v.type == I1 else self.builder.icmp_unsigned("!=", v, ir.Constant(v.type, 0))
             nxt = self.fn.append_basic_block("bool.next")
             incoming.append((v, self.builder.block))
@@ -246,7 +246,7 @@ class ExprLowering(MapLowering, PacketLowering, KernelLowering):
             else:
                 self.builder.cbranch(truth, done, nxt)
             self.builder.position_at_end(nxt)
-        last = self.value(e.values[-1])
+        last = self.hide_presence(e.values[-1], self.value(e.values[-1]))
         incoming.append((last, self.builder.block))
         self.builder.branch(done)
         self.builder.position_at_end(done)
@@ -254,6 +254,15 @@ class ExprLowering(MapLowering, PacketLowering, KernelLowering):
         for v, block in incoming:
             phi.add_incoming(v, block)
         return phi
+
+    def hide_presence(self, operand: m.Expr, v: ir.Value) -> ir.Value:
+        """A pointer's presence test in `x or y`, hidden from LLVM: it would otherwise OR the
+        two pointers and test the result once, which the verifier refuses ("pointer |= pointer
+        prohibited")."""
+        if not (isinstance(operand, m.Truth) and isinstance(operand.operand.type, RefType)):
+            return v
+        wide = opaque(self.builder, self.builder.zext(v, I64))
+        return self.builder.icmp_unsigned("!=", wide, ir.Constant(I64, 0))
 
     # ---- calls -------------------------------------------------------------------------
     def x_HelperCall(self, e: m.HelperCall) -> ir.Value:
