@@ -166,3 +166,40 @@ def hello(ctx: c_void_p) -> c_int64:
         compile_ok(source)
     assert err.value.line == source.splitlines().index("    return x") + 1
     assert "'x' is an optional reference to u64 on one path to here and an i64" in err.value.message
+
+
+@pytest.mark.parametrize("body, expected", [
+    # `while True` left only by `return` (the original's while_true_return_i32)
+    ("    i: c_int32 = 0\n    while True:\n        i = i + 1\n        if i > 5:\n            return i\n", 6),
+    # `i = i + 1` is a step like `i += 1`
+    ("    i: c_int64 = 0\n    while i < 10:\n        i = i + 1\n    return i\n", 10),
+    ("    i: c_int64 = 20\n    while i > 10:\n        i = i - 2\n    return i\n", 10),
+    # the only exit is an equality met by a counter stepping by one towards it
+    ("    t: c_int64 = 0\n    while True:\n        t = t + 1\n        if t == 10:\n            break\n"
+     "    return t\n", 10),
+    ("    t: c_int64 = 30\n    while True:\n        if t == 10:\n            break\n        t -= 1\n"
+     "    return t\n", 10),
+    # a body that always breaks runs once, whatever its test
+    ("    t: c_int64 = ctx.args[0]\n    while t < 1000:\n        t = t + 1\n        break\n"
+     "    else:\n        t = t + 1000\n    return t\n", 1),
+])
+def test_while_bounds_proven(bpf_backend, body, expected):
+    source = ('\n@bpf\n@section("raw_tp/sys_enter")\ndef hello(ctx) -> c_int64:\n' + body) \
+        .replace("c_int32", "i64")
+    assert run(bpf_backend, source) == expected
+
+
+@pytest.mark.parametrize("body, message", [
+    ("    t: c_int64 = 11\n    while True:\n        t = t + 1\n        if t == 10:\n            break\n"
+     "    return t\n", "cannot prove that this loop ends"),
+    ("    t: c_int64 = 0\n    while True:\n        t = t + 2\n        if t == 9:\n            break\n"
+     "    return t\n", "cannot prove that this loop ends"),
+    ("    t: c_int64 = 0\n    while True:\n        t = t + 1\n    return t\n",
+     "no `break` or `return` leaves it"),
+])
+def test_while_bounds_not_provable(compile_ok, body, message):
+    """An equality the counter can step over (or start beyond) proves nothing."""
+    from pythonbpf.compiler.frontend.errors import CompileError
+
+    with pytest.raises(CompileError, match=message):
+        compile_ok(HEADER + '\n@bpf\n@section("raw_tp/sys_enter")\ndef hello(ctx) -> c_int64:\n' + body)

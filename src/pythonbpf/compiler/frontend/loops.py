@@ -219,9 +219,9 @@ class LoopChecker:
     # ---- while -------------------------------------------------------------------------
     def visit_While(self, node: ast.While) -> List[m.Stmt]:
         forever = self.decls.const_int(node.test)
-        breaks = [s for s in own_statements(node.body) if isinstance(s, ast.Break)]
-        if forever and not breaks:
-            raise self.src.error(node, "this loop never ends: no `break` leaves it",
+        exits = [s for s in own_statements(node.body) if isinstance(s, (ast.Break, ast.Return))]
+        if forever and not exits:
+            raise self.src.error(node, "this loop never ends: no `break` or `return` leaves it",
                                  hint="add `if ...: break`, or loop with `for i in range(N):`")
         if forever == 0 and forever is not None:
             return []
@@ -235,7 +235,7 @@ class LoopChecker:
         callback = self.branches(node.body) or not self.simple_test(node.test)
         self.check_budget(count, node, "loop limit", callback)
         cond = m.Const(BOOL, self.pos(node), 1) if forever else self.cond(node.test)
-        body, orelse = self.loop_body(node, {var: var_range})
+        body, orelse = self.loop_body(node, {var: var_range} if var else {})
         return [m.While(self.pos(node), cond, body, orelse, var, count, callback)]
 
     def reject_wrapping_counter(self, node: ast.While) -> None:
@@ -255,19 +255,45 @@ class LoopChecker:
         return not self.branches([ast.Expr(test)]) and self.decls.const_int(test) is None
 
     def exit_tests(self, node: ast.While, forever: Optional[int]) -> Iterator[ast.Compare]:
-        """Conditions under which the loop goes on: its test, and each negated `if X: break`."""
+        """Conditions under which the loop goes on: its test, and each negated `if X: break`
+        (or `if X: return ...`) at the top level of its body."""
         if not forever and isinstance(node.test, ast.Compare):
             yield node.test
         for stmt in node.body:
             if isinstance(stmt, ast.If) and not stmt.orelse and len(stmt.body) == 1 \
-                    and isinstance(stmt.body[0], ast.Break) and isinstance(stmt.test, ast.Compare) \
-                    and len(stmt.test.ops) == 1 and type(stmt.test.ops[0]) in FLIP:
+                    and isinstance(stmt.body[0], (ast.Break, ast.Return)) \
+                    and isinstance(stmt.test, ast.Compare) and len(stmt.test.ops) == 1:
+                op = type(stmt.test.ops[0])
                 self.rename(stmt.test)  # as it will be when its turn comes
-                flipped = ast.Compare(stmt.test.left, [FLIP[type(stmt.test.ops[0])]()],
-                                      stmt.test.comparators)
-                yield ast.copy_location(flipped, stmt.test)
+                if op in FLIP:
+                    flipped = ast.Compare(stmt.test.left, [FLIP[op]()], stmt.test.comparators)
+                    yield ast.copy_location(flipped, stmt.test)
+                elif op is ast.Eq:
+                    yield from self.equality_exit(node, stmt.test)
+
+    def equality_exit(self, node: ast.While, test: ast.Compare) -> Iterator[ast.Compare]:
+        """`if v == L: break` where the body steps `v` by 1 towards L from a value on L's side:
+        v meets L exactly when it first passes it, so the loop goes on while `v < L` (or
+        `v > L` counting down)."""
+        left, right = test.left, test.comparators[0]
+        if not isinstance(left, ast.Name):
+            left, right = right, left
+        limit = self.decls.const_int(right)
+        if not isinstance(left, ast.Name) or limit is None \
+                or not isinstance(self.locals.get(left.id), IntType):
+            return
+        step = self.counter_step(node.body, self.source_name(left.id))
+        t = self.locals[left.id]
+        start = self.ranges.get(left.id, (t.min, t.max))
+        if step == 1 and start[1] <= limit:
+            yield ast.copy_location(ast.Compare(left, [ast.LtE()], [right]), test)
+        elif step == -1 and start[0] >= limit:
+            yield ast.copy_location(ast.Compare(left, [ast.GtE()], [right]), test)
 
     def while_bound(self, node: ast.While, forever: Optional[int]) -> Optional[Tuple[int, str, Range]]:
+        if any(isinstance(stmt, (ast.Break, ast.Return)) for stmt in node.body) and \
+                not any(isinstance(stmt, ast.Continue) for stmt in own_statements(node.body)):
+            return 1, "", (0, 0)  # the body always leaves the loop: it runs at most once
         best = None
         for test in self.exit_tests(node, forever):
             found = self.counter_bound(node, test)
@@ -305,16 +331,33 @@ class LoopChecker:
             return None
         return iterations(start, (last - 1, limit[1]), step), var, (last + step, start[1])
 
+    def step_of(self, stmt: ast.stmt, var: str) -> Optional[int]:
+        """The constant `c` of `var += c`, `var -= c`, `var = var + c`, `var = c + var` or
+        `var = var - c` (0 when the constant is unknown), or None for another statement."""
+        if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) \
+                and stmt.target.id == var and isinstance(stmt.op, (ast.Add, ast.Sub)):
+            c = self.decls.const_int(stmt.value) or 0
+            return c if isinstance(stmt.op, ast.Add) else -c
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id == var \
+                and isinstance(stmt.value, ast.BinOp) and isinstance(stmt.value.op, (ast.Add, ast.Sub)):
+            left, right = stmt.value.left, stmt.value.right
+            if isinstance(left, ast.Name) and left.id == var:
+                c = self.decls.const_int(right) or 0
+                return c if isinstance(stmt.value.op, ast.Add) else -c
+            if isinstance(right, ast.Name) and right.id == var and isinstance(stmt.value.op, ast.Add):
+                return self.decls.const_int(left) or 0
+        return None
+
     def counter_step(self, body: List[ast.stmt], var: str) -> Optional[int]:
         """The constant step of `var += c` at the loop body's top level, if that is the only
         assignment to `var` and no `continue` can skip it."""
         step, index = None, None
         for i, stmt in enumerate(body):
-            if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) \
-                    and stmt.target.id == var and isinstance(stmt.op, (ast.Add, ast.Sub)):
-                c = self.decls.const_int(stmt.value)
+            c = self.step_of(stmt, var)
+            if c is not None:
                 if c and step is None:
-                    step, index = (c if isinstance(stmt.op, ast.Add) else -c), i
+                    step, index = c, i
                     continue
                 return None
         if step is None:
