@@ -203,3 +203,89 @@ def test_while_bounds_not_provable(compile_ok, body, message):
 
     with pytest.raises(CompileError, match=message):
         compile_ok(HEADER + '\n@bpf\n@section("raw_tp/sys_enter")\ndef hello(ctx) -> c_int64:\n' + body)
+
+
+def test_global_statement_on_the_parameter_is_located(compile_ok):
+    """`global ctx` naming the program's own parameter: Python's own words, at the line (it
+    was an internal AttributeError)."""
+    from pythonbpf.compiler.frontend.errors import CompileError
+
+    source = HEADER + '''
+from pythonbpf import Global
+ctx = Global(u64, 0)
+
+@bpf
+@section("raw_tp/sys_enter")
+def hello(ctx: c_void_p) -> c_int64:
+    global ctx
+    ctx += 1
+    return 0
+'''
+    with pytest.raises(CompileError) as err:
+        compile_ok(source)
+    assert err.value.message == "name 'ctx' is parameter and global"
+    assert err.value.line == source.splitlines().index("    global ctx") + 1
+
+
+@pytest.mark.kernel
+def test_perf_event_array_sizes_are_normalised():
+    """PerfEventArray(key_size=c_int64, value_size=c_int64): the kernel takes only 4 and 4
+    (it refused the map with EINVAL); the original normalises them, and so do we."""
+    from pythonbpf import BPF
+
+    source = HEADER + '''
+from pythonbpf.maps import PerfEventArray
+from pythonbpf import struct
+
+@bpf
+@struct
+class Event:
+    n: u64
+
+@bpf
+@map
+def events() -> PerfEventArray:
+    return PerfEventArray(key_size=c_int64, value_size=c_int64)
+
+@bpf
+@section("raw_tp/sys_enter")
+def hello(ctx: c_void_p) -> c_int64:
+    e = Event()
+    e.n = 7
+    events.output(e)
+    return 1
+'''
+    with BPF(source=source) as b:
+        b.load()
+        kernel_map = b.object.maps["events"]
+        assert (kernel_map.key_size, kernel_map.value_size) == (4, 4)
+        assert b.programs["hello"].test_run(ctx=RAW).retval == 1
+
+
+UPROBE_MULTI = '''
+@bpf
+@section("uprobe.multi//usr/lib/x86_64-linux-gnu/libc.so.6:malloc")
+def on_malloc(ctx: c_void_p) -> c_int64:
+    return 0
+'''
+
+
+@pytest.mark.kernel
+def test_program_kind_the_system_libbpf_lacks_names_the_line():
+    """uprobe.multi needs libbpf 1.2: where the system libbpf is older, loading says so and
+    names the program's Python line (libbpf only said "missing BPF prog type")."""
+    from pythonbpf import BPF
+    from pythonbpf.loader import LoadError, lib
+
+    version = tuple(int(p) for p in lib().libbpf_version_string().decode().lstrip("v").split(".")[:2])
+    source = HEADER + UPROBE_MULTI
+    with BPF(source=source) as b:
+        if version >= (1, 2):
+            b.load()  # a libbpf that knows the kind loads it
+            return
+        with pytest.raises(LoadError) as err:
+            b.load()
+    line = source.splitlines().index("def on_malloc(ctx: c_void_p) -> c_int64:") + 1
+    message = str(err.value).splitlines()[0]
+    assert f":{line}: failed to load program 'on_malloc'" in message
+    assert "cannot load 'uprobe.multi' programs" in message and "libbpf 1.2" in message

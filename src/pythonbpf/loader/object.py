@@ -74,6 +74,30 @@ def _load_hint(err: int, log: str, section: str) -> str:
     return ""
 
 
+# Program kinds newer than some libbpf 1.x builds: what loading them needs.
+_KIND_NEEDS = {
+    "uprobe.multi": "libbpf 1.2 and Linux 6.6", "uretprobe.multi": "libbpf 1.2 and Linux 6.6",
+    "uprobe.multi.s": "libbpf 1.2 and Linux 6.6", "uretprobe.multi.s": "libbpf 1.2 and Linux 6.6",
+    "kprobe.session": "libbpf 1.5 and Linux 6.10", "tcx": "libbpf 1.3 and Linux 6.6",
+    "netfilter": "libbpf 1.2 and Linux 6.4", "netkit": "libbpf 1.3 and Linux 6.7",
+}
+
+
+def _unknown_kind(log: str, section: str) -> str:
+    """When the system libbpf does not know the program's section kind: say which kind, which
+    libbpf this is and what the kind needs (libbpf's own words are "missing BPF prog type")."""
+    if "missing BPF prog type" not in log or not section:
+        return ""
+    kind = section.split("/", 1)[0]
+    try:
+        version = (libbpf.lib().libbpf_version_string() or b"").decode() or "1.x"
+    except Exception:  # noqa: BLE001 - the version only makes the message more precise
+        version = "1.x"
+    needs = _KIND_NEEDS.get(kind)
+    return (f"the system libbpf ({version}) cannot load '{kind}' programs (section '{section}')"
+            + (f"; they need {needs} or later" if needs else ""))
+
+
 class BpfObject:
     """A BPF ELF opened (and optionally loaded) through libbpf."""
 
@@ -166,7 +190,10 @@ class BpfObject:
             if bad_map:
                 what = f"map '{bad_map.group(1)}' of BPF object '{self.name}'"
         section = self.programs[program].section if program in self.programs else ""
-        if missing:
+        unknown = _unknown_kind(text, section)
+        if unknown:  # the system libbpf does not know the section: no kernel probe can help
+            summary = f"failed to load {what}: {unknown}"
+        elif missing:
             from .features import lacking_summary
 
             summary = f"failed to load {what}: {lacking_summary(missing)}"
@@ -175,6 +202,7 @@ class BpfObject:
                        f"{_load_hint(err, text, section)}")
         error = LoadError(summary, text, program, err)
         error.missing = missing
+        error.unsupported_kind = section.split("/", 1)[0] if unknown else None
         raise error
 
     def _missing_features(self) -> list:

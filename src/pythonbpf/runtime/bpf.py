@@ -200,6 +200,14 @@ class BPF(StreamsMixin, NetworkAttachMixin):
 
     def _diagnose(self, exc: LoadError) -> None:
         """Attach the Python-line account of a verifier rejection (shown by str(exc))."""
+        kind = getattr(exc, "unsupported_kind", None)
+        fn = self.program.functions.get(exc.program) if self.program and exc.program else None
+        if kind and fn is not None:  # name the Python line of the program libbpf cannot load
+            where = next(iter(self._sources), "") or getattr(self.program, "filename", "")
+            exc.summary = f"{where}:{fn.line}: {exc.summary}" if where else \
+                f"line {fn.line}: {exc.summary}"
+            exc.args = (exc.summary,)
+            return
         try:
             from ..diagnostics import diagnose
 

@@ -199,8 +199,10 @@ class Declarations:
             if decl.max_entries == 0:
                 raise self.src.error(call, f"{cls} needs max_entries=N")
         elif decl.kind == "perf_event_array":
-            decl.key_size = decl.key_size or 4
-            decl.value_size = decl.value_size or 4
+            # The kernel's perf event array holds a CPU index and a perf event fd, 4 bytes each,
+            # and refuses other sizes; the original project normalises them, so do we
+            # (`PerfEventArray(key_size=c_int64, value_size=c_int64)` is accepted as 4 and 4).
+            decl.key_size, decl.value_size = 4, 4
         elif decl.kind == "ringbuf":
             decl.max_entries = self._ringbuf_size(decl.max_entries or 256 * 1024, call)
 

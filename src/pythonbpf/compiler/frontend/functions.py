@@ -243,6 +243,9 @@ class FunctionChecker(BindingChecker, LoopChecker, NarrowingChecker, Reservation
 
     def visit_Global(self, node: ast.Global) -> List[m.Stmt]:
         for name in node.names:
+            if name == self.ctx_name or any(name == p for p, _ in self.sig.params):
+                raise self.src.error(node, f"name '{name}' is parameter and global",
+                                     hint=f"a global needs its own name, not the parameter '{name}'")
             decl = self.program.globals.get(name)
             if decl is None:
                 raise self.src.error(node, f"'{name}' is not a program global",
