@@ -289,3 +289,70 @@ def test_program_kind_the_system_libbpf_lacks_names_the_line():
     message = str(err.value).splitlines()[0]
     assert f":{line}: failed to load program 'on_malloc'" in message
     assert "cannot load 'uprobe.multi' programs" in message and "libbpf 1.2" in message
+
+
+ORIGINAL_HELPERS = '''
+from pythonbpf import struct
+from pythonbpf.helper import smp_processor_id, get_current_cgroup_id, probe_read, cpu, cgroup_id
+
+@bpf
+@struct
+class Data:
+    value: u64
+    low: u32
+
+@bpf
+@section("raw_tp/sys_enter")
+def hello(ctx: c_void_p) -> c_int64:
+    data = Data()
+    probe_read(data.value, 8, ctx)
+    probe_read(data.low, 4, ctx)
+    same = smp_processor_id() == cpu() and get_current_cgroup_id() == cgroup_id()
+    return data.value * 10 + data.low + 1000 * same
+'''
+
+
+def test_original_helper_names(bpf_backend):
+    """smp_processor_id(), get_current_cgroup_id() and probe_read(dst, size, src): the
+    original's spellings of cpu(), cgroup_id() and probe_read_kernel(dst, src)."""
+    b = bpf_backend(HEADER + ORIGINAL_HELPERS)
+    assert b.programs["hello"].test_run(ctx=struct.pack("<2Q", 5, 7)).retval == 1055
+
+
+@pytest.mark.parametrize("call, hint", [
+    ("get_current_pid_tgid()", "did you mean pid() (the process id) or tid()?"),
+    ("bpf_get_current_comm()", "did you mean comm()?"),
+    ("ktim()", "did you mean ktime()?"),
+])
+def test_unknown_helper_suggests_ours(compile_ok, call, hint):
+    from pythonbpf.compiler.frontend.errors import CompileError
+
+    with pytest.raises(CompileError) as err:
+        compile_ok(HEADER + f'\n@bpf\n@section("raw_tp/sys_enter")\ndef hello(ctx) -> c_int64:\n'
+                            f'    return {call}\n')
+    assert err.value.hint == hint
+
+
+def test_no_license_is_gpl_with_a_warning(bpf_backend):
+    """A module without LICENSE is "GPL" (the original's default), with a warning: its
+    GPL-only print() loads (it was a compile error)."""
+    import warnings
+
+    source = '''
+from ctypes import c_void_p, c_int64
+from pythonbpf import bpf, section
+from pythonbpf.helper import pid
+
+@bpf
+@section("raw_tp/sys_enter")
+def hello(ctx: c_void_p) -> c_int64:
+    print(f"hello from {pid()}")
+    return 3
+'''
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        from pythonbpf.compiler import compile_source
+
+        assert compile_source(source, "nolicense.py").program.license == "GPL"
+    assert any('no LICENSE declared; using "GPL"' in str(w.message) for w in caught)
+    assert bpf_backend(source).programs["hello"].test_run(ctx=RAW).retval == 3

@@ -116,3 +116,14 @@ arg3 = _kernel_helper("arg3", "A probe's fourth argument.")
 arg4 = _kernel_helper("arg4", "A probe's fifth argument.")
 arg5 = _kernel_helper("arg5", "A probe's sixth argument.")
 retval = _kernel_helper("retval", "A return probe's return value.")
+
+
+# The original Python-BPF's names, so that its programs also import when run with `python`.
+smp_processor_id = cpu
+get_current_cgroup_id = cgroup_id
+
+
+def probe_read(dst, size, src) -> int:
+    """The original's bpf_probe_read(dst, size, src): probe_read_kernel(dst, src) in programs,
+    with `size` the destination's size."""
+    _kernel_only("probe_read")

@@ -24,6 +24,19 @@ NOT_CALLABLE_HINTS = {
 
 
 ARGS = ("arg0", "arg1", "arg2", "arg3", "arg4", "arg5")
+# The original Python-BPF's helper names (and the kernel's) for helpers we name shortly.
+ORIGINAL_HELPERS = {"smp_processor_id": "cpu", "get_smp_processor_id": "cpu",
+                    "get_current_cgroup_id": "cgroup_id", "ktime_get_ns": "ktime",
+                    "get_prandom_u32": "random", "get_current_task": "current_task"}
+# Names a user may try, and ours: "did you mean ...?"
+SUGGEST = {"get_current_pid_tgid": "pid() (the process id) or tid()", "get_current_comm": "comm()",
+           "get_current_uid_gid": "uid() or gid()", "trace_printk": "print()",
+           "bpf_trace_printk": "print()", "perf_event_output": "events.output(e)",
+           "ringbuf_output": "rb.output(e)", "map_lookup_elem": "m.lookup(k)",
+           "map_update_elem": "m.update(k, v)", "map_delete_elem": "m.delete(k)"}
+KNOWN_HELPERS = ("pid", "tid", "uid", "gid", "ktime", "cpu", "random", "comm", "cgroup_id",
+                 "current_task", "log2", "deref", "print", *ARGS, "retval", "probe_read_kernel",
+                 "probe_read_user", "probe_read_kernel_str", "probe_read_user_str")
 
 
 class CallChecker(MapChecker, PacketChecker, TracingChecker):
@@ -45,6 +58,10 @@ class CallChecker(MapChecker, PacketChecker, TracingChecker):
         if name in self.locals:
             raise self.src.error(node.func, f"local '{name}' is not callable")
         canonical = self.names.canonical(node.func)
+        if name not in self.signatures:
+            canonical = ORIGINAL_HELPERS.get(canonical or "", canonical)
+            if canonical == "probe_read":
+                return self.original_probe_read(node)
         if name in self.program.maps:
             if node.args or node.keywords:
                 raise self.src.error(node, f"map '{name}()' takes no arguments")
@@ -92,9 +109,41 @@ class CallChecker(MapChecker, PacketChecker, TracingChecker):
             return m.ZeroInit(self.decls.structs[name], self.pos(node))
         if name in self.signatures:
             return self.function_call(name, node)
-        hint = NOT_CALLABLE_HINTS.get(canonical or "", "BPF programs can call helpers, types, "
-                                      "@bpf functions and map methods")
+        hint = NOT_CALLABLE_HINTS.get(canonical or "", "") or self.did_you_mean(canonical or name)
         raise self.src.error(node, f"calls to '{name}' are not supported in BPF programs", hint=hint)
+
+    @staticmethod
+    def did_you_mean(name: str) -> str:
+        import difflib
+
+        bare = name[4:] if name.startswith("bpf_") else name
+        if bare in SUGGEST:
+            return f"did you mean {SUGGEST[bare]}?"
+        if bare in ORIGINAL_HELPERS:
+            return f"did you mean {ORIGINAL_HELPERS[bare]}()?"
+        close = difflib.get_close_matches(bare, KNOWN_HELPERS, n=1, cutoff=0.6)
+        if not close and "_" in bare:  # get_current_cgroup_id -> cgroup_id
+            close = [h for h in KNOWN_HELPERS if len(h) > 3 and bare.endswith(h)][:1]
+        if close:
+            return f"did you mean {close[0]}()?"
+        return "BPF programs can call helpers, types, @bpf functions and map methods"
+
+    def original_probe_read(self, node: ast.Call) -> m.Expr:
+        """The original's `probe_read(dst, size, src)`: bpf_probe_read_kernel into `dst`, whose
+        size `size` must be (the size is the destination's, as in our probe_read_kernel)."""
+        if node.keywords or len(node.args) != 3:
+            raise self.src.error(node, "probe_read(dst, size, src) takes a destination, its size "
+                                       "and an address", hint="or write probe_read_kernel(dst, src)")
+        dst = self.expr(node.args[0])
+        target = dst.type.target if isinstance(dst.type, RefType) else dst.type
+        size = self.decls.const_int(node.args[1])
+        if size is None or size != getattr(target, "size", None):
+            raise self.src.error(node.args[1], f"probe_read() size must be the destination's size "
+                                               f"({getattr(target, 'size', '?')} bytes), a constant",
+                                 hint="probe_read_kernel(dst, src) takes the size from dst")
+        call = ast.Call(func=ast.Name(id="probe_read_kernel", ctx=ast.Load()),
+                        args=[node.args[0], node.args[2]], keywords=[])
+        return self.probe_read("probe_read_kernel", ast.copy_location(call, node))
 
     def probe_argument(self, name: str, node: ast.Call) -> m.Expr:
         """arg0()..arg5() and retval(): registers saved in the probe's pt_regs context."""

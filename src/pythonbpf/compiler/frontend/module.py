@@ -173,7 +173,13 @@ class ModuleChecker:
         return self.program
 
     def check_license(self) -> None:
-        """GPL-only helpers need a GPL-compatible LICENSE, or the kernel refuses the program."""
+        """GPL-only helpers need a GPL-compatible LICENSE, or the kernel refuses the program.
+        A module without LICENSE is "GPL", with a warning, as in the original Python-BPF."""
+        if self.program.license is None:
+            self.program.license = "GPL"
+            self.program.warnings.append(f"{self.src.filename}: no LICENSE declared; using \"GPL\" "
+                                         "(declare @bpf @bpfglobal def LICENSE() -> str: "
+                                         "return \"GPL\" to say so)")
         if self.program.license in GPL_COMPATIBLE:
             return
         for fn in self.program.functions.values():

@@ -174,6 +174,8 @@ class TracingChecker:
         src = self.expr(node.args[1])
         if isinstance(src.type, KernelPtrType):
             src = m.Convert(U64, src.pos, src)  # an address read from the kernel
+        elif isinstance(src, m.CtxRef):
+            pass  # the context's own address (the original's `probe_read(dst, 8, ctx)`)
         else:
             src = self.coerce(self.integer(node.args[1]), U64, node.args[1])
         return m.HelperCall(I64, self.pos(node), name, [dst, src])

@@ -285,8 +285,9 @@ class ExprLowering(MapLowering, PacketLowering, KernelLowering):
         if e.helper.startswith("probe_read"):
             dst = e.args[0]
             size = (dst.type.target if isinstance(dst.type, RefType) else dst.type).size
-            return call_helper(self.builder, e.helper, I64, [self.address(dst), ir.Constant(I32, size),
-                                                              self.builder.inttoptr(self.value(e.args[1]), PTR)])
+            src = self.value(e.args[1])
+            src = src if isinstance(e.args[1], m.CtxRef) else self.builder.inttoptr(src, PTR)
+            return call_helper(self.builder, e.helper, I64, [self.address(dst), ir.Constant(I32, size), src])
         if e.helper == "cgroup_id":
             return call_helper(self.builder, "get_current_cgroup_id", I64, [])
         if e.helper == "current_task":

@@ -95,7 +95,12 @@ class KernelEval:
         dst, src = e.args
         t = dst.type.target if isinstance(dst.type, RefType) else dst.type
         size = t.size
-        address = int(self.eval(src)) & (2 ** 64 - 1)
+        source = self.eval(src)
+        if isinstance(src, m.CtxRef) and isinstance(source, Ptr):  # probe_read(dst, n, ctx)
+            data = bytes(source.buf[source.offset:source.offset + size]).ljust(size, b"\0")
+            self.store_read(dst, t, data)
+            return 0
+        address = int(source) & (2 ** 64 - 1)
         space = "user" if "_user" in e.helper else "kernel"
         data, status = self.read_memory(address, size, space, e.helper.endswith("_str"), e)
         if status < 0:
