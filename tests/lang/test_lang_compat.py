@@ -356,3 +356,50 @@ def hello(ctx: c_void_p) -> c_int64:
         assert compile_source(source, "nolicense.py").program.license == "GPL"
     assert any('no LICENSE declared; using "GPL"' in str(w.message) for w in caught)
     assert bpf_backend(source).programs["hello"].test_run(ctx=RAW).retval == 3
+
+
+LOOKUP_VALUES = '''
+@bpf
+@map
+def last() -> HashMap:
+    return HashMap(key=c_uint64, value=c_uint64, max_entries=8)
+
+@bpf
+@section("raw_tp/sys_enter")
+def hello(ctx: c_void_p) -> c_int64:
+    total: c_int64 = 0
+    if last.lookup(0) > 0:          # absent reads as 0
+        total = total + 1
+    x = last.lookup(1)
+    if x == last.lookup(2):         # compares the values, never the pointers
+        total = total + 10
+    last.update(3, -last.lookup(0))
+    x = x + 100                     # x is rebound to an integer
+    return total + x
+'''
+
+
+def test_lookup_used_as_value_reads_zero_when_absent(bpf_backend):
+    """The original dereferences a lookup used as a value, after a null check: an absent key
+    reads as 0 (like m.get(k, 0)), with a warning at the line."""
+    import warnings
+
+    from pythonbpf.compiler import compile_source
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        compile_source(HEADER + LOOKUP_VALUES, "values.py")
+    lines = (HEADER + LOOKUP_VALUES).splitlines()
+    line = next(i for i, text in enumerate(lines, 1) if "if last.lookup(0) > 0" in text)
+    assert any(f"values.py:{line}: 'last.lookup(0)' may be absent here and then reads as 0"
+               in str(w.message) for w in caught)
+    b = bpf_backend(HEADER + LOOKUP_VALUES)
+    prog = b.programs["hello"]
+    assert prog.test_run(ctx=RAW).retval == 10 + 100  # all absent: 0 == 0
+    assert b["last"][3] == 0
+    b["last"][0] = 5
+    b["last"][1] = 7
+    assert prog.test_run(ctx=RAW).retval == 1 + 107
+    assert b["last"][3] == (-5) % (1 << 64)
+    b["last"][2] = 7
+    assert prog.test_run(ctx=RAW).retval == 1 + 10 + 107

@@ -7,7 +7,7 @@ from typing import Dict, List, Optional, Set, Tuple
 from . import model as m
 from ...lang import helpers as helper_stubs
 from .declarations import Declarations
-from .errors import SourceFile
+from .errors import SourceFile, display_name
 from .names import Names
 from .bounds import Range, value_range
 from .kernel_access import KernelAccessChecker
@@ -73,6 +73,10 @@ class ExprChecker(OperatorChecker, KernelAccessChecker, ast.NodeVisitor):
                                  hint=f"call a method on it, e.g. {e.name}.lookup(key)")
         if isinstance(e.type, RefType):
             if e.type.nullable and not (isinstance(e, m.LocalRef) and e.name in self.present):
+                read = self.value_or_zero(e)
+                if read is not e:  # the original's meaning: an absent value reads as 0
+                    self.absent_reads_zero(node)
+                    return read
                 raise self.src.error(node, f"'{ast.unparse(node)}' may be absent here",
                                      hint=f"test it first: `if {ast.unparse(node)}:` "
                                           "(or `if ... is not None:`)")
@@ -128,6 +132,15 @@ class ExprChecker(OperatorChecker, KernelAccessChecker, ast.NodeVisitor):
 
     def ctx_type(self) -> CtxType:
         return CtxType()
+
+    def absent_reads_zero(self, node: ast.AST) -> None:
+        """Warn (once per line) where a possibly absent lookup is read as a value."""
+        loc = self.src.location(node)
+        shown = display_name(ast.unparse(node))
+        message = (f"{loc.filename}:{loc.line}: '{shown}' may be absent here and then reads as 0; "
+                   f"test it first (`if {shown}:`) to handle an absent key")
+        if message not in self.decls.warnings:
+            self.decls.warnings.append(message)
 
     def visit_Name(self, node: ast.Name) -> m.Expr:
         name = node.id
