@@ -403,3 +403,54 @@ def test_lookup_used_as_value_reads_zero_when_absent(bpf_backend):
     assert b["last"][3] == (-5) % (1 << 64)
     b["last"][2] = 7
     assert prog.test_run(ctx=RAW).retval == 1 + 10 + 107
+
+
+RAW_PACKET = '''
+from pythonbpf.vmlinux import struct_xdp_md
+from ctypes import c_void_p
+
+@bpf
+@section("xdp")
+def prog(ctx: struct_xdp_md) -> c_int64:
+    data = ctx.data
+    data_end = c_void_p(ctx.data_end)
+    if data + 34 > data_end:
+        return 1
+    n = ctx.data_end - ctx.data
+    return 2 + (n << 8) + (data - ctx.data_meta)
+'''
+
+
+def test_raw_packet_addresses_as_numbers(bpf_backend):
+    """The original's `ctx.data`/`ctx.data_end`/`ctx.data_meta` style: addresses as numbers,
+    with arithmetic and comparisons (reading through one stays an error: ctx.packet() reads)."""
+    b = bpf_backend(HEADER + RAW_PACKET)
+    prog = b.programs["prog"]
+    assert prog.test_run(data=bytes(64)).retval == 2 + (64 << 8)
+    assert prog.test_run(data=bytes(20)).retval == 1
+
+
+def test_reading_through_a_raw_address_is_located(compile_ok):
+    from pythonbpf.compiler.frontend.errors import CompileError
+
+    source = HEADER + '''
+from pythonbpf import struct
+from pythonbpf.vmlinux import struct_xdp_md
+
+@bpf
+@struct
+class iphdr:
+    ttl: u8
+
+@bpf
+@section("xdp")
+def prog(ctx: struct_xdp_md) -> c_int64:
+    if ctx.data + 34 < ctx.data_end:
+        iph = iphdr(ctx.data + 14)
+        return iph.ttl
+    return 2
+'''
+    with pytest.raises(CompileError) as err:
+        compile_ok(source)
+    assert err.value.line == source.splitlines().index("        iph = iphdr(ctx.data + 14)") + 1
+    assert "raw address" in err.value.message and "pkt.header(iphdr)" in err.value.hint

@@ -104,7 +104,15 @@ class CallChecker(MapChecker, PacketChecker, TracingChecker):
             return m.Convert(U8, self.pos(node), self.truth(self.expr(node.args[0]), node.args[0]))
         if canonical in CTYPES_INTS:
             return self.convert_call(CTYPES_INTS[canonical], node)
+        if canonical == "c_void_p" and len(node.args) == 1 and not node.keywords:
+            return self.convert_call(U64, node)  # an address, as a number (`c_void_p(ctx.data)`)
         if name in self.decls.structs:
+            if len(node.args) == 1 and not node.keywords:
+                raise self.src.error(node, f"{name}(address) reads memory through a raw address, "
+                                           "which BPF programs cannot do unchecked",
+                                     hint=f"in packet programs: pkt = ctx.packet(); "
+                                          f"h = pkt.header({name}); if h: ... (bounds-checked); "
+                                          "kernel memory: probe_read_kernel(dst, address)")
             self.no_args(node, name)
             return m.ZeroInit(self.decls.structs[name], self.pos(node))
         if name in self.signatures:

@@ -30,6 +30,8 @@ def gpl_only_use(node, program: Program) -> str:
         return f"{node.helper}()"
     if isinstance(node, Print):
         return "print() (bpf_trace_printk)"
+    if type(node).__name__ == "PacketAddress":
+        return "ctx.data as a number (read with bpf_probe_read_kernel)"
     if isinstance(node, MapCall) and (node.method == "get_stackid" or node.method == "output" and
                                       program.maps[node.map].kind == "perf_event_array"):
         return f"{node.map}.{node.method}()"

@@ -35,8 +35,11 @@ class PacketChecker:
             return traced
         fields = context_fields(self.kind)
         if node.attr in ("data", "data_end", "data_meta") and fields:
-            raise self.src.error(node, f"ctx.{node.attr} is not read directly",
-                                 hint="use pkt = ctx.packet() and pkt.header(T), which check bounds")
+            if self.kind == "socket":
+                raise self.src.error(node, f"ctx.{node.attr} is not readable in socket filters",
+                                     hint="use pkt = ctx.packet() and pkt.header(T)")
+            # The original's `if ctx.data + 14 > ctx.data_end:` style: the address as a number
+            return m.PacketAddress(U64, self.pos(node), node.attr, fields[node.attr][0])
         if node.attr not in fields:
             if not fields:
                 raise self.src.error(node, f"{self.kind or 'this'} programs have no context field "

@@ -38,6 +38,16 @@ class PacketLowering:
         value = self.builder.zext(self.builder.load(ptr, typ=I32, align=4), I64)
         return self.builder.inttoptr(value, PTR)
 
+    def x_PacketAddress(self, e: m.PacketAddress) -> ir.Value:
+        """ctx.data (data_end, data_meta) as a number. The verifier keeps a packet pointer a
+        pointer through every move and refuses most arithmetic on it, so the address is copied
+        out of a stack slot with bpf_probe_read_kernel, which leaves a plain number."""
+        slot = self.entry_alloca(PTR, 8)
+        out = self.entry_alloca(I64, 8)
+        self.builder.store(self.packet_pointer(e.offset), slot, align=8)
+        call_helper(self.builder, "probe_read_kernel", I64, [out, ir.Constant(I32, 8), slot])
+        return self.builder.load(out, typ=I64, align=8)
+
     def x_PacketOpen(self, e: m.PacketOpen) -> ir.Value:
         if not e.type.direct:
             return ir.Constant(I64, 0)
