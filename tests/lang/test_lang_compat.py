@@ -454,3 +454,45 @@ def prog(ctx: struct_xdp_md) -> c_int64:
         compile_ok(source)
     assert err.value.line == source.splitlines().index("        iph = iphdr(ctx.data + 14)") + 1
     assert "raw address" in err.value.message and "pkt.header(iphdr)" in err.value.hint
+
+
+PT_REGS_PROGRAM = HEADER + '''
+from pythonbpf import Global
+from pythonbpf.vmlinux import struct_pt_regs, struct_task_struct
+
+first = Global(u64)
+pid_via_cast = Global(u64)
+
+@bpf
+@section("uprobe")
+def on_call(ctx: struct_pt_regs) -> c_int64:
+    global first, pid_via_cast
+    if ctx.di == 4242:
+        first = ctx.di
+        task = struct_task_struct(ctx.dx)
+        pid_via_cast = task.tgid
+    return 0
+'''
+
+
+@pytest.mark.kernel
+def test_pt_regs_fields_and_kernel_struct_casts():
+    """The original's `ctx.di`, `ctx.dx` (struct pt_regs on x86_64) in probe programs, and
+    `struct_X(address)`: the kernel struct at an address, read through CO-RE. Run in a uprobe
+    on libc's labs(); the struct is given an address that is not a task, so its read fails
+    and reads 0 (bpf_probe_read_kernel zeroes on a fault)."""
+    import ctypes
+    import os
+    import platform
+
+    from pythonbpf import BPF
+
+    if platform.machine() != "x86_64":
+        pytest.skip("pt_regs field names are x86_64's")
+    libc = ctypes.CDLL("libc.so.6")
+    libc.labs.argtypes = [ctypes.c_long]
+    with BPF(source=PT_REGS_PROGRAM) as b:
+        b.attach_uprobe("on_call", "libc", "labs", pid=os.getpid())
+        libc.labs(4242)
+        assert b.globals["first"] == 4242
+        assert b.globals["pid_via_cast"] == 0

@@ -8,11 +8,13 @@ by a bounded run-time length (IP options, extension headers).
 from __future__ import annotations
 
 import ast
+import platform
 from typing import List
 
 from . import model as m
 from .bounds import value_range
 from .context import PACKET_KINDS, WRITABLE_PACKETS, context_fields
+from .probes import PROBE_KINDS, PT_REGS
 from .types import (I32, I64, U16, U32, U64, ArrayType, CursorType, IntType, RefType, StrType,
                     StructType, VOID)
 
@@ -34,6 +36,9 @@ class PacketChecker:
         if traced is not None:
             return traced
         fields = context_fields(self.kind)
+        registers = PT_REGS.get(platform.machine(), {}) if self.kind in PROBE_KINDS else {}
+        if node.attr in registers:  # a probe's saved registers: `ctx.di`, `ctx.r15`
+            return m.CtxField(U64, self.pos(node), registers[node.attr])
         if node.attr in ("data", "data_end", "data_meta") and fields:
             if self.kind == "socket":
                 raise self.src.error(node, f"ctx.{node.attr} is not readable in socket filters",
