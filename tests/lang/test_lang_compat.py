@@ -496,3 +496,72 @@ def test_pt_regs_fields_and_kernel_struct_casts():
         libc.labs(4242)
         assert b.globals["first"] == 4242
         assert b.globals["pid_via_cast"] == 0
+
+
+def test_while_and_test_and_the_counter_range_after_the_loop(bpf_backend):
+    """`while i < 32 and m.lookup(i) != 0:` is bounded by its counter part, and the counter's
+    range after the loop bounds the next loop (`i -= 1; while i > 0: ... i -= 1`), the
+    original's snake example."""
+    b = bpf_backend(HEADER + '''
+@bpf
+@map
+def cells() -> HashMap:
+    return HashMap(key=c_uint64, value=c_uint64, max_entries=64)
+
+@bpf
+@section("raw_tp/sys_enter")
+def hello(ctx: c_void_p) -> c_int64:
+    i = 0
+    while i < 32 and cells.lookup(i) != 0:
+        i += 1
+    found = i
+    i -= 1
+    while i > 0:
+        cells.update(i, cells.lookup(i - 1))
+        i -= 1
+    return found
+''')
+    prog = b.programs["hello"]
+    assert prog.test_run(ctx=RAW).retval == 0
+    for k in range(5):
+        b["cells"][k] = 10 + k
+    assert prog.test_run(ctx=RAW).retval == 5
+    assert [b["cells"][k] for k in range(5)] == [10, 10, 11, 12, 13]
+
+
+SHADOWING = HEADER + '''
+from pythonbpf import Global
+
+counter = Global(u64, 7)
+
+@bpf
+@section("raw_tp/sys_enter")
+def tick(ctx: c_void_p) -> c_int64:
+    counter = 1
+    counter = counter + 1
+    return counter
+
+@bpf
+@section("raw_tp/sys_enter")
+def read_back(ctx: c_void_p) -> c_int64:
+    return counter
+'''
+
+
+def test_assigning_a_global_without_global_makes_a_local(bpf_backend):
+    """Python's scoping: without `global`, assigning the name makes a local for the whole
+    function; the global keeps its value."""
+    b = bpf_backend(SHADOWING)
+    assert b.programs["tick"].test_run(ctx=RAW).retval == 2
+    assert b.programs["read_back"].test_run(ctx=RAW).retval == 7
+    assert b.globals["counter"] == 7
+
+
+def test_shadowed_global_read_before_assignment_is_located(compile_ok):
+    from pythonbpf.compiler.frontend.errors import CompileError
+
+    source = SHADOWING.replace("    counter = 1\n", "    x = counter\n    counter = x\n")
+    with pytest.raises(CompileError) as err:
+        compile_ok(source)
+    assert "local 'counter' is read before it is assigned" in err.value.message
+    assert err.value.line == source.splitlines().index("    x = counter") + 1

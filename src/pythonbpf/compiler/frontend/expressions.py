@@ -150,6 +150,10 @@ class ExprChecker(OperatorChecker, KernelAccessChecker, ast.NodeVisitor):
                                  hint="take a new cursor with ctx.packet() after xdp_adjust_head/tail")
         if name in self.locals:
             return m.LocalRef(self.locals[name], self.pos(node), name)
+        if name in getattr(self, "shadowed", ()):
+            raise self.src.error(node, f"local '{name}' is read before it is assigned (assigning "
+                                       f"'{name}' in this function makes it a local, as in Python)",
+                                 hint=f"write `global {name}` first to use the program global")
         if name == self.ctx_name:
             return m.CtxRef(CtxType(), self.pos(node))
         if name in self.decls.constants:

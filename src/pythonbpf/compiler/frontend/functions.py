@@ -122,6 +122,11 @@ class FunctionChecker(BindingChecker, LoopChecker, NarrowingChecker, Reservation
         self.kind = program_kind(section) if section is not None else None
         self.tracepoint = tracepoint_name(section) if section is not None else None
         self.section = section or ""
+        # Python's scoping: a global's name assigned without `global` is a local everywhere in
+        # the function (reading it before the assignment is Python's UnboundLocalError)
+        stored = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        declared = {name for n in ast.walk(fn) if isinstance(n, ast.Global) for name in n.names}
+        self.shadowed = (stored & set(self.program.globals)) - declared
         if sig.section is not None and sig.params:
             self.ctx_name = sig.params[0][0]
         else:
@@ -327,7 +332,7 @@ class FunctionChecker(BindingChecker, LoopChecker, NarrowingChecker, Reservation
             name = target.id
             if name == self.ctx_name or name in self.program.maps:
                 raise self.src.error(target, f"cannot assign to '{name}'")
-            if name in self.program.globals and name not in self.locals:
+            if name in self.program.globals and name not in self.locals and name not in self.shadowed:
                 raise self.src.error(target, f"'{name}' is a program global",
                                      hint=f"write `global {name}` first to change it (as Python "
                                           "requires), or use another name for a local")

@@ -236,6 +236,8 @@ class LoopChecker:
         self.check_budget(count, node, "loop limit", callback)
         cond = m.Const(BOOL, self.pos(node), 1) if forever else self.cond(node.test)
         body, orelse = self.loop_body(node, {var: var_range} if var else {})
+        if var and var not in assigned_names(node.orelse):
+            self.ranges[var] = var_range  # where the counter stopped: within its proven range
         return [m.While(self.pos(node), cond, body, orelse, var, count, callback)]
 
     def reject_wrapping_counter(self, node: ast.While) -> None:
@@ -259,6 +261,9 @@ class LoopChecker:
         (or `if X: return ...`) at the top level of its body."""
         if not forever and isinstance(node.test, ast.Compare):
             yield node.test
+        if not forever and isinstance(node.test, ast.BoolOp) and isinstance(node.test.op, ast.And):
+            # `while i < 32 and ...:` goes on only while every part holds: each bounds it
+            yield from (v for v in node.test.values if isinstance(v, ast.Compare))
         for stmt in node.body:
             if isinstance(stmt, ast.If) and not stmt.orelse and len(stmt.body) == 1 \
                     and isinstance(stmt.body[0], (ast.Break, ast.Return)) \
