@@ -565,3 +565,33 @@ def test_shadowed_global_read_before_assignment_is_located(compile_ok):
         compile_ok(source)
     assert "local 'counter' is read before it is assigned" in err.value.message
     assert err.value.line == source.splitlines().index("    x = counter") + 1
+
+
+def test_kernel_enum_constants_from_vmlinux(bpf_backend):
+    """`from vmlinux import TASK_COMM_LEN` (the original's spelling; pythonbpf.vmlinux too):
+    an enumerator of the running kernel's BTF, here and when the file runs under Python."""
+    import vmlinux
+    import pythonbpf.vmlinux
+
+    from pythonbpf.btf import enum_constant, kernel_btf
+
+    comm_len = enum_constant(kernel_btf(), "TASK_COMM_LEN")
+    assert comm_len == vmlinux.TASK_COMM_LEN == pythonbpf.vmlinux.TASK_COMM_LEN == 16
+    b = bpf_backend(HEADER + '''
+from vmlinux import TASK_COMM_LEN
+from pythonbpf.vmlinux import BPF_MAP_TYPE_ARRAY
+
+@bpf
+@section("raw_tp/sys_enter")
+def hello(ctx: c_void_p) -> c_int64:
+    return 2 + TASK_COMM_LEN * 10 + BPF_MAP_TYPE_ARRAY
+''')
+    assert b.programs["hello"].test_run(ctx=RAW).retval == 2 + 160 + 2
+
+
+def test_unknown_kernel_constant_is_located(compile_ok):
+    from pythonbpf.compiler.frontend.errors import CompileError
+
+    with pytest.raises(CompileError, match="the kernel has no constant 'NO_SUCH_CONSTANT_X'"):
+        compile_ok(HEADER + '\nfrom vmlinux import NO_SUCH_CONSTANT_X\n\n@bpf\n@section("raw_tp/x")\n'
+                            'def hello(ctx) -> c_int64:\n    return NO_SUCH_CONSTANT_X\n')

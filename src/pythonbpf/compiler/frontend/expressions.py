@@ -166,6 +166,8 @@ class ExprChecker(OperatorChecker, KernelAccessChecker, ast.NodeVisitor):
         constant = HELPER_CONSTANTS.get(self.names.canonical(node) or "")
         if constant is not None:
             return m.Const(LITERAL, self.pos(node), constant)
+        if self.names.module_of(node) in ("vmlinux", "pythonbpf.vmlinux"):
+            return self.kernel_constant(node)
         raise self.src.error(node, f"unknown name '{name}'",
                              hint="BPF programs can use their locals, maps, module constants and helpers")
 
