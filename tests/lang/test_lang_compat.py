@@ -595,3 +595,57 @@ def test_unknown_kernel_constant_is_located(compile_ok):
     with pytest.raises(CompileError, match="the kernel has no constant 'NO_SUCH_CONSTANT_X'"):
         compile_ok(HEADER + '\nfrom vmlinux import NO_SUCH_CONSTANT_X\n\n@bpf\n@section("raw_tp/x")\n'
                             'def hello(ctx) -> c_int64:\n    return NO_SUCH_CONSTANT_X\n')
+
+
+SYS_ENTER = HEADER + '''
+from pythonbpf import Global
+from pythonbpf.helper import pid
+from vmlinux import struct_trace_event_raw_sys_enter
+
+me = Global(u64)
+nr = Global(u64)
+flags = Global(u64)
+
+@bpf
+@section("tracepoint/syscalls/sys_enter_openat")
+def on_openat(ctx: struct_trace_event_raw_sys_enter) -> c_int64:
+    global nr, flags
+    if pid() == me:
+        nr = ctx.id
+        flags = ctx.args[2]
+    return 0
+'''
+
+
+@pytest.mark.kernel
+def test_syscall_tracepoint_annotated_with_raw_sys_enter():
+    """`ctx: struct_trace_event_raw_sys_enter` (the original's form): `ctx.id` and
+    `ctx.args[i]` follow that struct's layout, on a syscalls:sys_enter_* tracepoint."""
+    import os
+    import platform
+
+    from pythonbpf import BPF
+
+    with BPF(source=SYS_ENTER) as b:
+        b.globals["me"] = os.getpid()
+        b.load_and_attach()
+        os.close(os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC))
+        if platform.machine() == "x86_64":
+            assert b.globals["nr"] == 257  # __NR_openat
+        assert b.globals["flags"] == os.O_RDONLY | os.O_CLOEXEC
+
+
+def test_sk_buff_tstamp_fields_in_tc(bpf_backend):
+    """`ctx.tstamp` and `ctx.tstamp_type` of a tc program's __sk_buff (the original reads them
+    into narrower and wider slots)."""
+    b = bpf_backend(HEADER + '''
+@bpf
+@section("tc")
+def prog(ctx: c_void_p) -> c_int64:
+    small: i64 = 0
+    small = ctx.tstamp_type
+    return (ctx.tstamp & 0xFFFF) + small * 100000
+''')
+    ctx = bytearray(192)
+    ctx[152:160] = (777).to_bytes(8, "little")
+    assert b.programs["prog"].test_run(data=bytes(64), ctx=bytes(ctx)).retval == 777

@@ -129,6 +129,7 @@ class FunctionChecker(BindingChecker, LoopChecker, NarrowingChecker, Reservation
         self.shadowed = (stored & set(self.program.globals)) - declared
         if sig.section is not None and sig.params:
             self.ctx_name = sig.params[0][0]
+            self.ctx_struct = self.annotated_ctx_struct(fn.args.args[0].annotation)
         else:
             self.ctx_name = next((name for name, t in sig.params if isinstance(t, CtxType)), None)
             self.locals.update({name: t for name, t in sig.params if not isinstance(t, CtxType)})
@@ -143,6 +144,17 @@ class FunctionChecker(BindingChecker, LoopChecker, NarrowingChecker, Reservation
         return m.Function(fn.name, sig.section, sig.params, sig.return_type, dict(self.locals), body,
                           fn.lineno, fn.col_offset + 1, getattr(fn, "end_lineno", fn.lineno),
                           self.local_pos, context_section=sig.context_section)
+
+    def annotated_ctx_struct(self, annotation: Optional[ast.AST]) -> str:
+        """`ctx: struct_trace_event_raw_sys_enter` in a tracepoint program: the kernel struct
+        whose layout `ctx.<member>` follows ('' otherwise)."""
+        if annotation is None or self.kind != "tracepoint":
+            return ""
+        name = self.names.canonical(annotation) or ""
+        if not name.startswith("struct_trace_event_raw_") or \
+                self.names.module_of(annotation) not in ("vmlinux", "pythonbpf.vmlinux"):
+            return ""
+        return name[len("struct_"):]
 
     # ---- blocks ------------------------------------------------------------------------
     def block(self, stmts: List[ast.stmt]) -> List[m.Stmt]:
