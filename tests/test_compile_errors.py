@@ -141,7 +141,8 @@ GLOBALS = GLOBALS.replace("from pythonbpf import bpf,", "from pythonbpf import C
 
 
 @pytest.mark.parametrize("lines, line, col, words", [
-    (["hits = 1", "return 0"], 0, 5, "write `global hits` first"),
+    # (`hits = 1` alone makes a local, as in Python; reading it first is the error)
+    (["hits += 1", "return 0"], 0, 5, "write `global hits` first"),
     (["global LIMIT", "return 0"], 0, 5, "is a Const"),
 ])
 def test_global_misuse(lines, line, col, words):
