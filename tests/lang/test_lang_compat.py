@@ -430,30 +430,60 @@ def test_raw_packet_addresses_as_numbers(bpf_backend):
     assert prog.test_run(data=bytes(20)).retval == 1
 
 
-def test_reading_through_a_raw_address_is_located(compile_ok):
-    from pythonbpf.compiler.frontend.errors import CompileError
-
-    source = HEADER + '''
+RAW_READ = HEADER + '''
 from pythonbpf import struct
 from pythonbpf.vmlinux import struct_xdp_md
+from ctypes import c_void_p, c_ushort, c_ubyte
 
 @bpf
 @struct
 class iphdr:
-    ttl: u8
+    useless: c_ushort
+    tot_len: c_ushort
+    id: c_ushort
+    frag_off: c_ushort
+    ttl: c_ubyte
+    protocol: c_ubyte
 
 @bpf
 @section("xdp")
 def prog(ctx: struct_xdp_md) -> c_int64:
-    if ctx.data + 34 < ctx.data_end:
-        iph = iphdr(ctx.data + 14)
-        return iph.ttl
+    data = c_void_p(ctx.data)
+    data_end = c_void_p(ctx.data_end)
+    if data + 34 < data_end:
+        hdr = data + 14
+        iph = iphdr(hdr)
+        return iph.ttl + u64(iphdr(ctx.data + 14).protocol) * 256
+    else:
+        return 1
     return 2
 '''
+
+
+def test_header_read_through_a_checked_raw_address(bpf_backend):
+    """The original's xdp_test_1 style: `iphdr(data + 14)` after `if data + 34 < data_end:`
+    reads the packet (the test proves those bytes are there)."""
+    b = bpf_backend(RAW_READ)
+    frame = bytearray(64)
+    frame[14 + 8], frame[14 + 9] = 64, 17  # ttl, protocol
+    assert b.programs["prog"].test_run(data=bytes(frame)).retval == 64 + 17 * 256
+    assert b.programs["prog"].test_run(data=bytes(34)).retval == 1
+
+
+@pytest.mark.parametrize("change, words", [
+    ("    if data + 34 < data_end:\n", "    if data + 20 < data_end:\n"),  # 21 bytes known, 24 needed
+    ("        iph = iphdr(hdr)\n", "        iph = iphdr(hdr + 20)\n"),
+    ("        hdr = data + 14\n", "        hdr = ktime()\n"),
+])
+def test_unchecked_raw_address_read_is_located(compile_ok, change, words):
+    from pythonbpf.compiler.frontend.errors import CompileError
+
+    source = RAW_READ.replace(change, words).replace("from pythonbpf import struct",
+                                                     "from pythonbpf import struct\nfrom pythonbpf.helper import ktime")
     with pytest.raises(CompileError) as err:
         compile_ok(source)
-    assert err.value.line == source.splitlines().index("        iph = iphdr(ctx.data + 14)") + 1
-    assert "raw address" in err.value.message and "pkt.header(iphdr)" in err.value.hint
+    assert err.value.line == next(i for i, t in enumerate(source.splitlines(), 1) if "iph = iphdr(" in t)
+    assert "cannot prove" in err.value.message or "raw address" in err.value.message
 
 
 PT_REGS_PROGRAM = HEADER + '''

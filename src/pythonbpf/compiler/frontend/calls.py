@@ -113,11 +113,7 @@ class CallChecker(MapChecker, PacketChecker, TracingChecker):
             return self.convert_call(U64, node)  # an address, as a number (`c_void_p(ctx.data)`)
         if name in self.decls.structs:
             if len(node.args) == 1 and not node.keywords:
-                raise self.src.error(node, f"{name}(address) reads memory through a raw address, "
-                                           "which BPF programs cannot do unchecked",
-                                     hint=f"in packet programs: pkt = ctx.packet(); "
-                                          f"h = pkt.header({name}); if h: ... (bounds-checked); "
-                                          "kernel memory: probe_read_kernel(dst, address)")
+                return self.raw_packet_read(name, self.decls.structs[name], node)
             self.no_args(node, name)
             return m.ZeroInit(self.decls.structs[name], self.pos(node))
         if name in self.signatures:

@@ -8,6 +8,7 @@ from ...record import record
 from . import model as m
 from .bindings import BindingChecker
 from .calls import CallChecker
+from .rawpackets import RawPacketChecker
 from .declarations import Declarations
 from .errors import SourceFile
 from .expressions import ExprChecker
@@ -103,7 +104,7 @@ class Signature:
         return t
 
 
-class FunctionChecker(BindingChecker, LoopChecker, NarrowingChecker, ReservationChecker, CallChecker, ExprChecker):
+class FunctionChecker(BindingChecker, RawPacketChecker, LoopChecker, NarrowingChecker, ReservationChecker, CallChecker, ExprChecker):
     def __init__(self, src: SourceFile, names: Names, decls: Declarations, program: m.Program,
                  signatures: Dict[str, Signature]):
         super().__init__(src, names, decls, program)
@@ -115,6 +116,7 @@ class FunctionChecker(BindingChecker, LoopChecker, NarrowingChecker, Reservation
         self.local_pos: Dict[str, m.Pos] = {}
         self.init_reservations()
         self.init_bindings()
+        self.init_raw_packets()
 
     def check(self, fn: ast.FunctionDef) -> m.Function:
         self.sig = sig = self.signatures[fn.name]
@@ -211,12 +213,15 @@ class FunctionChecker(BindingChecker, LoopChecker, NarrowingChecker, Reservation
         absent_true, absent_false = self.absent_facts(node.test)
         before, ranges, open_ = set(self.present), dict(self.ranges), dict(self.outstanding)
         bindings = self.save_bindings()
+        avail, (avail_true, avail_false) = self.packet_avail, self.packet_facts(node.test)
+        self.packet_avail = max(avail, avail_true)
         self.present, self.ranges = before | when_true, intersect(ranges, range_true)
         self.outstanding = {k: v for k, v in open_.items() if k not in absent_true}
         body = self.block(node.body)
         after_body, body_ranges, body_open = self.present, self.ranges, self.outstanding
         body_bindings = self.save_bindings()
         self.restore_bindings(bindings)
+        body_avail, self.packet_avail = self.packet_avail, max(avail, avail_false)
         self.present, self.ranges = before | when_false, intersect(ranges, range_false)
         self.outstanding = {k: v for k, v in open_.items() if k not in absent_false}
         orelse = self.block(node.orelse)
@@ -226,7 +231,9 @@ class FunctionChecker(BindingChecker, LoopChecker, NarrowingChecker, Reservation
         elif self.terminates(orelse):
             self.present, self.ranges, self.outstanding = after_body, body_ranges, body_open
             self.restore_bindings(body_bindings)
+            self.packet_avail = body_avail
         else:
+            self.packet_avail = min(body_avail, self.packet_avail)
             self.merge_bindings(body_bindings, self.save_bindings())
             self.outstanding = {**body_open, **self.outstanding}
             self.present = after_body & after_else
@@ -353,7 +360,8 @@ class FunctionChecker(BindingChecker, LoopChecker, NarrowingChecker, Reservation
                                                            value_node))
             self.stale.pop(name, None)
             self.packet_refs.discard(name)
-            if isinstance(value, m.PacketHeader):
+            self.packet_assigned(name, value_node if value_node is not target else None)
+            if isinstance(value, (m.PacketHeader, m.PacketAt)):
                 self.packet_header_assigned(name)
             if isinstance(value, m.MapCall) and value.method == "reserve":
                 self.reserve_assigned(name, target)

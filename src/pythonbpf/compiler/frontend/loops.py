@@ -192,6 +192,8 @@ class LoopChecker:
     def loop_body(self, node, var_ranges, var_type=None) -> Tuple[List[m.Stmt], List[m.Stmt]]:
         changed = {self.current(n) for n in assigned_names(node.body)}
         bindings, bound_before = self.save_bindings(), set(self.locals) | set(self.alias)
+        self.forget_packet(changed)  # a later iteration may hold another address
+        avail = self.packet_avail
         self.present -= changed
         for name in changed:
             self.ranges.pop(name, None)
@@ -209,6 +211,8 @@ class LoopChecker:
             self.loop_depth -= 1
             self.outstanding = self.loop_open.pop()
         self.check_loop_bindings(node, bindings, bound_before)
+        self.forget_packet(changed)
+        self.packet_avail = avail
         for name in changed | set(var_ranges):
             self.ranges.pop(name, None)
         self.present = set(entry_present)

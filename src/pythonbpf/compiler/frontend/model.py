@@ -194,6 +194,15 @@ class PacketAddress(Expr):
 
 
 @record
+class PacketAt(Expr):
+    """A reference to `size` packet bytes at `offset` from ctx.data, which the frontend proved
+    inside the packet (rawpackets.py); lowering checks again for the verifier."""
+
+    offset: int
+    size: int
+
+
+@record
 class DataLoc(Expr):
     """The address of a tracepoint's `__data_loc` (or `__rel_loc`) field's data: the field holds
     the data's offset (low 16 bits) from the record's start (or from the field's end)."""

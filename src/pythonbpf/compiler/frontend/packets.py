@@ -145,5 +145,6 @@ class PacketChecker:
 
     def invalidate_packet(self, node: ast.AST) -> None:
         """After xdp_adjust_*, earlier packet pointers are invalid (the verifier forgets them)."""
+        self.packet_invalidated()
         for name in self.packet_refs | {n for n, t in self.locals.items() if isinstance(t, CursorType)}:
             self.stale[name] = node.lineno

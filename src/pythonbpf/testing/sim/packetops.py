@@ -34,6 +34,12 @@ PACKET_BASE = 0xFFFF888000000000
 class PacketEval:
     """Mixin for the Machine."""
 
+    def eval_PacketAt(self, e: m.PacketAt) -> Ptr:
+        packet = self.context.packet
+        if packet.data + e.offset + e.size > packet.end:
+            return Ptr(bytearray(e.size))  # the compiled check's zeroed buffer
+        return Ptr(packet.buf, packet.data + e.offset)
+
     def eval_PacketAddress(self, e: m.PacketAddress) -> int:
         packet = self.context.packet
         at = packet.end if e.field == "data_end" else packet.data  # no metadata: data_meta == data
