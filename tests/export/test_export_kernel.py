@@ -236,6 +236,10 @@ def test_cli_serves_until_sigterm_and_detaches(tmp_path):
                             env=env)
     try:
         line = proc.stderr.readline()
+        for _ in range(4):  # after compile warnings (this program declares no LICENSE)
+            if "serving" in line or not line:
+                break
+            line = proc.stderr.readline()
         assert "serving 1 metrics on http://127.0.0.1:" in line, line
         url = line.split(" on ", 1)[1].strip()
         samples = scrape(url)
