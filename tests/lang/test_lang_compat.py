@@ -679,3 +679,43 @@ def prog(ctx: c_void_p) -> c_int64:
     ctx = bytearray(192)
     ctx[152:160] = (777).to_bytes(8, "little")
     assert b.programs["prog"].test_run(data=bytes(64), ctx=bytes(ctx)).retval == 777
+
+
+ABSENT_STRUCT = HEADER + '''
+from pythonbpf import struct
+
+@bpf
+@struct
+class Pair:
+    a: u64
+    b: u32
+
+@bpf
+@map
+def pairs() -> HashMap:
+    return HashMap(key=c_uint64, value=Pair, max_entries=4)
+
+@bpf
+@section("raw_tp/sys_enter")
+def hello(ctx: c_void_p) -> c_int64:
+    p = pairs.lookup(0)
+    return p.a * 10 + p.b
+'''
+
+
+def test_field_of_an_absent_struct_reads_zero(bpf_backend):
+    """An integer field of a struct lookup that may be absent reads 0 when it is (warned at
+    the line); writing one stays an error."""
+    b = bpf_backend(ABSENT_STRUCT)
+    prog = b.programs["hello"]
+    assert prog.test_run(ctx=RAW).retval == 0
+    b["pairs"][0] = {"a": 4, "b": 2}
+    assert prog.test_run(ctx=RAW).retval == 42
+
+
+def test_writing_a_field_of_an_absent_struct_is_located(compile_ok):
+    from pythonbpf.compiler.frontend.errors import CompileError
+
+    source = ABSENT_STRUCT.replace("    return p.a * 10 + p.b\n", "    p.a = 1\n    return 0\n")
+    with pytest.raises(CompileError, match="may be absent"):
+        compile_ok(source)

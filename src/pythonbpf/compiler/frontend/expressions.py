@@ -214,15 +214,22 @@ class ExprChecker(OperatorChecker, KernelAccessChecker, ast.NodeVisitor):
         struct = base.type.target if isinstance(base.type, RefType) else base.type
         if not isinstance(struct, StructType):
             raise self.src.error(node, f"a {base.type} has no attribute '{node.attr}'")
-        if isinstance(base.type, RefType) and base.type.nullable:
-            self.use(base, node.value)
         field = struct.field(node.attr)
         if field is None:
             names = ", ".join(f.name for f in struct.fields)
             raise self.src.error(node, f"struct {struct.name} has no field '{node.attr}'",
                                  hint=f"its fields are: {names}")
-        return m.FieldRef(RefType(field.type, nullable=False), self.pos(node), base, field.name,
-                          field.offset, field.bit_offset, field.bit_size)
+        ref = m.FieldRef(RefType(field.type, nullable=False), self.pos(node), base, field.name,
+                         field.offset, field.bit_offset, field.bit_size)
+        if isinstance(base.type, RefType) and base.type.nullable:
+            if isinstance(node.ctx, ast.Load) and isinstance(field.type, IntType) \
+                    and isinstance(base, m.LocalRef) and base.name not in self.present:
+                # the original's meaning: an integer field of an absent struct reads 0 (warned)
+                self.absent_reads_zero(node.value)
+                return m.IfExp(field.type, ref.pos, m.Truth(BOOL, ref.pos, base),
+                               m.Load(field.type, ref.pos, ref), m.Const(field.type, ref.pos, 0))
+            self.use(base, node.value)
+        return ref
 
     # ---- subscripts --------------------------------------------------------------------
     def visit_Subscript(self, node: ast.Subscript) -> m.Expr:
