@@ -719,3 +719,13 @@ def test_writing_a_field_of_an_absent_struct_is_located(compile_ok):
     source = ABSENT_STRUCT.replace("    return p.a * 10 + p.b\n", "    p.a = 1\n    return 0\n")
     with pytest.raises(CompileError, match="may be absent"):
         compile_ok(source)
+
+
+def test_unchecked_packet_header_is_still_an_error(compile_ok):
+    """Absent reads as 0 only for lookups: a packet header read without its bounds check stays
+    a located error (an integer header, beside the struct one in tests/badinput)."""
+    from pythonbpf.compiler.frontend.errors import CompileError
+
+    with pytest.raises(CompileError, match="may be absent"):
+        compile_ok(HEADER + '\n@bpf\n@section("xdp")\ndef prog(ctx) -> c_int64:\n'
+                            '    pkt = ctx.packet()\n    w = pkt.header(u32)\n    return w + 1\n')

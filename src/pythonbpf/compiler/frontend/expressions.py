@@ -223,7 +223,8 @@ class ExprChecker(OperatorChecker, KernelAccessChecker, ast.NodeVisitor):
                          field.offset, field.bit_offset, field.bit_size)
         if isinstance(base.type, RefType) and base.type.nullable:
             if isinstance(node.ctx, ast.Load) and isinstance(field.type, IntType) \
-                    and isinstance(base, m.LocalRef) and base.name not in self.present:
+                    and isinstance(base, m.LocalRef) and base.name not in self.present \
+                    and base.name not in self.packet_refs and base.name not in self.outstanding:
                 # the original's meaning: an integer field of an absent struct reads 0 (warned)
                 self.absent_reads_zero(node.value)
                 return m.IfExp(field.type, ref.pos, m.Truth(BOOL, ref.pos, base),
