@@ -11,7 +11,7 @@ Run as root:  python examples/tc_counter.py IFACE [--duration SECONDS] [--interv
 import argparse
 import time
 
-from pythonbpf import BPF, tc
+from pythonbpf import BPF, bpf, bpfglobal, tc
 from pythonbpf.helper import TC_ACT_OK
 from pythonbpf.maps import ArrayMap
 from pythonbpf.types import u32, u64
@@ -35,6 +35,12 @@ def on_egress(ctx):
     packets[EGRESS] += 1
     octets[EGRESS] += ctx.len
     return TC_ACT_OK
+
+
+@bpf
+@bpfglobal
+def LICENSE() -> str:
+    return "GPL"
 
 
 def main(argv=None) -> None:

@@ -14,7 +14,7 @@ import select
 import socket
 import time
 
-from pythonbpf import BPF, print_log2_hist, socket_filter
+from pythonbpf import BPF, bpf, bpfglobal, print_log2_hist, socket_filter
 from pythonbpf.helper import log2, ntohs
 from pythonbpf.maps import ArrayMap, HashMap
 from pythonbpf.types import u8, u16, u32, u64
@@ -42,6 +42,12 @@ def filter_udp(ctx):
     verdicts[PASSED] += 1
     sizes[log2(ntohs(udp.len) - 8)] += 1
     return KEEP
+
+
+@bpf
+@bpfglobal
+def LICENSE() -> str:
+    return "GPL"
 
 
 def main(argv=None) -> None:

@@ -12,7 +12,7 @@ import argparse
 import socket
 import time
 
-from pythonbpf import BPF, xdp
+from pythonbpf import BPF, bpf, bpfglobal, xdp
 from pythonbpf.helper import XDP_PASS, htons
 from pythonbpf.maps import PerCPUArrayMap
 from pythonbpf.types import u32, u64
@@ -55,6 +55,12 @@ def print_counts(b, iface: str) -> None:
     counts = {proto: per_cpu.sum() for proto, per_cpu in b["packets"].items()}
     shown = ", ".join(f"{protocol_name(p)}: {n}" for p, n in sorted(counts.items()) if n)
     print(f"{time.strftime('%H:%M:%S')} {iface}: {shown or 'no IP packets'}", flush=True)
+
+
+@bpf
+@bpfglobal
+def LICENSE() -> str:
+    return "GPL"
 
 
 def main(argv=None) -> None:

@@ -42,9 +42,7 @@ CASES = {
     "len call": (["x = len(counts)", "return 0"], 0, 9, "len"),
     "open call": (["x = open('/etc/passwd')", "return 0"], 0, 9, "open"),
     "unknown name": (["x = nothing + 1", "return 0"], 0, 9, "unknown name 'nothing'"),
-    "absent value": (["v = counts.lookup(1)", "x = v + 1", "return 0"], 1, 9, "may be absent"),
-    "absent after else": (["v = counts.lookup(1)", "if v:", "    pass", "return v"], 3, 12,
-                          "may be absent"),
+    # (an integer lookup used as a value reads 0 when absent, with a warning: tests/lang/test_lang_compat.py)
     "unknown method": (["counts.push(1)", "return 0"], 0, 5, "no method 'push'"),
     "endless while": (["while True:", "    pass", "return 0"], 0, 5, "never ends"),
     "string arithmetic": (["x = 'a' + 1", "return 0"], 0, 9, "integer"),
@@ -142,7 +140,8 @@ GLOBALS = GLOBALS.replace("from pythonbpf import bpf,", "from pythonbpf import C
 
 
 @pytest.mark.parametrize("lines, line, col, words", [
-    (["hits = 1", "return 0"], 0, 5, "write `global hits` first"),
+    # (`hits = 1` alone makes a local, as in Python; reading it first is the error)
+    (["hits += 1", "return 0"], 0, 5, "write `global hits` first"),
     (["global LIMIT", "return 0"], 0, 5, "is a Const"),
 ])
 def test_global_misuse(lines, line, col, words):

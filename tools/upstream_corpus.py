@@ -69,6 +69,9 @@ def _first_line(text: str) -> str:
 
 def _check_in_process(path: str) -> Outcome:
     """Compile and load PATH here (the child's body); classify the result."""
+    import warnings
+
+    warnings.simplefilter("ignore")  # compile warnings (absent reads, default LICENSE) are not outcomes
     from pythonbpf.cli.inputs import read_input
     from pythonbpf.compiler.frontend.errors import CompileError
     from pythonbpf.loader import BPFError

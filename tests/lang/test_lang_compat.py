@@ -356,3 +356,376 @@ def hello(ctx: c_void_p) -> c_int64:
         assert compile_source(source, "nolicense.py").program.license == "GPL"
     assert any('no LICENSE declared; using "GPL"' in str(w.message) for w in caught)
     assert bpf_backend(source).programs["hello"].test_run(ctx=RAW).retval == 3
+
+
+LOOKUP_VALUES = '''
+@bpf
+@map
+def last() -> HashMap:
+    return HashMap(key=c_uint64, value=c_uint64, max_entries=8)
+
+@bpf
+@section("raw_tp/sys_enter")
+def hello(ctx: c_void_p) -> c_int64:
+    total: c_int64 = 0
+    if last.lookup(0) > 0:          # absent reads as 0
+        total = total + 1
+    x = last.lookup(1)
+    if x == last.lookup(2):         # compares the values, never the pointers
+        total = total + 10
+    last.update(3, -last.lookup(0))
+    x = x + 100                     # x is rebound to an integer
+    return total + x
+'''
+
+
+def test_lookup_used_as_value_reads_zero_when_absent(bpf_backend):
+    """The original dereferences a lookup used as a value, after a null check: an absent key
+    reads as 0 (like m.get(k, 0)), with a warning at the line."""
+    import warnings
+
+    from pythonbpf.compiler import compile_source
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        compile_source(HEADER + LOOKUP_VALUES, "values.py")
+    lines = (HEADER + LOOKUP_VALUES).splitlines()
+    line = next(i for i, text in enumerate(lines, 1) if "if last.lookup(0) > 0" in text)
+    assert any(f"values.py:{line}: 'last.lookup(0)' may be absent here and then reads as 0"
+               in str(w.message) for w in caught)
+    b = bpf_backend(HEADER + LOOKUP_VALUES)
+    prog = b.programs["hello"]
+    assert prog.test_run(ctx=RAW).retval == 10 + 100  # all absent: 0 == 0
+    assert b["last"][3] == 0
+    b["last"][0] = 5
+    b["last"][1] = 7
+    assert prog.test_run(ctx=RAW).retval == 1 + 107
+    assert b["last"][3] == (-5) % (1 << 64)
+    b["last"][2] = 7
+    assert prog.test_run(ctx=RAW).retval == 1 + 10 + 107
+
+
+RAW_PACKET = '''
+from pythonbpf.vmlinux import struct_xdp_md
+from ctypes import c_void_p
+
+@bpf
+@section("xdp")
+def prog(ctx: struct_xdp_md) -> c_int64:
+    data = ctx.data
+    data_end = c_void_p(ctx.data_end)
+    if data + 34 > data_end:
+        return 1
+    n = ctx.data_end - ctx.data
+    return 2 + (n << 8) + (data - ctx.data_meta)
+'''
+
+
+def test_raw_packet_addresses_as_numbers(bpf_backend):
+    """The original's `ctx.data`/`ctx.data_end`/`ctx.data_meta` style: addresses as numbers,
+    with arithmetic and comparisons (reading through one stays an error: ctx.packet() reads)."""
+    b = bpf_backend(HEADER + RAW_PACKET)
+    prog = b.programs["prog"]
+    assert prog.test_run(data=bytes(64)).retval == 2 + (64 << 8)
+    assert prog.test_run(data=bytes(20)).retval == 1
+
+
+RAW_READ = HEADER + '''
+from pythonbpf import struct
+from pythonbpf.vmlinux import struct_xdp_md
+from ctypes import c_void_p, c_ushort, c_ubyte
+
+@bpf
+@struct
+class iphdr:
+    useless: c_ushort
+    tot_len: c_ushort
+    id: c_ushort
+    frag_off: c_ushort
+    ttl: c_ubyte
+    protocol: c_ubyte
+
+@bpf
+@section("xdp")
+def prog(ctx: struct_xdp_md) -> c_int64:
+    data = c_void_p(ctx.data)
+    data_end = c_void_p(ctx.data_end)
+    if data + 34 < data_end:
+        hdr = data + 14
+        iph = iphdr(hdr)
+        return iph.ttl + u64(iphdr(ctx.data + 14).protocol) * 256
+    else:
+        return 1
+    return 2
+'''
+
+
+def test_header_read_through_a_checked_raw_address(bpf_backend):
+    """The original's xdp_test_1 style: `iphdr(data + 14)` after `if data + 34 < data_end:`
+    reads the packet (the test proves those bytes are there)."""
+    b = bpf_backend(RAW_READ)
+    frame = bytearray(64)
+    frame[14 + 8], frame[14 + 9] = 64, 17  # ttl, protocol
+    assert b.programs["prog"].test_run(data=bytes(frame)).retval == 64 + 17 * 256
+    assert b.programs["prog"].test_run(data=bytes(34)).retval == 1
+
+
+@pytest.mark.parametrize("change, words", [
+    ("    if data + 34 < data_end:\n", "    if data + 20 < data_end:\n"),  # 21 bytes known, 24 needed
+    ("        iph = iphdr(hdr)\n", "        iph = iphdr(hdr + 20)\n"),
+    ("        hdr = data + 14\n", "        hdr = ktime()\n"),
+])
+def test_unchecked_raw_address_read_is_located(compile_ok, change, words):
+    from pythonbpf.compiler.frontend.errors import CompileError
+
+    source = RAW_READ.replace(change, words).replace("from pythonbpf import struct",
+                                                     "from pythonbpf import struct\nfrom pythonbpf.helper import ktime")
+    with pytest.raises(CompileError) as err:
+        compile_ok(source)
+    assert err.value.line == next(i for i, t in enumerate(source.splitlines(), 1) if "iph = iphdr(" in t)
+    assert "cannot prove" in err.value.message or "raw address" in err.value.message
+
+
+PT_REGS_PROGRAM = HEADER + '''
+from pythonbpf import Global
+from pythonbpf.vmlinux import struct_pt_regs, struct_task_struct
+
+first = Global(u64)
+pid_via_cast = Global(u64)
+
+@bpf
+@section("uprobe")
+def on_call(ctx: struct_pt_regs) -> c_int64:
+    global first, pid_via_cast
+    if ctx.di == 4242:
+        first = ctx.di
+        task = struct_task_struct(ctx.dx)
+        pid_via_cast = task.tgid
+    return 0
+'''
+
+
+@pytest.mark.kernel
+def test_pt_regs_fields_and_kernel_struct_casts():
+    """The original's `ctx.di`, `ctx.dx` (struct pt_regs on x86_64) in probe programs, and
+    `struct_X(address)`: the kernel struct at an address, read through CO-RE. Run in a uprobe
+    on libc's labs(); the struct is given an address that is not a task, so its read fails
+    and reads 0 (bpf_probe_read_kernel zeroes on a fault)."""
+    import ctypes
+    import os
+    import platform
+
+    from pythonbpf import BPF
+
+    if platform.machine() != "x86_64":
+        pytest.skip("pt_regs field names are x86_64's")
+    libc = ctypes.CDLL("libc.so.6")
+    libc.labs.argtypes = [ctypes.c_long]
+    with BPF(source=PT_REGS_PROGRAM) as b:
+        b.attach_uprobe("on_call", "libc", "labs", pid=os.getpid())
+        libc.labs(4242)
+        assert b.globals["first"] == 4242
+        assert b.globals["pid_via_cast"] == 0
+
+
+def test_while_and_test_and_the_counter_range_after_the_loop(bpf_backend):
+    """`while i < 32 and m.lookup(i) != 0:` is bounded by its counter part, and the counter's
+    range after the loop bounds the next loop (`i -= 1; while i > 0: ... i -= 1`), the
+    original's snake example."""
+    b = bpf_backend(HEADER + '''
+@bpf
+@map
+def cells() -> HashMap:
+    return HashMap(key=c_uint64, value=c_uint64, max_entries=64)
+
+@bpf
+@section("raw_tp/sys_enter")
+def hello(ctx: c_void_p) -> c_int64:
+    i = 0
+    while i < 32 and cells.lookup(i) != 0:
+        i += 1
+    found = i
+    i -= 1
+    while i > 0:
+        cells.update(i, cells.lookup(i - 1))
+        i -= 1
+    return found
+''')
+    prog = b.programs["hello"]
+    assert prog.test_run(ctx=RAW).retval == 0
+    for k in range(5):
+        b["cells"][k] = 10 + k
+    assert prog.test_run(ctx=RAW).retval == 5
+    assert [b["cells"][k] for k in range(5)] == [10, 10, 11, 12, 13]
+
+
+SHADOWING = HEADER + '''
+from pythonbpf import Global
+
+counter = Global(u64, 7)
+
+@bpf
+@section("raw_tp/sys_enter")
+def tick(ctx: c_void_p) -> c_int64:
+    counter = 1
+    counter = counter + 1
+    return counter
+
+@bpf
+@section("raw_tp/sys_enter")
+def read_back(ctx: c_void_p) -> c_int64:
+    return counter
+'''
+
+
+def test_assigning_a_global_without_global_makes_a_local(bpf_backend):
+    """Python's scoping: without `global`, assigning the name makes a local for the whole
+    function; the global keeps its value."""
+    b = bpf_backend(SHADOWING)
+    assert b.programs["tick"].test_run(ctx=RAW).retval == 2
+    assert b.programs["read_back"].test_run(ctx=RAW).retval == 7
+    assert b.globals["counter"] == 7
+
+
+def test_shadowed_global_read_before_assignment_is_located(compile_ok):
+    from pythonbpf.compiler.frontend.errors import CompileError
+
+    source = SHADOWING.replace("    counter = 1\n", "    x = counter\n    counter = x\n")
+    with pytest.raises(CompileError) as err:
+        compile_ok(source)
+    assert "local 'counter' is read before it is assigned" in err.value.message
+    assert err.value.line == source.splitlines().index("    x = counter") + 1
+
+
+def test_kernel_enum_constants_from_vmlinux(bpf_backend):
+    """`from vmlinux import TASK_COMM_LEN` (the original's spelling; pythonbpf.vmlinux too):
+    an enumerator of the running kernel's BTF, here and when the file runs under Python."""
+    import vmlinux
+    import pythonbpf.vmlinux
+
+    from pythonbpf.btf import enum_constant, kernel_btf
+
+    comm_len = enum_constant(kernel_btf(), "TASK_COMM_LEN")
+    assert comm_len == vmlinux.TASK_COMM_LEN == pythonbpf.vmlinux.TASK_COMM_LEN == 16
+    b = bpf_backend(HEADER + '''
+from vmlinux import TASK_COMM_LEN
+from pythonbpf.vmlinux import BPF_MAP_TYPE_ARRAY
+
+@bpf
+@section("raw_tp/sys_enter")
+def hello(ctx: c_void_p) -> c_int64:
+    return 2 + TASK_COMM_LEN * 10 + BPF_MAP_TYPE_ARRAY
+''')
+    assert b.programs["hello"].test_run(ctx=RAW).retval == 2 + 160 + 2
+
+
+def test_unknown_kernel_constant_is_located(compile_ok):
+    from pythonbpf.compiler.frontend.errors import CompileError
+
+    with pytest.raises(CompileError, match="the kernel has no constant 'NO_SUCH_CONSTANT_X'"):
+        compile_ok(HEADER + '\nfrom vmlinux import NO_SUCH_CONSTANT_X\n\n@bpf\n@section("raw_tp/x")\n'
+                            'def hello(ctx) -> c_int64:\n    return NO_SUCH_CONSTANT_X\n')
+
+
+SYS_ENTER = HEADER + '''
+from pythonbpf import Global
+from pythonbpf.helper import pid
+from vmlinux import struct_trace_event_raw_sys_enter
+
+me = Global(u64)
+nr = Global(u64)
+flags = Global(u64)
+
+@bpf
+@section("tracepoint/syscalls/sys_enter_openat")
+def on_openat(ctx: struct_trace_event_raw_sys_enter) -> c_int64:
+    global nr, flags
+    if pid() == me:
+        nr = ctx.id
+        flags = ctx.args[2]
+    return 0
+'''
+
+
+@pytest.mark.kernel
+def test_syscall_tracepoint_annotated_with_raw_sys_enter():
+    """`ctx: struct_trace_event_raw_sys_enter` (the original's form): `ctx.id` and
+    `ctx.args[i]` follow that struct's layout, on a syscalls:sys_enter_* tracepoint."""
+    import os
+    import platform
+
+    from pythonbpf import BPF
+
+    with BPF(source=SYS_ENTER) as b:
+        b.globals["me"] = os.getpid()
+        b.load_and_attach()
+        os.close(os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC))
+        if platform.machine() == "x86_64":
+            assert b.globals["nr"] == 257  # __NR_openat
+        assert b.globals["flags"] == os.O_RDONLY | os.O_CLOEXEC
+
+
+def test_sk_buff_tstamp_fields_in_tc(bpf_backend):
+    """`ctx.tstamp` and `ctx.tstamp_type` of a tc program's __sk_buff (the original reads them
+    into narrower and wider slots)."""
+    b = bpf_backend(HEADER + '''
+@bpf
+@section("tc")
+def prog(ctx: c_void_p) -> c_int64:
+    small: i64 = 0
+    small = ctx.tstamp_type
+    return (ctx.tstamp & 0xFFFF) + small * 100000
+''')
+    ctx = bytearray(192)
+    ctx[152:160] = (777).to_bytes(8, "little")
+    assert b.programs["prog"].test_run(data=bytes(64), ctx=bytes(ctx)).retval == 777
+
+
+ABSENT_STRUCT = HEADER + '''
+from pythonbpf import struct
+
+@bpf
+@struct
+class Pair:
+    a: u64
+    b: u32
+
+@bpf
+@map
+def pairs() -> HashMap:
+    return HashMap(key=c_uint64, value=Pair, max_entries=4)
+
+@bpf
+@section("raw_tp/sys_enter")
+def hello(ctx: c_void_p) -> c_int64:
+    p = pairs.lookup(0)
+    return p.a * 10 + p.b
+'''
+
+
+def test_field_of_an_absent_struct_reads_zero(bpf_backend):
+    """An integer field of a struct lookup that may be absent reads 0 when it is (warned at
+    the line); writing one stays an error."""
+    b = bpf_backend(ABSENT_STRUCT)
+    prog = b.programs["hello"]
+    assert prog.test_run(ctx=RAW).retval == 0
+    b["pairs"][0] = {"a": 4, "b": 2}
+    assert prog.test_run(ctx=RAW).retval == 42
+
+
+def test_writing_a_field_of_an_absent_struct_is_located(compile_ok):
+    from pythonbpf.compiler.frontend.errors import CompileError
+
+    source = ABSENT_STRUCT.replace("    return p.a * 10 + p.b\n", "    p.a = 1\n    return 0\n")
+    with pytest.raises(CompileError, match="may be absent"):
+        compile_ok(source)
+
+
+def test_unchecked_packet_header_is_still_an_error(compile_ok):
+    """Absent reads as 0 only for lookups: a packet header read without its bounds check stays
+    a located error (an integer header, beside the struct one in tests/badinput)."""
+    from pythonbpf.compiler.frontend.errors import CompileError
+
+    with pytest.raises(CompileError, match="may be absent"):
+        compile_ok(HEADER + '\n@bpf\n@section("xdp")\ndef prog(ctx) -> c_int64:\n'
+                            '    pkt = ctx.packet()\n    w = pkt.header(u32)\n    return w + 1\n')

@@ -191,7 +191,7 @@ class BpfObject:
                 what = f"map '{bad_map.group(1)}' of BPF object '{self.name}'"
         section = self.programs[program].section if program in self.programs else ""
         unknown = _unknown_kind(text, section)
-        if unknown:
+        if unknown:  # the system libbpf does not know the section: no kernel probe can help
             summary = f"failed to load {what}: {unknown}"
         elif missing:
             from .features import lacking_summary

@@ -11,7 +11,8 @@ from .mapops import MapChecker
 from .packets import BYTE_ORDER, NET_HELPERS, PacketChecker
 from .probes import ARG_REGISTERS, PROBE_KINDS, RETURN_REGISTER
 from .tracing import PROBE_READS, TracingChecker
-from .types import (BOOL, CTYPES_INTS, I64, U8, U32, U64, CtxType, CursorType, IntType, RefType, StrType, StructType, VOID,
+from .types import (BOOL, CTYPES_INTS, I64, KernelPtrType, U8, U32, U64, CtxType, CursorType, IntType, RefType,
+                    StrType, StructType, VOID,
                     is_int)
 
 HELPER_TYPES = {"pid": U32, "tid": U32, "uid": U32, "gid": U32, "ktime": U64, "cpu": U32,
@@ -23,6 +24,7 @@ NOT_CALLABLE_HINTS = {
 }
 
 
+VMLINUX = ("vmlinux", "pythonbpf.vmlinux")
 ARGS = ("arg0", "arg1", "arg2", "arg3", "arg4", "arg5")
 # The original Python-BPF's helper names (and the kernel's) for helpers we name shortly.
 ORIGINAL_HELPERS = {"smp_processor_id": "cpu", "get_smp_processor_id": "cpu",
@@ -107,13 +109,27 @@ class CallChecker(MapChecker, PacketChecker, TracingChecker):
             return m.Convert(U8, self.pos(node), self.truth(self.expr(node.args[0]), node.args[0]))
         if canonical in CTYPES_INTS:
             return self.convert_call(CTYPES_INTS[canonical], node)
+        if (canonical or "").startswith("struct_") and self.names.module_of(node.func) in VMLINUX \
+                and len(node.args) == 1 and not node.keywords:
+            return self.kernel_struct_at(canonical[len("struct_"):], node)
+        if canonical == "c_void_p" and len(node.args) == 1 and not node.keywords:
+            return self.convert_call(U64, node)  # an address, as a number (`c_void_p(ctx.data)`)
         if name in self.decls.structs:
+            if len(node.args) == 1 and not node.keywords:
+                return self.raw_packet_read(name, self.decls.structs[name], node)
             self.no_args(node, name)
             return m.ZeroInit(self.decls.structs[name], self.pos(node))
         if name in self.signatures:
             return self.function_call(name, node)
         hint = NOT_CALLABLE_HINTS.get(canonical or "", "") or self.did_you_mean(canonical or name)
         raise self.src.error(node, f"calls to '{name}' are not supported in BPF programs", hint=hint)
+
+    def kernel_struct_at(self, name: str, node: ast.Call) -> m.Expr:
+        """`struct_request(ctx.di)`: the kernel struct at an address, its members read through
+        CO-RE relocations and bpf_probe_read_kernel, as `current_task()`'s are."""
+        self.kernel_struct(name, node)
+        address = self.coerce(self.integer(node.args[0]), U64, node.args[0], explicit=True)
+        return m.Convert(KernelPtrType(name), self.pos(node), address)
 
     @staticmethod
     def did_you_mean(name: str) -> str:

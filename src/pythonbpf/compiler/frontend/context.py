@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Dict, Optional, Tuple
 
-from .types import U32, IntType
+from .types import U8, U32, U64, IntType
 
 # name -> (byte offset, type)
 XDP_MD: Dict[str, Tuple[int, IntType]] = {
@@ -22,6 +22,11 @@ SK_BUFF: Dict[str, Tuple[int, IntType]] = {
     "hash": (68, U32), "tc_classid": (72, U32), "data": (76, U32), "data_end": (80, U32),
     "napi_id": (84, U32), "family": (88, U32), "remote_ip4": (92, U32), "local_ip4": (96, U32),
     "remote_port": (132, U32), "local_port": (136, U32), "data_meta": (140, U32),
+}
+# Fields only tc programs may read (the verifier refuses them elsewhere).
+TC_ONLY: Dict[str, Tuple[int, IntType]] = {
+    "tstamp": (152, U64), "wire_len": (160, U32), "gso_segs": (164, U32), "gso_size": (176, U32),
+    "tstamp_type": (180, U8), "hwtstamp": (184, U64),
 }
 KIND_OF_PREFIX = {
     "xdp": "xdp", "tc": "tc", "classifier": "tc", "socket": "socket", "cgroup_skb": "cgroup_skb",
@@ -41,7 +46,9 @@ def program_kind(section: str) -> Optional[str]:
 def context_fields(kind: Optional[str]) -> Dict[str, Tuple[int, IntType]]:
     if kind == "xdp":
         return XDP_MD
-    if kind in ("tc", "socket", "cgroup_skb"):
+    if kind == "tc":
+        return {**SK_BUFF, **TC_ONLY}
+    if kind in ("socket", "cgroup_skb"):
         return SK_BUFF
     return {}
 

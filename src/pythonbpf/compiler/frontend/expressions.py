@@ -7,7 +7,7 @@ from typing import Dict, List, Optional, Set, Tuple
 from . import model as m
 from ...lang import helpers as helper_stubs
 from .declarations import Declarations
-from .errors import SourceFile
+from .errors import SourceFile, display_name
 from .names import Names
 from .bounds import Range, value_range
 from .kernel_access import KernelAccessChecker
@@ -73,6 +73,10 @@ class ExprChecker(OperatorChecker, KernelAccessChecker, ast.NodeVisitor):
                                  hint=f"call a method on it, e.g. {e.name}.lookup(key)")
         if isinstance(e.type, RefType):
             if e.type.nullable and not (isinstance(e, m.LocalRef) and e.name in self.present):
+                read = self.value_or_zero(e)
+                if read is not e:  # the original's meaning: an absent value reads as 0
+                    self.absent_reads_zero(node)
+                    return read
                 raise self.src.error(node, f"'{ast.unparse(node)}' may be absent here",
                                      hint=f"test it first: `if {ast.unparse(node)}:` "
                                           "(or `if ... is not None:`)")
@@ -129,6 +133,15 @@ class ExprChecker(OperatorChecker, KernelAccessChecker, ast.NodeVisitor):
     def ctx_type(self) -> CtxType:
         return CtxType()
 
+    def absent_reads_zero(self, node: ast.AST) -> None:
+        """Warn (once per line) where a possibly absent lookup is read as a value."""
+        loc = self.src.location(node)
+        shown = display_name(ast.unparse(node))
+        message = (f"{loc.filename}:{loc.line}: '{shown}' may be absent here and then reads as 0; "
+                   f"test it first (`if {shown}:`) to handle an absent key")
+        if message not in self.decls.warnings:
+            self.decls.warnings.append(message)
+
     def visit_Name(self, node: ast.Name) -> m.Expr:
         name = node.id
         if name in self.stale:
@@ -137,6 +150,10 @@ class ExprChecker(OperatorChecker, KernelAccessChecker, ast.NodeVisitor):
                                  hint="take a new cursor with ctx.packet() after xdp_adjust_head/tail")
         if name in self.locals:
             return m.LocalRef(self.locals[name], self.pos(node), name)
+        if name in getattr(self, "shadowed", ()):
+            raise self.src.error(node, f"local '{name}' is read before it is assigned (assigning "
+                                       f"'{name}' in this function makes it a local, as in Python)",
+                                 hint=f"write `global {name}` first to use the program global")
         if name == self.ctx_name:
             return m.CtxRef(CtxType(), self.pos(node))
         if name in self.decls.constants:
@@ -149,6 +166,8 @@ class ExprChecker(OperatorChecker, KernelAccessChecker, ast.NodeVisitor):
         constant = HELPER_CONSTANTS.get(self.names.canonical(node) or "")
         if constant is not None:
             return m.Const(LITERAL, self.pos(node), constant)
+        if self.names.module_of(node) in ("vmlinux", "pythonbpf.vmlinux"):
+            return self.kernel_constant(node)
         raise self.src.error(node, f"unknown name '{name}'",
                              hint="BPF programs can use their locals, maps, module constants and helpers")
 
@@ -195,15 +214,23 @@ class ExprChecker(OperatorChecker, KernelAccessChecker, ast.NodeVisitor):
         struct = base.type.target if isinstance(base.type, RefType) else base.type
         if not isinstance(struct, StructType):
             raise self.src.error(node, f"a {base.type} has no attribute '{node.attr}'")
-        if isinstance(base.type, RefType) and base.type.nullable:
-            self.use(base, node.value)
         field = struct.field(node.attr)
         if field is None:
             names = ", ".join(f.name for f in struct.fields)
             raise self.src.error(node, f"struct {struct.name} has no field '{node.attr}'",
                                  hint=f"its fields are: {names}")
-        return m.FieldRef(RefType(field.type, nullable=False), self.pos(node), base, field.name,
-                          field.offset, field.bit_offset, field.bit_size)
+        ref = m.FieldRef(RefType(field.type, nullable=False), self.pos(node), base, field.name,
+                         field.offset, field.bit_offset, field.bit_size)
+        if isinstance(base.type, RefType) and base.type.nullable:
+            if isinstance(node.ctx, ast.Load) and isinstance(field.type, IntType) \
+                    and isinstance(base, m.LocalRef) and base.name not in self.present \
+                    and base.name not in self.packet_refs and base.name not in self.outstanding:
+                # the original's meaning: an integer field of an absent struct reads 0 (warned)
+                self.absent_reads_zero(node.value)
+                return m.IfExp(field.type, ref.pos, m.Truth(BOOL, ref.pos, base),
+                               m.Load(field.type, ref.pos, ref), m.Const(field.type, ref.pos, 0))
+            self.use(base, node.value)
+        return ref
 
     # ---- subscripts --------------------------------------------------------------------
     def visit_Subscript(self, node: ast.Subscript) -> m.Expr:

@@ -8,6 +8,7 @@ from ...record import record
 from . import model as m
 from .bindings import BindingChecker
 from .calls import CallChecker
+from .rawpackets import RawPacketChecker
 from .declarations import Declarations
 from .errors import SourceFile
 from .expressions import ExprChecker
@@ -103,7 +104,7 @@ class Signature:
         return t
 
 
-class FunctionChecker(BindingChecker, LoopChecker, NarrowingChecker, ReservationChecker, CallChecker, ExprChecker):
+class FunctionChecker(BindingChecker, RawPacketChecker, LoopChecker, NarrowingChecker, ReservationChecker, CallChecker, ExprChecker):
     def __init__(self, src: SourceFile, names: Names, decls: Declarations, program: m.Program,
                  signatures: Dict[str, Signature]):
         super().__init__(src, names, decls, program)
@@ -115,6 +116,7 @@ class FunctionChecker(BindingChecker, LoopChecker, NarrowingChecker, Reservation
         self.local_pos: Dict[str, m.Pos] = {}
         self.init_reservations()
         self.init_bindings()
+        self.init_raw_packets()
 
     def check(self, fn: ast.FunctionDef) -> m.Function:
         self.sig = sig = self.signatures[fn.name]
@@ -122,8 +124,14 @@ class FunctionChecker(BindingChecker, LoopChecker, NarrowingChecker, Reservation
         self.kind = program_kind(section) if section is not None else None
         self.tracepoint = tracepoint_name(section) if section is not None else None
         self.section = section or ""
+        # Python's scoping: a global's name assigned without `global` is a local everywhere in
+        # the function (reading it before the assignment is Python's UnboundLocalError)
+        stored = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        declared = {name for n in ast.walk(fn) if isinstance(n, ast.Global) for name in n.names}
+        self.shadowed = (stored & set(self.program.globals)) - declared
         if sig.section is not None and sig.params:
             self.ctx_name = sig.params[0][0]
+            self.ctx_struct = self.annotated_ctx_struct(fn.args.args[0].annotation)
         else:
             self.ctx_name = next((name for name, t in sig.params if isinstance(t, CtxType)), None)
             self.locals.update({name: t for name, t in sig.params if not isinstance(t, CtxType)})
@@ -138,6 +146,17 @@ class FunctionChecker(BindingChecker, LoopChecker, NarrowingChecker, Reservation
         return m.Function(fn.name, sig.section, sig.params, sig.return_type, dict(self.locals), body,
                           fn.lineno, fn.col_offset + 1, getattr(fn, "end_lineno", fn.lineno),
                           self.local_pos, context_section=sig.context_section)
+
+    def annotated_ctx_struct(self, annotation: Optional[ast.AST]) -> str:
+        """`ctx: struct_trace_event_raw_sys_enter` in a tracepoint program: the kernel struct
+        whose layout `ctx.<member>` follows ('' otherwise)."""
+        if annotation is None or self.kind != "tracepoint":
+            return ""
+        name = self.names.canonical(annotation) or ""
+        if not name.startswith("struct_trace_event_raw_") or \
+                self.names.module_of(annotation) not in ("vmlinux", "pythonbpf.vmlinux"):
+            return ""
+        return name[len("struct_"):]
 
     # ---- blocks ------------------------------------------------------------------------
     def block(self, stmts: List[ast.stmt]) -> List[m.Stmt]:
@@ -194,12 +213,15 @@ class FunctionChecker(BindingChecker, LoopChecker, NarrowingChecker, Reservation
         absent_true, absent_false = self.absent_facts(node.test)
         before, ranges, open_ = set(self.present), dict(self.ranges), dict(self.outstanding)
         bindings = self.save_bindings()
+        avail, (avail_true, avail_false) = self.packet_avail, self.packet_facts(node.test)
+        self.packet_avail = max(avail, avail_true)
         self.present, self.ranges = before | when_true, intersect(ranges, range_true)
         self.outstanding = {k: v for k, v in open_.items() if k not in absent_true}
         body = self.block(node.body)
         after_body, body_ranges, body_open = self.present, self.ranges, self.outstanding
         body_bindings = self.save_bindings()
         self.restore_bindings(bindings)
+        body_avail, self.packet_avail = self.packet_avail, max(avail, avail_false)
         self.present, self.ranges = before | when_false, intersect(ranges, range_false)
         self.outstanding = {k: v for k, v in open_.items() if k not in absent_false}
         orelse = self.block(node.orelse)
@@ -209,7 +231,9 @@ class FunctionChecker(BindingChecker, LoopChecker, NarrowingChecker, Reservation
         elif self.terminates(orelse):
             self.present, self.ranges, self.outstanding = after_body, body_ranges, body_open
             self.restore_bindings(body_bindings)
+            self.packet_avail = body_avail
         else:
+            self.packet_avail = min(body_avail, self.packet_avail)
             self.merge_bindings(body_bindings, self.save_bindings())
             self.outstanding = {**body_open, **self.outstanding}
             self.present = after_body & after_else
@@ -327,7 +351,7 @@ class FunctionChecker(BindingChecker, LoopChecker, NarrowingChecker, Reservation
             name = target.id
             if name == self.ctx_name or name in self.program.maps:
                 raise self.src.error(target, f"cannot assign to '{name}'")
-            if name in self.program.globals and name not in self.locals:
+            if name in self.program.globals and name not in self.locals and name not in self.shadowed:
                 raise self.src.error(target, f"'{name}' is a program global",
                                      hint=f"write `global {name}` first to change it (as Python "
                                           "requires), or use another name for a local")
@@ -336,7 +360,8 @@ class FunctionChecker(BindingChecker, LoopChecker, NarrowingChecker, Reservation
                                                            value_node))
             self.stale.pop(name, None)
             self.packet_refs.discard(name)
-            if isinstance(value, m.PacketHeader):
+            self.packet_assigned(name, value_node if value_node is not target else None)
+            if isinstance(value, (m.PacketHeader, m.PacketAt)):
                 self.packet_header_assigned(name)
             if isinstance(value, m.MapCall) and value.method == "reserve":
                 self.reserve_assigned(name, target)

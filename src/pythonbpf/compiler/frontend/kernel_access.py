@@ -11,7 +11,7 @@ import ast
 from typing import Dict
 
 from . import model as m
-from .types import U64, IntType, KernelPtrType, StrType, ArrayType
+from .types import LITERAL, U64, IntType, KernelPtrType, StrType, ArrayType
 
 
 class KernelAccessChecker:
@@ -37,6 +37,18 @@ class KernelAccessChecker:
             hint = ("did you mean " + ", ".join(exc.suggestions) + "?") if exc.suggestions else ""
             raise self.src.error(node, f"the kernel has no struct '{name}'", hint=hint) from None
         return t
+
+    def kernel_constant(self, node: ast.Name) -> m.Expr:
+        """`from vmlinux import TASK_COMM_LEN`: an enumerator of the kernel's BTF."""
+        from ...btf import enum_constant
+
+        name = self.names.canonical(node) or node.id
+        value = enum_constant(self.kernel_btf(node), name)
+        if value is None:
+            raise self.src.error(node, f"the kernel has no constant '{name}'",
+                                 hint="names imported from vmlinux are kernel types (struct_...) or "
+                                      "enum constants of the running kernel's BTF")
+        return m.Const(LITERAL, self.pos(node), value)
 
     def current_task_call(self, node: ast.Call) -> m.Expr:
         if node.args or node.keywords:

@@ -216,6 +216,8 @@ class LoopChecker:
     def loop_body(self, node, var_ranges, var_type=None) -> Tuple[List[m.Stmt], List[m.Stmt]]:
         changed = {self.current(n) for n in assigned_names(node.body)}
         bindings, bound_before = self.save_bindings(), set(self.locals) | set(self.alias)
+        self.forget_packet(changed)  # a later iteration may hold another address
+        avail = self.packet_avail
         self.present -= changed
         for name in changed:
             self.ranges.pop(name, None)
@@ -233,6 +235,8 @@ class LoopChecker:
             self.loop_depth -= 1
             self.outstanding = self.loop_open.pop()
         self.check_loop_bindings(node, bindings, bound_before)
+        self.forget_packet(changed)
+        self.packet_avail = avail
         for name in changed | set(var_ranges):
             self.ranges.pop(name, None)
         self.present = set(entry_present)
@@ -261,6 +265,8 @@ class LoopChecker:
         self.check_budget(count, node, "loop limit")
         cond = m.Const(BOOL, self.pos(node), 1) if forever else self.cond(node.test)
         body, orelse = self.loop_body(node, {var: var_range} if var else {})
+        if var and var not in assigned_names(node.orelse):
+            self.ranges[var] = var_range  # where the counter stopped: within its proven range
         return [m.While(self.pos(node), cond, body, orelse, var, count, callback)]
 
     def reject_wrapping_counter(self, node: ast.While) -> None:
@@ -284,6 +290,9 @@ class LoopChecker:
         (or `if X: return ...`) at the top level of its body."""
         if not forever and isinstance(node.test, ast.Compare):
             yield node.test
+        if not forever and isinstance(node.test, ast.BoolOp) and isinstance(node.test.op, ast.And):
+            # `while i < 32 and ...:` goes on only while every part holds: each bounds it
+            yield from (v for v in node.test.values if isinstance(v, ast.Compare))
         for stmt in node.body:
             if isinstance(stmt, ast.If) and not stmt.orelse and len(stmt.body) == 1 \
                     and isinstance(stmt.body[0], (ast.Break, ast.Return)) \

@@ -200,6 +200,24 @@ class KernelMember(Expr):
 
 
 @record
+class PacketAddress(Expr):
+    """`ctx.data`, `ctx.data_end` or `ctx.data_meta` read as a number (the original project's
+    style): the address, a u64. Reading through it is not possible; ctx.packet() reads."""
+
+    field: str  # data, data_end, data_meta
+    offset: int  # of the field in the context
+
+
+@record
+class PacketAt(Expr):
+    """A reference to `size` packet bytes at `offset` from ctx.data, which the frontend proved
+    inside the packet (rawpackets.py); lowering checks again for the verifier."""
+
+    offset: int
+    size: int
+
+
+@record
 class DataLoc(Expr):
     """The address of a tracepoint's `__data_loc` (or `__rel_loc`) field's data: the field holds
     the data's offset (low 16 bits) from the record's start (or from the field's end)."""

@@ -33,6 +33,8 @@ def gpl_only_use(node, program: Program) -> str:
         return "print() (bpf_trace_printk)"
     if isinstance(node, UsdtArg):
         return f"arg{node.index}() of a USDT probe (it reads registers with bpf_probe_read_kernel)"
+    if type(node).__name__ == "PacketAddress":
+        return "ctx.data as a number (read with bpf_probe_read_kernel)"
     if isinstance(node, MapCall) and (node.method == "get_stackid" or node.method == "output" and
                                       program.maps[node.map].kind == "perf_event_array"):
         return f"{node.map}.{node.method}()"

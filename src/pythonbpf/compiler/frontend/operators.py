@@ -134,16 +134,15 @@ class OperatorChecker:
             return m.Load(e.type.target, e.pos, e)
         return e
 
-    @staticmethod
-    def value_or_zero(e: m.Expr) -> m.Expr:
+    def value_or_zero(self, e: m.Expr) -> m.Expr:
         """An optional integer's value, or 0 when absent (its presence tested first); any other
-        expression unchanged."""
+        expression unchanged. Not a packet header: reading one unchecked stays an error."""
         t = e.type
         if not (isinstance(t, RefType) and t.nullable and isinstance(t.target, IntType)):
             return e
         if isinstance(e, m.MapCall) and e.method == "lookup":  # looked up once: m.get(k, 0)
             return m.MapCall(t.target, e.pos, e.map, "get", [*e.args, m.Const(t.target, e.pos, 0)])
-        if not isinstance(e, m.LocalRef):
+        if not isinstance(e, m.LocalRef) or e.name in self.packet_refs:
             return e
         return m.IfExp(t.target, e.pos, m.Truth(BOOL, e.pos, e), m.Load(t.target, e.pos, e),
                        m.Const(t.target, e.pos, 0))

@@ -8,11 +8,13 @@ by a bounded run-time length (IP options, extension headers).
 from __future__ import annotations
 
 import ast
+import platform
 from typing import List
 
 from . import model as m
 from .bounds import value_range
 from .context import PACKET_KINDS, WRITABLE_PACKETS, context_fields
+from .probes import PROBE_KINDS, PT_REGS
 from .types import (I32, I64, U16, U32, U64, ArrayType, CursorType, IntType, RefType, StrType,
                     StructType, VOID)
 
@@ -34,9 +36,15 @@ class PacketChecker:
         if traced is not None:
             return traced
         fields = context_fields(self.kind)
+        registers = PT_REGS.get(platform.machine(), {}) if self.kind in PROBE_KINDS else {}
+        if node.attr in registers:  # a probe's saved registers: `ctx.di`, `ctx.r15`
+            return m.CtxField(U64, self.pos(node), registers[node.attr])
         if node.attr in ("data", "data_end", "data_meta") and fields:
-            raise self.src.error(node, f"ctx.{node.attr} is not read directly",
-                                 hint="use pkt = ctx.packet() and pkt.header(T), which check bounds")
+            if self.kind == "socket":
+                raise self.src.error(node, f"ctx.{node.attr} is not readable in socket filters",
+                                     hint="use pkt = ctx.packet() and pkt.header(T)")
+            # The original's `if ctx.data + 14 > ctx.data_end:` style: the address as a number
+            return m.PacketAddress(U64, self.pos(node), node.attr, fields[node.attr][0])
         if node.attr not in fields:
             if not fields:
                 raise self.src.error(node, f"{self.kind or 'this'} programs have no context field "
@@ -137,5 +145,6 @@ class PacketChecker:
 
     def invalidate_packet(self, node: ast.AST) -> None:
         """After xdp_adjust_*, earlier packet pointers are invalid (the verifier forgets them)."""
+        self.packet_invalidated()
         for name in self.packet_refs | {n for n, t in self.locals.items() if isinstance(t, CursorType)}:
             self.stale[name] = node.lineno

@@ -21,6 +21,10 @@ LIBRARY_DIRS = ("/lib/{arch}-linux-gnu", "/usr/lib/{arch}-linux-gnu", "/lib64", 
 ARG_REGISTERS = {"x86_64": (112, 104, 96, 88, 72, 64), "aarch64": (0, 8, 16, 24, 32, 40)}
 RETURN_REGISTER = {"x86_64": 80, "aarch64": 0}
 PROBE_KINDS = {"uprobe", "uretprobe", "kprobe", "kretprobe"}
+# struct pt_regs on x86_64 (arch/x86/include/asm/ptrace.h): the original's `ctx.di`, `ctx.r15`
+PT_REGS = {"x86_64": {name: 8 * i for i, name in enumerate((
+    "r15", "r14", "r13", "r12", "bp", "bx", "r11", "r10", "r9", "r8", "ax", "cx", "dx", "si", "di",
+    "orig_ax", "ip", "cs", "flags", "sp", "ss"))}}
 
 
 def resolve_library(name: str) -> str:

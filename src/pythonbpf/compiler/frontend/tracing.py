@@ -65,6 +65,9 @@ class TracingChecker:
             return m.CtxField(KernelPtrType("task_struct"), self.pos(node), 8)
         if self.kind != "tracepoint":
             return None
+        annotated = self.annotated_context_field(node)
+        if annotated is not None:
+            return annotated
         fmt = self.tracepoint_format(node)
         try:
             field = fmt.field(node.attr)
@@ -137,6 +140,33 @@ class TracingChecker:
         for type_id, found in btf.names([Kind.FUNC]):
             if found.startswith("__bpf_trace_"):
                 yield btf.type_by_id(type_id)
+
+    def annotated_context_field(self, node: ast.Attribute) -> Optional[m.Expr]:
+        """`ctx.id`, `ctx.args[i]` where the context is annotated with a kernel struct
+        (`ctx: struct_trace_event_raw_sys_enter`, the original's form): the member at its
+        offset in that struct's BTF layout. None without such an annotation."""
+        struct_name = getattr(self, "ctx_struct", None)
+        if not struct_name:
+            return None
+        from ...btf import KernelTypeError, resolve_field
+        from .kernel_types import convert
+
+        struct = self.kernel_struct(struct_name, node)
+        try:
+            field = resolve_field(struct, node.attr)
+        except KernelTypeError as exc:
+            hint = ("did you mean " + ", ".join(exc.suggestions) + "?") if exc.suggestions else ""
+            raise self.src.error(node, f"struct {struct_name} has no member '{node.attr}'",
+                                 hint=hint) from None
+        try:
+            t = convert(field.type, {})
+        except TypeError:
+            t = None
+        if field.is_bitfield or not isinstance(t, (IntType, ArrayType)) or \
+                isinstance(t, ArrayType) and not isinstance(t.elem, IntType):
+            raise self.src.error(node, f"{struct_name}.{node.attr} is not an integer or an "
+                                       "array of integers", hint="read integer members")
+        return self.context_field(node, node.attr, field.byte_offset, t)
 
     def context_field(self, node: ast.AST, name: str, offset: int, t: ValueType) -> m.Expr:
         return m.FieldRef(RefType(t, nullable=False), self.pos(node), m.CtxRef(self.ctx_type(), self.pos(node)),

@@ -38,6 +38,39 @@ class PacketLowering:
         value = self.builder.zext(self.builder.load(ptr, typ=I32, align=4), I64)
         return self.builder.inttoptr(value, PTR)
 
+    def x_PacketAddress(self, e: m.PacketAddress) -> ir.Value:
+        """ctx.data (data_end, data_meta) as a number. The verifier keeps a packet pointer a
+        pointer through every move and refuses most arithmetic on it, so the address is copied
+        out of a stack slot with bpf_probe_read_kernel, which leaves a plain number."""
+        slot = self.entry_alloca(PTR, 8)
+        out = self.entry_alloca(I64, 8)
+        self.builder.store(self.packet_pointer(e.offset), slot, align=8)
+        call_helper(self.builder, "probe_read_kernel", I64, [out, ir.Constant(I32, 8), slot])
+        return self.builder.load(out, typ=I64, align=8)
+
+    def x_PacketAt(self, e: m.PacketAt) -> ir.Value:
+        """The packet bytes at data + offset, which the frontend proved are there; checked again
+        against data_end for the verifier, with a zeroed buffer on the path the proof excludes."""
+        b = self.builder
+        data_at, end_at = packet_bounds(self.kind)
+        start = b.gep(self.packet_pointer(data_at), [ir.Constant(I64, e.offset)], source_etype=I8)
+        beyond = b.gep(start, [ir.Constant(I64, e.size)], source_etype=I8)
+        ok = b.icmp_unsigned("<=", beyond, self.packet_pointer(end_at))
+        zeros = self.entry_alloca(ir.ArrayType(I8, e.size), 8)
+        inside, outside = self.fn.append_basic_block("raw.inside"), self.fn.append_basic_block("raw.outside")
+        done = self.fn.append_basic_block("raw.done")
+        b.cbranch(ok, inside, outside)
+        b.position_at_end(outside)
+        b.store(ir.Constant(ir.ArrayType(I8, e.size), None), zeros)
+        b.branch(done)
+        b.position_at_end(inside)
+        b.branch(done)
+        b.position_at_end(done)
+        phi = b.phi(PTR)
+        phi.add_incoming(start, inside)
+        phi.add_incoming(zeros, outside)
+        return phi
+
     def x_PacketOpen(self, e: m.PacketOpen) -> ir.Value:
         if not e.type.direct:
             return ir.Constant(I64, 0)

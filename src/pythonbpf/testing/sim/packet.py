@@ -119,7 +119,8 @@ _SKB_COMMON = ("len", "pkt_type", "mark", "queue_mapping", "protocol", "vlan_pre
     tuple(f"cb[{i}]" for i in range(5))
 # What the verifier lets each program type read (measured: a read of anything else is refused).
 READABLE = {
-    "tc": set(_SKB_COMMON) | {"tc_classid", "data_meta"},
+    "tc": set(_SKB_COMMON) | {"tc_classid", "data_meta", "tstamp", "wire_len", "gso_segs", "gso_size",
+                              "tstamp_type", "hwtstamp"},
     "socket": set(_SKB_COMMON),
     "cgroup_skb": set(_SKB_COMMON) | set(SK_FIELDS),
     "xdp": {"ingress_ifindex", "rx_queue_index"},

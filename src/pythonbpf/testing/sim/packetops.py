@@ -26,8 +26,24 @@ CSUM_MANGLED_0 = 0xFFFF
 EFAULT, EINVAL = -errno.EFAULT, -errno.EINVAL
 
 
+# Where the simulated packet buffer "is": ctx.data read as a number is an address (a kernel's
+# differs on every run; differences and comparisons of such numbers are what programs use).
+PACKET_BASE = 0xFFFF888000000000
+
+
 class PacketEval:
     """Mixin for the Machine."""
+
+    def eval_PacketAt(self, e: m.PacketAt) -> Ptr:
+        packet = self.context.packet
+        if packet.data + e.offset + e.size > packet.end:
+            return Ptr(bytearray(e.size))  # the compiled check's zeroed buffer
+        return Ptr(packet.buf, packet.data + e.offset)
+
+    def eval_PacketAddress(self, e: m.PacketAddress) -> int:
+        packet = self.context.packet
+        at = packet.end if e.field == "data_end" else packet.data  # no metadata: data_meta == data
+        return PACKET_BASE + at
 
     def eval_PacketOpen(self, e: m.PacketOpen) -> Ptr:
         return self.context.packet.cursor()
