@@ -192,6 +192,20 @@ def test_python_function_return_probe_counts_one_process_exactly():
             child.wait()
 
 
+def test_a_usdt_section_without_target_is_attached_at_run_time(probes_binary):
+    """`@section("usdt")`: attach_all() leaves it alone; b.attach_usdt() chooses the probe."""
+    source = C_TRACER.replace("BINARY", probes_binary).replace(
+        '@usdt("' + probes_binary + '", "pbtest", "consts")', '@bpf\n@section("usdt")').replace(
+        "import bpf, bpfglobal, struct, usdt", "import bpf, bpfglobal, section, struct, usdt")
+    with BPF(source=source) as b:
+        b.load_and_attach()
+        assert not b.programs["on_consts"].links
+        b.attach_usdt("on_consts", probes_binary, "pbtest", "consts", pid=-1)
+        subprocess.run([probes_binary, "1"], input="go\n", capture_output=True, text=True, timeout=30, check=True)
+        found = dict(b["consts"].items())
+    assert (found[0].a0, found[0].a1, found[0].a2, found[0].count) == (42, -7, 255, 3)
+
+
 def test_a_missing_probe_is_an_attach_error_naming_the_listing(probes_binary):
     source = C_TRACER.replace("BINARY", probes_binary).replace('"pbtest", "consts"', '"pbtest", "nope"')
     with BPF(source=source) as b:

@@ -1,4 +1,4 @@
-# expect: 7:11: 512
+# expect: 7:5: 512
 from pythonbpf import xdp
 
 

@@ -11,6 +11,7 @@ from .mapops import MapChecker
 from .packets import BYTE_ORDER, NET_HELPERS, PacketChecker
 from .probes import ARG_REGISTERS, PROBE_KINDS, RETURN_REGISTER
 from .tracing import PROBE_READS, TracingChecker
+from .usdt import usdt_arg_call
 from .types import (BOOL, CTYPES_INTS, I64, KernelPtrType, U8, U32, U64, CtxType, CursorType, IntType, RefType,
                     StrType, StructType, VOID,
                     is_int)
@@ -170,7 +171,7 @@ class CallChecker(MapChecker, PacketChecker, TracingChecker):
         if self.kind == "usdt" and name != "retval":
             if name == "usdt_arg_count":
                 return m.UsdtArgCount(I64, self.pos(node))
-            return m.UsdtArg(I64, self.pos(node), USDT_ARGS.index(name))
+            return usdt_arg_call(self.pos(node), USDT_ARGS.index(name))
         if name == "usdt_arg_count" or name not in ARGS and name != "retval":
             raise self.src.error(node, f"{name}() is an argument of a USDT probe; this is a {self.kind or 'subprogram'}",
                                  hint="use it in a @usdt program (uprobes and kprobes have arg0()..arg5())")

@@ -173,11 +173,12 @@ class CtxField(Expr):
 
 @record
 class UsdtArg(Expr):
-    """arg0()..arg11() of a USDT probe: read as libbpf's spec for this probe site says (a register,
-    a constant or memory at register + offset), sign- or zero-extended to 64 bits; 0 when the
-    site passes fewer arguments."""
+    """Argument `index` (0..11) of a USDT probe site: read as libbpf's spec for the site says (a
+    register, a constant or memory at register + offset), sign- or zero-extended to 64 bits; 0
+    when the site passes fewer arguments. Only in the one subprogram frontend/usdt.py makes;
+    programs call that subprogram for `argN()`, as C programs call usdt.bpf.h's bpf_usdt_arg."""
 
-    index: int
+    index: "Expr"
 
 
 @record

@@ -7,8 +7,8 @@ from typing import Dict, List, Optional, Set, Tuple
 from .declarations import Declarations
 from .errors import CompileError, Location, SourceFile
 from .functions import FunctionChecker, Signature
-from .model import GlobalDecl, HelperCall, MapCall, Print, Program, UsdtArg
-from .usdt import declare_usdt_maps
+from .model import FuncCall, GlobalDecl, HelperCall, MapCall, Print, Program
+from .usdt import ARG_FUNCTION, declare_usdt_maps, usdt_arg_function
 from .types import CTYPES_INTS, IntType, StructType
 from .names import Names
 from .context import KIND_OF_PREFIX, program_kind
@@ -31,8 +31,8 @@ def gpl_only_use(node, program: Program) -> str:
         return f"{node.helper}()"
     if isinstance(node, Print):
         return "print() (bpf_trace_printk)"
-    if isinstance(node, UsdtArg):
-        return f"arg{node.index}() of a USDT probe (it reads registers with bpf_probe_read_kernel)"
+    if isinstance(node, FuncCall) and node.func == ARG_FUNCTION:
+        return f"arg{node.args[1].value}() of a USDT probe (it reads registers with bpf_probe_read_kernel)"
     if type(node).__name__ == "PacketAddress":
         return "ctx.data as a number (read with bpf_probe_read_kernel)"
     if isinstance(node, MapCall) and (node.method == "get_stackid" or node.method == "output" and
@@ -162,8 +162,12 @@ class ModuleChecker:
         signatures = {fn.name: Signature.of(fn, sections[fn.name], self.decls, self.src,
                                             contexts.get(fn.name))
                       for fn in functions}
-        if any(program_kind(s.section or "") == "usdt" for s in signatures.values()):
+        usdt = [s for s in signatures.values() if program_kind(s.section or "") == "usdt"]
+        if usdt:
             declare_usdt_maps(self.program.maps, self.src)
+            if ARG_FUNCTION in signatures:
+                raise self.src.error(signatures[ARG_FUNCTION].node, f"'{ARG_FUNCTION}' is the name of the "
+                                     "USDT argument reader the compiler adds", hint="rename this function")
         calls = {}
         for fn in functions:
             checker = FunctionChecker(self.src, self.names, self.decls, self.program, signatures)
@@ -174,6 +178,9 @@ class ModuleChecker:
         self.reject_recursion(calls)
         self.check_license()
         self.check_stack({fn.name: fn for fn in functions})
+        if usdt and any(isinstance(n, FuncCall) and n.func == ARG_FUNCTION
+                        for fn in self.program.functions.values() for n in walk(fn.body)):
+            self.program.functions[ARG_FUNCTION] = usdt_arg_function(usdt[0].section, usdt[0].node.lineno)
         if not self.program.programs():
             raise CompileError(f"{self.src.filename}: no BPF program found",
                                hint='decorate a function with @bpf and @section("...")')

@@ -23,14 +23,17 @@ fills them with its own struct layout, so the names, sizes and layout here are l
     };
 
 Only sizes are declared (libbpf does not read these maps' BTF); lower/usdt.py reads the fields
-at the offsets above.
+at the offsets above. `argN()` is a call of one subprogram taking the context and N (as C
+programs call usdt.bpf.h's `bpf_usdt_arg`): a program reading three arguments carries the
+reader once, not three times.
 """
 from __future__ import annotations
 
 from typing import Dict
 
 from .errors import CompileError, SourceFile
-from .model import MapDecl
+from .model import Const, CtxRef, Function, FuncCall, LocalRef, MapDecl, Pos, Return, UsdtArg
+from .types import I64, U64, CtxType
 
 SPECS = "__bpf_usdt_specs"
 IP_TO_SPEC_ID = "__bpf_usdt_ip_to_spec_id"
@@ -43,6 +46,7 @@ MAX_SPECS = 256  # BPF_USDT_MAX_SPEC_CNT: distinct argument layouts of the probe
 MAX_IPS = 4 * MAX_SPECS
 BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_ARRAY = 1, 2
 ARG_CONST, ARG_REG, ARG_REG_DEREF, ARG_SIB = 0, 1, 2, 3
+ARG_FUNCTION = "usdt_arg"  # the subprogram's name in the object (a user function of that name is refused)
 
 
 def declare_usdt_maps(maps: Dict[str, MapDecl], src: SourceFile) -> None:
@@ -55,3 +59,16 @@ def declare_usdt_maps(maps: Dict[str, MapDecl], src: SourceFile) -> None:
                           key_size=4, value_size=SPEC_SIZE)
     maps[IP_TO_SPEC_ID] = MapDecl(IP_TO_SPEC_ID, "hash", BPF_MAP_TYPE_HASH, None, None, MAX_IPS,
                                   key_size=8, value_size=4)
+
+
+def usdt_arg_call(ctx_pos: Pos, index: int) -> FuncCall:
+    """`argN()` in a USDT program: a call of the argument reader."""
+    return FuncCall(I64, ctx_pos, ARG_FUNCTION, [CtxRef(CtxType(), ctx_pos), Const(U64, ctx_pos, index)])
+
+
+def usdt_arg_function(section: str, line: int) -> Function:
+    """The argument reader `usdt_arg(ctx, n) -> i64`, a subprogram of the programs' context."""
+    pos = Pos(line, 1)
+    body = [Return(pos, UsdtArg(I64, pos, LocalRef(U64, pos, "n")))]
+    return Function(ARG_FUNCTION, None, [("ctx", CtxType(section)), ("n", U64)], I64, {"n": U64}, body,
+                    line, 1, end_line=line, context_section=section)

@@ -1,4 +1,5 @@
-"""USDT arguments: what libbpf's usdt.bpf.h does, emitted inline for each `argN()`.
+"""USDT arguments: what libbpf's usdt.bpf.h does, in the `usdt_arg(ctx, n)` subprogram that
+`argN()` calls (frontend/usdt.py), and `usdt_arg_count()` inline.
 
 The probe site's spec id is the BPF cookie libbpf attached it with; the spec (frontend/usdt.py
 has the layout) says where argument N is: a constant, a register saved in pt_regs, or memory at
@@ -11,8 +12,8 @@ from __future__ import annotations
 from llvmlite import ir
 
 from ..frontend import model as m
-from ..frontend.usdt import (ARG_CONST, ARG_COUNT_OFFSET, ARG_REG, ARG_SIB, ARG_SPEC_SIZE, SPECS)
-from .helpers import call_helper
+from ..frontend.usdt import ARG_CONST, ARG_COUNT_OFFSET, ARG_REG, ARG_SIB, ARG_SPEC_SIZE, MAX_ARGS, SPECS
+from .helpers import call_helper, opaque
 from .types import I16, I32, I64, I8, PTR
 
 
@@ -62,10 +63,16 @@ class UsdtLowering:
         b.cbranch(b.icmp_unsigned("==", spec, ir.Constant(PTR, None)), done, have)
         b.position_at_end(have)
         count = b.sext(self.field(spec, ARG_COUNT_OFFSET, I16), I64)
+        index = self.value(e.index)
         present = fn.append_basic_block("usdt.present")
-        b.cbranch(b.icmp_signed(">", count, ir.Constant(I64, e.index)), present, done)
+        b.cbranch(b.and_(b.icmp_signed("<", index, count), b.icmp_unsigned("<", index, ir.Constant(I64, MAX_ARGS))),
+                  present, done)
         b.position_at_end(present)
-        arg = b.gep(spec, [ir.Constant(I64, e.index * ARG_SPEC_SIZE)], source_etype=I8)
+        # In range already; the clamp, hidden from LLVM, is for the verifier (see address()).
+        index = opaque(b, index)
+        last = ir.Constant(I64, MAX_ARGS - 1)
+        index = b.select(b.icmp_unsigned("<", index, last), index, last)
+        arg = b.gep(spec, [b.mul(index, ir.Constant(I64, ARG_SPEC_SIZE))], source_etype=I8)
         val_off = self.field(arg, 0, I64)
         word = self.field(arg, 8, I32)
         kind = b.and_(word, ir.Constant(I32, 0xFF))
