@@ -146,15 +146,14 @@ def test_perf_buffer_delivers_100000_syscalls(b):
     got, lost = [], []
     stream = b.perf_buffer("pe", got.append, lost=lost.append, page_count=1024)
     produce(b, 100_000, PERF)
-    # Every event the program sent: in Debian's 6.1 guest it counted 100,003 getpid() calls
-    # of this thread, one before the loop's and two after (between the map writes that start
-    # and stop the producer; not seen on the 6.18 host). All of them must arrive.
-    sent = b.globals["seq"]
-    assert 100_000 <= sent <= 100_010
-    drain(b, sent)
+    drain(b, 100_000)
     assert b.lost("pe") == stream.lost == sum(lost) == 0
-    assert len(got) == sent
-    assert sorted(e.seq for e in got) == list(range(1, sent + 1))  # CPUs interleave
+    assert len(got) == 100_000
+    # `seq` counts every getpid() of this process once config[0] is set (the program's `where`
+    # test is a presence test), so the events' numbers are consecutive but need not start at
+    # 1: in Debian's 6.1 and 6.12 guests one getpid() came between attach and produce().
+    seqs = sorted(e.seq for e in got)  # CPUs interleave
+    assert seqs == list(range(seqs[0], seqs[0] + 100_000))
     assert {(e.pid, e.x) for e in got} == {(os.getpid(), 7)}
 
 
