@@ -68,7 +68,7 @@ mount -t proc proc $R/proc; mount -t sysfs sysfs $R/sys; mount -t devtmpfs devtm
 mkdir -p $R/dev/pts $R/dev/shm; mount -t devpts devpts $R/dev/pts; mount -t tmpfs tmpfs $R/dev/shm
 mount -t tmpfs tmpfs $R/run
 mount -t bpf bpf $R/sys/fs/bpf; mount -t tracefs tracefs $R/sys/kernel/tracing
-mount -t debugfs debugfs $R/sys/kernel/debug; mount -t securityfs securityfs $R/sys/kernel/security 2>/dev/null
+mount -t securityfs securityfs $R/sys/kernel/security 2>/dev/null
 mount -t cgroup2 cgroup2 $R/sys/fs/cgroup 2>/dev/null
 mkdir -p $R/lib/modules/$(uname -r) && mount --bind $R/$(cat /kmoddir) $R/lib/modules/$(uname -r)
 i=0

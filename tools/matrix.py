@@ -4,6 +4,7 @@
     python tools/matrix.py                        # every suite, kernels 6.1 6.12 host
     python tools/matrix.py --kernels 6.12 --suites hooks,fuzz
     python tools/kmatrix.py matrix ...            # the same
+    python tools/matrix.py --kernels 6.1 --suites maps --update   # re-run cells of the last table
 
 Suites (each one guest boot; see SUITES):
   verify  `pythonbpf verify` of every example and every program file of the tests
@@ -189,6 +190,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--fuzz-seed", type=int, default=30000)
     parser.add_argument("--smp", type=int, default=2)
     parser.add_argument("--mem", default="2G")
+    parser.add_argument("--update", action="store_true",
+                        help="re-run only these kernels and suites in an earlier --out")
     parser.add_argument("--jobs", type=int, default=1, help="guest kernels booted at once")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per suite and kernel")
     args = parser.parse_args(argv)
@@ -205,9 +208,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     cells: List[Cell] = []
     lock = threading.Lock()
+    wanted = list(suites)
+    previous = os.path.join(out, "results.json")
+    if args.update and os.path.exists(previous):  # keep the other cells of an earlier run
+        old = json.load(open(previous))
+        rerun = {(k, s) for k in kernels for s in suites}
+        cells = [Cell(**c) for c in old["cells"] if (c["kernel"], c["suite"]) not in rerun]
+        kernels = list(dict.fromkeys([c.kernel for c in cells] + kernels))
+        suites = list(dict.fromkeys([c.suite for c in cells] + suites))
+        when = f"{old['date']}, updated {when}"
 
     def one_kernel(kernel: str) -> None:
-        for suite in suites:
+        for suite in wanted:
             started = time.monotonic()
             kmatrix.log(f"{kernel}: {suite} ...")
             cell = run_cell(kernel, suite, out, args)
@@ -220,9 +232,10 @@ def main(argv: Optional[List[str]] = None) -> int:
                 with open(os.path.join(out, "results.md"), "w") as f:
                     f.write(markdown(cells, kernels, suites, when))
 
-    if "host" in kernels:  # first and alone: its fuzz run fills the cache the guests read
+    requested = args.kernels.split(",")
+    if "host" in requested:  # first and alone: its fuzz run fills the cache the guests read
         one_kernel("host")
-    guests = [k for k in kernels if k != "host"]
+    guests = [k for k in requested if k != "host"]
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         for done in pool.map(one_kernel, guests):
             pass
