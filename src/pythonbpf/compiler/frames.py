@@ -121,7 +121,7 @@ def call_frames(program: m.Program, compiled: Dict[str, int]) -> Dict[str, Tuple
     symbol in `compiled`) adds no frame of its own."""
     memo: Dict[str, Tuple[int, List[str]]] = {}
 
-    def deepest(node, level: int) -> Tuple[int, List[str]]:
+    def deepest(node, level: int, callbacks: bool) -> Tuple[int, List[str]]:
         best: Tuple[int, List[str]] = (level, [])
         children = node if isinstance(node, list) else (
             [getattr(node, f.name) for f in fields(node) if f.name not in ("type", "pos")]
@@ -129,9 +129,9 @@ def call_frames(program: m.Program, compiled: Dict[str, int]) -> Dict[str, Tuple
         if isinstance(node, m.FuncCall):
             depth, path = frames(node.func)
             best = (level + depth - (0 if node.func in compiled else 1), [f"{node.func}()"] + path)
-        callback = isinstance(node, (m.While, m.ForRange)) and node.callback
+        callback = isinstance(node, (m.While, m.ForRange)) and callbacks
         for child in children:
-            depth, path = deepest(child, level + 1 if callback else level)
+            depth, path = deepest(child, level + 1 if callback else level, callbacks)
             if callback:
                 path = [f"loop at line {node.pos.line}"] + path
             if depth > best[0]:
@@ -141,7 +141,10 @@ def call_frames(program: m.Program, compiled: Dict[str, int]) -> Dict[str, Tuple
     def frames(name: str) -> Tuple[int, List[str]]:
         if name not in memo:
             memo[name] = (1, [])  # recursion is rejected earlier; this only guards the walk
-            depth, path = deepest(program.functions[name].body, 1)
+            body = program.functions[name].body
+            # a function with any callback loop runs every loop as a callback (lower/loops.py)
+            callbacks = any(isinstance(n, (m.While, m.ForRange)) and n.callback for n in walk(body))
+            depth, path = deepest(body, 1, callbacks)
             memo[name] = (depth, path)
         return memo[name]
 
@@ -154,6 +157,8 @@ def frame_tree(fn: m.Function) -> List[Tuple[List[str], List[int]]]:
     each entry lists the subprograms called directly in that frame and the callbacks nested
     directly in it."""
     nodes: List[Tuple[List[str], List[int]]] = [([], [])]
+    # a function with any callback loop runs every loop as a callback (lower/loops.py)
+    callbacks = any(isinstance(n, (m.While, m.ForRange)) and n.callback for n in walk(fn.body))
 
     def visit(node, frame: int) -> None:
         if isinstance(node, list):
@@ -164,7 +169,7 @@ def frame_tree(fn: m.Function) -> List[Tuple[List[str], List[int]]]:
             return
         if isinstance(node, m.FuncCall):
             nodes[frame][0].append(node.func)
-        if isinstance(node, (m.While, m.ForRange)) and node.callback:
+        if isinstance(node, (m.While, m.ForRange)) and callbacks:
             nodes.append(([], []))
             inner = len(nodes) - 1
             nodes[frame][1].append(inner)
