@@ -270,8 +270,9 @@ class BPF(StreamsMixin, NetworkAttachMixin, ProbeAttachMixin):
 
     def detach(self) -> None:
         if self._object is not None:
-            for prog in self._object.programs.values():
-                prog.destroy_links()
+            from ..loader.program import destroy_links
+
+            destroy_links(list(self._object.programs.values()))
         self._attached = False
 
     def close(self) -> None:
