@@ -295,12 +295,35 @@ def main() -> int:
     out = ROOT / "bench" / "results" / "latest.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
-    for name in ("codegen", "overhead", "ringbuf"):
+    for name in ("codegen", "overhead", "ringbuf", "tools_startup"):
         results[name] = run_script(name)
     print_summary(results)
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nwrote {out}")
     return 0
+
+
+def tools_rows(ts: Dict[str, object]) -> List[tuple]:
+    """Summary rows of bench/tools_startup.py: how many examples meet each start-up goal
+    against bpftrace, and the SIGINT -> exit of five uprobes."""
+    paired = [(row["cached"]["median"], row["cold"]["median"], row["bpftrace"]["median"])
+              for row in ts["start"].values() if isinstance(row.get("bpftrace"), dict)]
+    cached = sorted(row["cached"]["median"] for row in ts["start"].values())
+    rows = [(f"examples cached start ({len(cached)} tools, median of medians)",
+             f"{statistics.median(cached):.0f} ms", "", "", f"{cached[0]:.0f} .. {cached[-1]:.0f} ms")]
+    if paired:
+        rows.append((f"examples with cached start < bpftrace's", f"{sum(c < b for c, _, b in paired)}"
+                     f" of {len(paired)}", "", "", "goal: all"))
+        rows.append((f"examples with cold start <= 2x bpftrace's", f"{sum(k <= 2 * b for _, k, b in paired)}"
+                     f" of {len(paired)}", "", "", "goal: all"))
+    e = ts.get("exit", {})
+    if isinstance(e.get("pythonbpf"), dict) and e["pythonbpf"].get("n"):
+        mine, peer = e["pythonbpf"]["median"], e.get("bpftrace")
+        rows.append(("SIGINT -> exit, 5 uprobes vs bpftrace", f"{mine:.0f} ms",
+                     f"{peer['median']:.0f} ms" if isinstance(peer, dict) else str(peer),
+                     f"{mine / peer['median']:.2f}x" if isinstance(peer, dict) else "",
+                     "goal: <= 1"))
+    return rows
 
 
 def print_summary(r: Dict[str, object]) -> None:
@@ -352,6 +375,11 @@ def print_summary(r: Dict[str, object]) -> None:
                      f"target <= {ov['target']:g}: {'OK' if ov.get('ok') else 'MISSED'}" if peer else ""))
     else:
         rows.append(("per-event overhead", "-", ov.get("error", "missing"), "", ""))
+    ts = r.get("tools_startup", {})
+    if "start" in ts:
+        rows.extend(tools_rows(ts))
+    else:
+        rows.append(("start-up of the examples", "-", ts.get("error", "missing"), "", ""))
     rb = r.get("ringbuf", {})
     if "pythonbpf_direct" in rb:
         rows.append(("ring buffer events/s decoded in Python", f"{rb['pythonbpf_direct']['events_per_s'] / 1e6:.2f} M/s",

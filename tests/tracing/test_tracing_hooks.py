@@ -290,3 +290,81 @@ def test_perf_event_samples_a_busy_loop():
         while time.process_time() - start < 1.0:
             pass
         assert b.globals["ours"] >= 199 // 2, (b.globals["ours"], b.globals["samples"])
+
+
+SEVERAL_UPROBES = '''
+from pythonbpf import bpf, bpfglobal, uprobe, uretprobe, Global
+from pythonbpf.helper import pid, retval
+from pythonbpf.types import u64
+
+me = Global(u64)
+abs_calls = Global(u64)
+labs_calls = Global(u64)
+llabs_calls = Global(u64)
+abs_returned = Global(u64)
+
+@uprobe("libc", "abs")
+def on_abs(ctx):
+    global abs_calls
+    if pid() == me:
+        abs_calls += 1
+    return 0
+
+@uprobe("libc", "labs")
+def on_labs(ctx):
+    global labs_calls
+    if pid() == me:
+        labs_calls += 1
+    return 0
+
+@uprobe("libc", "llabs")
+def on_llabs(ctx):
+    global llabs_calls
+    if pid() == me:
+        llabs_calls += 1
+    return 0
+
+@uretprobe("libc", "abs")
+def on_abs_return(ctx):
+    global abs_returned
+    if pid() == me:
+        abs_returned = retval()
+    return 0
+''' + LICENSE
+
+
+def _kernel_at_least(major: int, minor: int) -> bool:
+    release = os.uname().release.split("-")[0].split(".")
+    return (int(release[0]), int(release[1])) >= (major, minor)
+
+
+@pytest.mark.kernel
+def test_uprobes_are_uprobe_multi_links_that_detach_together():
+    """On Linux 6.6+ uprobes attach as uprobe_multi links (closing a perf-event uprobe waits for
+    four grace periods under a global mutex; bench/tools_startup.py times the exit). They count
+    exactly like perf-event uprobes, and detaching them all at once leaves none firing."""
+    from pythonbpf.loader.linkinfo import link_info
+
+    libc = ctypes.CDLL("libc.so.6")
+    libc.labs.argtypes = libc.llabs.argtypes = [ctypes.c_long]
+    with BPF(source=SEVERAL_UPROBES) as b:
+        b.load()
+        b.globals["me"] = os.getpid()
+        b.attach_all()
+        links = [link for name in b.programs for link in b.programs[name].links]
+        assert len(links) == 4
+        if _kernel_at_least(6, 6):
+            assert {link_info(link.fd).type for link in links} == {"uprobe_multi"}
+        for _ in range(3):
+            libc.abs(-7)
+        libc.labs(-8)
+        libc.labs(-9)
+        libc.llabs(-10)
+        assert (b.globals["abs_calls"], b.globals["labs_calls"], b.globals["llabs_calls"]) == (3, 2, 1)
+        assert b.globals["abs_returned"] == 7
+        b.detach()
+        assert all(not link.alive for link in links)
+        assert not any(b.programs[name].links for name in b.programs)
+        libc.abs(-11)
+        libc.labs(-12)
+        assert (b.globals["abs_calls"], b.globals["labs_calls"], b.globals["abs_returned"]) == (3, 2, 7)

@@ -17,7 +17,7 @@ from . import libbpf
 from .caps import has_bpf_privileges
 from .errors import BPFError, LoadError, PermissionDeniedError, errno_name, errno_text
 from .map import Map
-from .program import Program
+from .program import Program, destroy_links
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -166,6 +166,10 @@ class BpfObject:
         ptr = self._live()
         if self.loaded:
             return
+        if any(p.section.startswith(("uprobe", "uretprobe")) for p in self.programs.values()):
+            from .uprobemulti import prepare
+
+            prepare(self.programs)
         with libbpf.capture_log() as log:
             rc = libbpf.lib().bpf_object__load(ptr)
         if rc >= 0:
@@ -248,6 +252,7 @@ class BpfObject:
         try:
             if self._globals is not None:
                 self._globals.close()
+            destroy_links(list(self.programs.values()))
             for program in self.programs.values():
                 program._invalidate()
         finally:

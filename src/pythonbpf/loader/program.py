@@ -42,6 +42,7 @@ class Program:
         self.name: str = (api.bpf_program__name(ptr) or b"").decode()
         self.section: str = (api.bpf_program__section_name(ptr) or b"").decode()
         self.links: list[Link] = []
+        self._uprobe_multi = False  # loaded for a uprobe_multi link (loader/uprobemulti.py)
 
     def _live(self) -> int:
         if self._ptr is None:
@@ -73,6 +74,15 @@ class Program:
             except BPFError:
                 pass  # perf-based probes do not need it; let libbpf decide
         target = _attach_target(self.section)
+        if kind in ("uprobe", "uretprobe") and self._uprobe_multi:
+            from . import uprobemulti
+
+            where = uprobemulti._target(self.section)
+            if where is not None:
+                multi = uprobemulti.attach(self, where[0], where[1], where[2],
+                                           retprobe=kind == "uretprobe")
+                if multi is not None:
+                    return multi  # else this kernel refused it: libbpf's perf event below
         with libbpf.capture_log() as log:
             link_ptr = libbpf.lib().bpf_program__attach(ptr)
             err = libbpf.get_errno()
@@ -93,8 +103,7 @@ class Program:
 
     def destroy_links(self) -> None:
         """Detach every link this program created."""
-        while self.links:
-            self.links.pop().destroy()
+        destroy_links([self])
 
     def info(self) -> ProgInfo:
         """Kernel-side facts about the loaded program (BPF_OBJ_GET_INFO_BY_FD)."""
@@ -140,6 +149,19 @@ class Program:
 
     def __repr__(self) -> str:
         return f"<Program {self.name!r} section={self.section!r}>"
+
+
+def destroy_links(programs: "list[Program]") -> None:
+    """Detach every link of these programs; uprobe_multi links all at once (each close waits
+    for grace periods, which overlap when the closes run side by side)."""
+    links = [link for program in programs for link in program.links]
+    if any(program._uprobe_multi for program in programs):
+        from .uprobemulti import close_links
+
+        close_links(links)
+    for program in programs:
+        while program.links:
+            program.links.pop().destroy()
 
 
 def __getattr__(name: str) -> object:

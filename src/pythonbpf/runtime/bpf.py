@@ -180,7 +180,7 @@ class BPF(StreamsMixin, NetworkAttachMixin, ProbeAttachMixin):
             opened = BpfObject.open(self.elf, self._label, pin_root_path=self._pin_root)
             try:
                 if self._consts:  # (the globals, and the BTF they need, load on first use)
-                    from .globalsview import apply_consts
+                    from .consts import apply_consts
 
                     apply_consts(opened.globals, self._consts)
                 self._apply_pins(opened)
@@ -270,8 +270,9 @@ class BPF(StreamsMixin, NetworkAttachMixin, ProbeAttachMixin):
 
     def detach(self) -> None:
         if self._object is not None:
-            for prog in self._object.programs.values():
-                prog.destroy_links()
+            from ..loader.program import destroy_links
+
+            destroy_links(list(self._object.programs.values()))
         self._attached = False
 
     def close(self) -> None:

@@ -4,28 +4,10 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
+from .consts import apply_consts  # noqa: F401 - (its old home)
+
 if TYPE_CHECKING:
     from ..loader.globals import GlobalData
-
-
-def apply_consts(data: "GlobalData", consts: Mapping[str, int]) -> None:
-    """Write `consts` into the object's read-only data before it is loaded.
-
-    Every name must be a Const of the program: a misspelt name would otherwise be
-    silently ignored, and a Global set here would look like it works while the
-    intended way to change it is `b.globals` after load.
-    """
-    known = data.consts()
-    for name, value in consts.items():
-        var = data.vars.get(name)
-        if var is None:
-            listed = ", ".join(known) or "none"
-            raise KeyError(f"consts: {name!r} is not a Const of this program (Consts: {listed})")
-        if not var.is_const:
-            raise ValueError(
-                f"consts: {name!r} is a Global, not a Const; Globals are changed after "
-                f"load through b.globals[{name!r}] = value")
-        data.set(name, value)
 
 
 class GlobalsView(MutableMapping):
