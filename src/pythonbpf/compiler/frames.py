@@ -19,7 +19,7 @@ from ..diagnostics.elf import ElfFile
 from ..record import fields, is_record
 from .frontend import model as m
 from .frontend.errors import SourceFile
-from .frontend.stack import STACK_LIMIT
+from .frontend.stack import STACK_LIMIT, walk
 
 FP = 10
 CLASS_LD, CLASS_LDX, CLASS_ST, CLASS_STX, CLASS_ALU, CLASS_JMP, CLASS_JMP32, CLASS_ALU64 = range(8)
