@@ -61,7 +61,7 @@ HELPERS: Dict[int, Tuple[str, str]] = {
     115: ("bpf_probe_read_kernel_str", "5.5"), 126: ("bpf_seq_printf", "5.7"),
     130: ("bpf_ringbuf_output", "5.8"), 131: ("bpf_ringbuf_reserve", "5.8"),
     132: ("bpf_ringbuf_submit", "5.8"), 133: ("bpf_ringbuf_discard", "5.8"),
-    177: ("bpf_trace_vprintk", "5.16"), 181: ("bpf_loop", "5.17"),
+    177: ("bpf_trace_vprintk", "5.16"), 181: ("bpf_loop", "5.17"), 189: ("bpf_xdp_load_bytes", "5.18"),
 }
 
 # link kinds the loader chooses between -> first Linux version

@@ -12,7 +12,7 @@ from .names import Names
 from .bounds import Range, value_range
 from .kernel_access import KernelAccessChecker
 from .operators import OperatorChecker, literal_fits
-from .types import (BOOL, I64, LITERAL, U64, ArrayType, BoolType, CtxType, IntType, KernelPtrType, LiteralInt,
+from .types import (BOOL, CursorType, I64, LITERAL, U64, ArrayType, BoolType, CtxType, IntType, KernelPtrType, LiteralInt,
                     RefType,
                     StrType, StructType, Type, common_int_type, is_int)
 
@@ -211,6 +211,8 @@ class ExprChecker(OperatorChecker, KernelAccessChecker, ast.NodeVisitor):
             return self.ctx_attribute(node)
         if isinstance(base.type, KernelPtrType):
             return self.kernel_attribute(base, node)
+        if isinstance(base, m.LocalRef) and isinstance(base.type, CursorType):
+            return self.cursor_attribute(base, node)
         struct = base.type.target if isinstance(base.type, RefType) else base.type
         if not isinstance(struct, StructType):
             raise self.src.error(node, f"a {base.type} has no attribute '{node.attr}'")

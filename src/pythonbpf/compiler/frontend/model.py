@@ -243,6 +243,23 @@ class PacketHeader(Expr):
 
 
 @record
+class PacketRemaining(Expr):
+    """`cursor.len`: the bytes from the cursor to the packet's end (0 past it)."""
+
+    cursor: str
+
+
+@record
+class PacketLoad(Expr):
+    """`cursor.load(buf, n)`: copy n packet bytes at the cursor into buf (n proven within
+    1..len(buf)); 0, or a negative errno when fewer than n bytes remain."""
+
+    cursor: str
+    buffer: Expr
+    length: Expr  # u32
+
+
+@record
 class PacketSkip(Expr):
     """`cursor.skip(n)`: move the cursor by a bounded run-time length."""
 

@@ -66,6 +66,31 @@ class PacketChecker:
         return m.PacketOpen(CursorType(direct=self.kind != "socket"), self.pos(node))
 
     # ---- the cursor --------------------------------------------------------------------
+    def cursor_attribute(self, cursor: m.LocalRef, node: ast.Attribute) -> m.Expr:
+        if node.attr != "len":
+            raise self.src.error(node, f"a packet cursor has no attribute '{node.attr}'",
+                                 hint="pkt.len is the number of bytes from the cursor to the end")
+        return m.PacketRemaining(U64, self.pos(node), cursor.name)
+
+    def cursor_load(self, cursor: m.LocalRef, node: ast.Call) -> m.Expr:
+        """`pkt.load(buf, n)`: a run-time number of bytes (bpf_xdp_load_bytes or
+        bpf_skb_load_bytes), n proven to fit the buffer, for samplers copying min(len, CAP)."""
+        if len(node.args) != 2:
+            raise self.src.error(node, "load() takes a buffer and a length", hint="pkt.load(e.data, n)")
+        buf = self.expr(node.args[0])
+        target = buf.type.target if isinstance(buf.type, RefType) else buf.type
+        if not isinstance(target, (StructType, ArrayType, StrType)):
+            raise self.src.error(node.args[0], "load() needs a struct, array or str(N) buffer")
+        length = self.integer(node.args[1])
+        lo, hi = value_range(length, self.ranges)
+        if lo < 1 or hi > target.size:
+            shown = ast.unparse(node.args[1])
+            raise self.src.error(node.args[1], f"cannot prove that {shown} is within 1..{target.size} "
+                                               "(the buffer's size)",
+                                 hint=f"bound it, e.g. min({shown}, {target.size}) after `if {shown} > 0:`")
+        return m.PacketLoad(I64, self.pos(node), cursor.name, self.use(buf, node.args[0]),
+                            self.coerce(length, U32, node.args[1]))
+
     def cursor_method(self, cursor: m.LocalRef, method: str, node: ast.Call) -> m.Expr:
         if node.keywords:
             raise self.src.error(node, f"{method}() takes positional arguments")
@@ -86,8 +111,10 @@ class PacketChecker:
                 raise self.src.error(node.args[0], f"cannot prove that {shown} is within 0..{MAX_SKIP}",
                                      hint=f"bound it, e.g. min({shown}, 1500), or test it first")
             return m.PacketSkip(VOID, self.pos(node), cursor.name, self.coerce(amount, U64, node.args[0]))
+        if method == "load":
+            return self.cursor_load(cursor, node)
         raise self.src.error(node.func, f"a packet cursor has no method '{method}'",
-                             hint="use header(T) and skip(n)")
+                             hint="use header(T), skip(n), load(buf, n) and len")
 
     def packet_header_assigned(self, name: str) -> None:
         self.packet_refs.add(name)

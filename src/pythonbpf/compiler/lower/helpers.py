@@ -18,7 +18,7 @@ HELPER_IDS = {
     "skb_load_bytes": 26, "xdp_adjust_head": 44, "xdp_adjust_tail": 65,
     "probe_read_user": 112, "probe_read_kernel": 113, "probe_read_user_str": 114,
     "probe_read_kernel_str": 115, "get_current_task": 35, "get_current_cgroup_id": 80,
-    "seq_printf": 126, "get_attach_cookie": 174,
+    "seq_printf": 126, "xdp_load_bytes": 189, "get_attach_cookie": 174,
 }
 BPF_F_CURRENT_CPU = 0xFFFFFFFF
 # Helpers whose result cannot change while one program runs (the current task, its ids, the CPU:

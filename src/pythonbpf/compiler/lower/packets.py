@@ -12,7 +12,7 @@ from llvmlite import ir
 from ..frontend import model as m
 from ..frontend.context import packet_bounds
 from ..frontend.types import ArrayType, RefType, StrType, StructType
-from .helpers import call_helper
+from .helpers import call_helper, opaque
 from .types import I16, I32, I64, I8, PTR, llvm_type
 
 AGGREGATES = (StructType, ArrayType, StrType)
@@ -39,14 +39,65 @@ class PacketLowering:
         return self.builder.inttoptr(value, PTR)
 
     def x_PacketAddress(self, e: m.PacketAddress) -> ir.Value:
-        """ctx.data (data_end, data_meta) as a number. The verifier keeps a packet pointer a
-        pointer through every move and refuses most arithmetic on it, so the address is copied
-        out of a stack slot with bpf_probe_read_kernel, which leaves a plain number."""
+        """ctx.data (data_end, data_meta) as a number."""
+        return self.as_number(self.packet_pointer(e.offset))
+
+    def as_number(self, pointer: ir.Value) -> ir.Value:
+        """A packet pointer as a plain number. The verifier keeps a packet pointer a pointer
+        through every move and refuses most arithmetic on it, so it is copied out of a stack
+        slot with bpf_probe_read_kernel, which leaves a scalar."""
         slot = self.entry_alloca(PTR, 8)
         out = self.entry_alloca(I64, 8)
-        self.builder.store(self.packet_pointer(e.offset), slot, align=8)
+        self.builder.store(pointer, slot, align=8)
         call_helper(self.builder, "probe_read_kernel", I64, [out, ir.Constant(I32, 8), slot])
         return self.builder.load(out, typ=I64, align=8)
+
+    def cursor_offset(self, cursor: str) -> ir.Value:
+        """The cursor's distance from the packet's start (socket filters keep just that)."""
+        slot = self.locals[cursor]
+        if self.kind == "socket":
+            return self.builder.load(slot, typ=I64)
+        at = self.as_number(self.builder.load(slot, typ=PTR, align=8))
+        return self.builder.sub(at, self.as_number(self.packet_pointer(packet_bounds(self.kind)[0])))
+
+    def x_PacketRemaining(self, e: m.PacketRemaining) -> ir.Value:
+        """Bytes from the cursor to the end: skb->len (or data_end - data) less the offset."""
+        b = self.builder
+        if self.kind == "socket":
+            ptr = b.gep(self.context(), [ir.Constant(I64, 0)], source_etype=I8)  # __sk_buff.len
+            total = b.zext(b.load(ptr, typ=I32, align=4), I64)
+        else:
+            data_at, end_at = packet_bounds(self.kind)
+            total = b.sub(self.as_number(self.packet_pointer(end_at)),
+                          self.as_number(self.packet_pointer(data_at)))
+        offset = self.cursor_offset(e.cursor)
+        return b.select(b.icmp_unsigned(">", offset, total), ir.Constant(I64, 0), b.sub(total, offset))
+
+    def x_PacketLoad(self, e: m.PacketLoad) -> ir.Value:
+        """The length was proven within 1..size by the frontend; the verifier must see it on
+        the register passed, so it is re-derived there: t = length - 1, tested below size (an
+        unsigned compare the verifier tracks), and t + 1 passed. `opaque` keeps LLVM from
+        folding the test and the increment back into the original value."""
+        b = self.builder
+        helper = "xdp_load_bytes" if self.kind == "xdp" else "skb_load_bytes"
+        offset = b.trunc(self.cursor_offset(e.cursor), I32)
+        target = e.buffer.type.target if isinstance(e.buffer.type, RefType) else e.buffer.type
+        less = b.sub(opaque(b, b.zext(self.value(e.length), I64)), ir.Constant(I64, 1))
+        fits = b.icmp_unsigned("<", less, ir.Constant(I64, target.size))
+        start = b.block
+        call_block = self.fn.append_basic_block("load.call")
+        done = self.fn.append_basic_block("load.done")
+        b.cbranch(fits, call_block, done)
+        b.position_at_end(call_block)
+        length = b.trunc(b.add(opaque(b, less), ir.Constant(I64, 1)), I32)
+        status = call_helper(b, helper, I64, [self.context(), offset, self.address(e.buffer), length])
+        called = b.block
+        b.branch(done)
+        b.position_at_end(done)
+        phi = b.phi(I64)
+        phi.add_incoming(ir.Constant(I64, -22), start)  # unreachable: the frontend proved the bound
+        phi.add_incoming(status, called)
+        return phi
 
     def x_PacketAt(self, e: m.PacketAt) -> ir.Value:
         """The packet bytes at data + offset, which the frontend proved are there; checked again

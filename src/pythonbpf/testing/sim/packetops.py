@@ -58,6 +58,26 @@ class PacketEval:
             return Ptr(bytearray(cursor.read(e.size)))  # bpf_skb_load_bytes into a stack slot
         return cursor
 
+    def eval_PacketRemaining(self, e: m.PacketRemaining) -> int:
+        cursor: Ptr = self.locals[e.cursor]
+        packet = self.context.packet
+        return max(0, packet.end - cursor.offset) if cursor.offset >= packet.data else \
+            packet.end - packet.data
+
+    def eval_PacketLoad(self, e: m.PacketLoad) -> int:
+        """bpf_xdp_load_bytes (-EINVAL past the end, the buffer untouched) or
+        bpf_skb_load_bytes (-EFAULT past the end, the buffer zeroed)."""
+        cursor: Ptr = self.locals[e.cursor]
+        packet, n = self.context.packet, int(self.eval(e.length))
+        target: Ptr = self.eval(e.buffer)
+        if cursor.offset < packet.data or cursor.offset + n > packet.end:
+            if self.context.kind == "xdp":
+                return EINVAL
+            target.write(bytes(n))
+            return EFAULT
+        target.write(cursor.read(n))
+        return 0
+
     def eval_PacketSkip(self, e: m.PacketSkip) -> int:
         self.locals[e.cursor] = self.locals[e.cursor].at(int(self.eval(e.amount)))
         return 0
