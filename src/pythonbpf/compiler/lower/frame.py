@@ -66,11 +66,30 @@ class FrameAccess:
         # and before 6.12 it knows nothing of a negated value). The whole offset from the
         # frame is hidden from LLVM: it would otherwise keep each slot's address in a register
         # and spill those around calls, which took up to 60 more bytes of stack.
+        # A slot at a variable offset (an array element) keeps its own address: the verifier
+        # cannot follow the difference of two pointers.
         step = self.builder.xor(self.builder.and_(zero, ir.Constant(I32, size)), ir.Constant(I32, size))
-        delta = self.builder.sub(self.builder.ptrtoint(slot, I64), self.builder.ptrtoint(self.frame, I64))
-        offset = self.builder.add(self.builder.add(delta, ir.Constant(I64, -size)), self.builder.zext(step, I64))
-        target = self.builder.gep(self.frame, [opaque(self.builder, offset)], source_etype=I8)
+        step = self.builder.add(self.builder.zext(step, I64), ir.Constant(I64, -size))
+        known = self.frame_offset(slot)
+        if known is None:
+            target = self.builder.gep(slot, [opaque(self.builder, step)], source_etype=I8)
+        else:
+            offset = opaque(self.builder, self.builder.add(step, ir.Constant(I64, known)))
+            target = self.builder.gep(self.frame, [offset], source_etype=I8)
         self.builder.store(value, target, align=size)
+
+    def frame_offset(self, ptr: ir.Value) -> Optional[int]:
+        """The constant byte offset of `ptr` from the frame, if it is one (a chain of byte GEPs
+        with constant indices)."""
+        offset = 0
+        while ptr is not self.frame:
+            if not (isinstance(ptr, ir.GEPInstr) and len(ptr.indices) == 1
+                    and isinstance(ptr.indices[0], ir.Constant)
+                    and getattr(ptr, "source_etype", None) == I8):
+                return None
+            offset += int(ptr.indices[0].constant)
+            ptr = ptr.pointer
+        return offset
 
     def fill_frame(self, size: int, scalar_end: int) -> None:
         """Zero the frame: its scalar part through variable-offset stores (so that every byte
