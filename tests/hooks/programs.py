@@ -57,36 +57,44 @@ def on_return(ctx):
     return 0
 ''' + LICENSE
 
-# fentry and fexit on the same function: trampolines; the task read through BTF (CO-RE)
+# fentry and fexit on the same function: trampolines; the function's arguments and return value
+# by their BTF names (ctx.dfd, ctx.ret), the task read through BTF (CO-RE)
 FENTRY_FEXIT = '''
 from pythonbpf import bpf, bpfglobal, section, Global
 from pythonbpf.helper import pid, tid, current_task
-from pythonbpf.types import u32, u64
+from pythonbpf.types import i64, u32, u64
 
 me = Global(u32)
 entered = Global(u64)
 exited = Global(u64)
 entry_tid = Global(u32)
 parent = Global(u32)
+last_dfd = Global(i64)
+opened = Global(u64)
+last_ret = Global(i64)
 
 @bpf
 @section("fentry/do_sys_openat2")
 def on_entry(ctx):
-    global entered, entry_tid, parent
+    global entered, entry_tid, parent, last_dfd
     if pid() != me:
         return 0
     entered += 1
     entry_tid = tid()
     parent = current_task().real_parent.tgid
+    last_dfd = ctx.dfd
     return 0
 
 @bpf
 @section("fexit/do_sys_openat2")
 def on_exit(ctx):
-    global exited
+    global exited, opened, last_ret
     if pid() != me:
         return 0
     exited += 1
+    last_ret = ctx.ret
+    if ctx.ret >= 0:
+        opened += 1
     return 0
 ''' + LICENSE
 

@@ -79,8 +79,17 @@ def test_fentry_and_fexit_see_each_open_once_with_typed_task_reads(tmp_path):
         b.globals["me"] = os.getpid()
         b.attach_all()
         _open_close(path, 17)
-        assert b.globals["entered"] == 17
-        assert b.globals["exited"] == 17
+        assert b.globals["opened"] == 17 and b.globals["last_ret"] >= 0  # ctx.ret: an fd
+        folder = os.open(os.path.dirname(path), os.O_RDONLY)
+        try:
+            with pytest.raises(FileNotFoundError):
+                os.open("pythonbpf-missing", os.O_RDONLY, dir_fd=folder)
+        finally:
+            os.close(folder)
+        assert b.globals["entered"] == 19  # 17 opens, the folder, the missing file
+        assert b.globals["exited"] == 19
+        assert b.globals["opened"] == 18 and b.globals["last_ret"] == -errno.ENOENT
+        assert b.globals["last_dfd"] == folder  # ctx.dfd: the argument, typed int from BTF
         assert b.globals["entry_tid"] == threading.get_native_id()
         assert b.globals["parent"] == os.getppid()  # current_task().real_parent.tgid via BTF
 

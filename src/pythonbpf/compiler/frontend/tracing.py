@@ -58,6 +58,8 @@ class TracingChecker:
             return self.context_field(node, "args", 0, ArrayType(U64, RAW_TP_ARGS))
         if self.kind == "tp_btf":
             return self.btf_argument(node)
+        if self.kind in ("fentry", "fexit", "lsm"):
+            return self.function_argument(node)
         if self.kind == "iter":
             if node.attr != "task" or not self.section.startswith("iter/task"):
                 raise self.src.error(node, f"this iterator's context has no '{node.attr}'",
@@ -94,6 +96,43 @@ class TracingChecker:
         if t.kind == "ptr" and t.target.strip().kind == "struct" and t.target.strip().name:
             return m.Convert(KernelPtrType(t.target.strip().name), value.pos, value)
         if t.kind in ("int", "enum") and t.size < 8:
+            return m.Convert(IntType(t.size * 8, getattr(t, "signed", False)), value.pos, value)
+        return value
+
+    def function_argument(self, node: ast.Attribute) -> m.Expr:
+        """`ctx.dfd` in an fentry/fexit/lsm program: the kernel function's argument by its BTF
+        name (the context is the arguments as 8-byte slots); `ctx.ret` in fexit, the return
+        value, in the slot after them."""
+        from ...btf import KernelTypeError
+
+        name = self.section.split("/", 1)[1] if "/" in self.section else ""
+        target = f"bpf_lsm_{name}" if self.kind == "lsm" else name
+        btf = self.kernel_btf(node)
+        try:
+            proto = btf.type_by_name(target, "func").proto
+        except (KernelTypeError, AttributeError):
+            raise self.src.error(node, f"the kernel has no BTF function '{target}'",
+                                 hint="fentry/fexit need a function in /sys/kernel/btf/vmlinux") from None
+        params = list(proto.params)
+        names = [p.name for p in params]
+        if node.attr == "ret" and self.kind == "fexit" and "ret" not in names:
+            return self.typed_slot(proto.return_type.strip() if proto.return_type is not None else None,
+                                   8 * len(params), node)
+        if node.attr not in names:
+            more = ", and ret (the return value)" if self.kind == "fexit" else ""
+            raise self.src.error(node, f"{target}() has no argument '{node.attr}'",
+                                 hint=f"its arguments are: {', '.join(names)}{more}")
+        return self.typed_slot(params[names.index(node.attr)].type.strip(), 8 * names.index(node.attr), node)
+
+    def typed_slot(self, t, offset: int, node: ast.AST) -> m.Expr:
+        """An 8-byte context slot as its BTF type: a kernel struct pointer, a narrower or signed
+        integer, or a u64."""
+        value = m.CtxField(U64, self.pos(node), offset)
+        if t is None:
+            return value
+        if t.kind == "ptr" and t.target.strip().kind == "struct" and t.target.strip().name:
+            return m.Convert(KernelPtrType(t.target.strip().name), value.pos, value)
+        if t.kind in ("int", "enum") and (t.size < 8 or getattr(t, "signed", False)):
             return m.Convert(IntType(t.size * 8, getattr(t, "signed", False)), value.pos, value)
         return value
 
