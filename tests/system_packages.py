@@ -17,7 +17,7 @@ _LOCK = "/var/tmp/pythonbpf-apt.lock"
 
 
 def _missing(tools: Dict[str, str]) -> list:
-    extra = ("/usr/sbin", "/sbin", "/usr/lib/llvm-14/bin")
+    extra = ("/usr/sbin", "/sbin")
     path = os.environ.get("PATH", "") + ":" + ":".join(extra)
     return sorted({pkg for tool, pkg in tools.items()
                    if not (os.path.isabs(tool) and os.path.exists(tool))
