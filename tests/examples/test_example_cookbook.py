@@ -28,6 +28,7 @@ EXPECTED = [
     ("packets", r"^\[\(53, 2\), \(443, 1\)\]$"),
     ("stacks", r"^\d+ \S"),
     ("task iterator", r"kthreadd"),
+    ("notebook cells", r"^this process cloned 3 times$"),
 ]
 
 
