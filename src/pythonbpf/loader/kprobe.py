@@ -8,10 +8,8 @@ through `bpf_program__attach_kprobe` (libbpf picks the perf-event or legacy trac
 from __future__ import annotations
 
 import ctypes
-import errno
 
 from . import libbpf
-from .errors import AttachError
 from .link import Link
 from .program import Program
 
@@ -25,8 +23,4 @@ def attach_kprobe(program: Program, function: str, retprobe: bool = False) -> Li
     with libbpf.capture_log() as log:
         ptr = fn(program._live(), retprobe, function.encode())
         err = libbpf.get_errno()
-    if not ptr:
-        raise AttachError(program.name, function, err or errno.EINVAL, log.text, program.section)
-    link = Link(ptr, function, program._forget_link)
-    program.links.append(link)
-    return link
+    return program.adopt_link(ptr, function, err, log.text)

@@ -95,6 +95,15 @@ class Program:
         self.links.append(link)
         return link
 
+    def adopt_link(self, ptr: int | None, target: str, err: int, log: str) -> Link:
+        """The link a libbpf attach call returned, owned by this program from now on; an
+        AttachError naming `target` when the call returned none."""
+        if not ptr:
+            raise AttachError(self.name, target, err or errno.EINVAL, log, self.section)
+        link = Link(ptr, target, self._forget_link)
+        self.links.append(link)
+        return link
+
     def _forget_link(self, link: Link) -> None:
         try:
             self.links.remove(link)

@@ -8,10 +8,8 @@ libbpf resolves to an offset in the ELF file itself.
 from __future__ import annotations
 
 import ctypes
-import errno
 
 from . import libbpf
-from .errors import AttachError
 from .link import Link
 from .program import Program
 
@@ -43,8 +41,4 @@ def attach_uprobe(program: Program, binary: str, symbol: str, pid: int = -1,
     with libbpf.capture_log() as log:
         ptr = fn(program._live(), pid, binary.encode(), 0, ctypes.byref(opts))
         err = libbpf.get_errno()
-    if not ptr:
-        raise AttachError(program.name, target, err or errno.EINVAL, log.text, program.section)
-    link = Link(ptr, target, program._forget_link)
-    program.links.append(link)
-    return link
+    return program.adopt_link(ptr, target, err, log.text)

@@ -8,10 +8,8 @@ kernel's uprobe reference counter) so that guarded probes fire while attached.
 from __future__ import annotations
 
 import ctypes
-import errno
 
 from . import libbpf
-from .errors import AttachError
 from .link import Link
 from .program import Program
 
@@ -33,8 +31,4 @@ def attach_usdt(program: Program, binary: str, provider: str, name: str, pid: in
     with libbpf.capture_log() as log:
         ptr = fn(program._live(), pid, binary.encode(), provider.encode(), name.encode(), ctypes.byref(opts))
         err = libbpf.get_errno()
-    if not ptr:
-        raise AttachError(program.name, target, err or errno.EINVAL, log.text, program.section)
-    link = Link(ptr, target, program._forget_link)
-    program.links.append(link)
-    return link
+    return program.adopt_link(ptr, target, err, log.text)
