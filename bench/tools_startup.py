@@ -366,6 +366,23 @@ def print_table(r: Dict[str, object]) -> None:
           f"kernel {r['env']['kernel']}, {r['env']['time']}")
 
 
+def markdown(r: Dict[str, object]) -> str:
+    """The results as docs/performance.md's table."""
+    lines = ["| tool | cached | cold | bpftrace | cached / bpftrace | cold / bpftrace |",
+             "|---|---|---|---|---|---|"]
+    for name, row in r["start"].items():
+        cached, cold, bt = row["cached"]["median"], row["cold"]["median"], row["bpftrace"]
+        if isinstance(bt, dict):
+            b = bt["median"]
+            mark_c = "" if cached < b else " (missed)"
+            mark_k = "" if cold <= 2 * b else " (missed)"
+            lines.append(f"| {name} | {cached:.0f} | {cold:.0f} | {b:.0f} | "
+                         f"{cached / b:.2f}{mark_c} | {cold / b:.2f}{mark_k} |")
+        else:
+            lines.append(f"| {name} | {cached:.0f} | {cold:.0f} | {bt} | | |")
+    return "\n".join(lines)
+
+
 def main() -> int:
     global RUNS, EXIT_RUNS
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -373,7 +390,12 @@ def main() -> int:
     parser.add_argument("--exit-runs", type=int, default=EXIT_RUNS, help="SIGINT -> exit runs")
     parser.add_argument("--only", default="", help="comma-separated example names")
     parser.add_argument("--no-exit", action="store_true", help="skip the SIGINT -> exit part")
+    parser.add_argument("--markdown", action="store_true",
+                        help="print the last results (bench/results/tools_startup.json) as a table")
     opts = parser.parse_args()
+    if opts.markdown:
+        print(markdown(json.loads((HERE / "results" / "tools_startup.json").read_text())))
+        return 0
     RUNS, EXIT_RUNS = opts.runs, opts.exit_runs
     names = sorted(p.stem for p in (ROOT / "examples").glob("*.py"))
     missing = [n for n in names if n not in BPFTRACE]
