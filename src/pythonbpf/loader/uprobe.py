@@ -25,11 +25,12 @@ class _UprobeOpts(ctypes.Structure):
 def attach_uprobe(program: Program, binary: str, symbol: str, pid: int = -1,
                   retprobe: bool = False) -> Link:
     """Attach `program` at `symbol` in `binary` (a path) for process `pid` (-1: every process)."""
-    if program._uprobe_multi and binary.startswith("/"):  # uprobe_multi: detaches faster
-        from .uprobemulti import attach
+    if program._uprobe_multi:  # loaded for a uprobe_multi link: detaches faster
+        from .uprobemulti import attach, resolve
 
         symbol_name, _, off = symbol.partition("+")
-        link = attach(program, binary, symbol_name, int(off, 0) if off else 0, pid, retprobe)
+        link = attach(program, resolve(binary), symbol_name, int(off, 0) if off else 0, pid,
+                      retprobe)
         if link is not None:
             return link  # else this kernel refused it: libbpf's perf event below
     api = libbpf.lib()

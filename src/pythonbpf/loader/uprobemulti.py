@@ -12,8 +12,10 @@ A program can be attached this way only if it was loaded with that expected atta
 `prepare()` marks the uprobe programs of an object before it loads (when the kernel is 6.6 or
 newer and the section names an absolute path), and `attach()` makes the link itself: the
 symbol's file offset comes from the binary's ELF symbol tables, read here. When the kernel
-refuses the link anyway, `attach()` returns None and the caller falls back to libbpf's perf
-event, which such kernels accept for any expected attach type.
+refuses the link (EINVAL, EOPNOTSUPP: a kernel that reports 6.6 without the feature), `attach()`
+returns None and the caller tries libbpf's perf event, which a kernel without uprobe_multi
+accepts whatever the expected attach type (one with it refuses a perf event for such a
+program, so every uprobe of a marked program goes through here).
 """
 
 from __future__ import annotations
@@ -42,6 +44,25 @@ def _kernel_has_multi() -> bool:
     except (ValueError, IndexError):
         return False
     return (major, minor) >= (6, 6) and os.uname().machine in _SYS_BPF
+
+
+def resolve(binary: str) -> str:
+    """An absolute path for `binary`: a name without '/' is looked up where libbpf looks (a
+    library in LD_LIBRARY_PATH and the usual directories, a program in PATH), a relative path
+    from the current directory."""
+    if "/" in binary:
+        return os.path.abspath(binary)
+    arch = os.uname().machine
+    if ".so" not in binary:  # a program: PATH, as libbpf does
+        dirs = [d for d in os.environ.get("PATH", "").split(":") if d]
+    else:
+        dirs = [d for d in os.environ.get("LD_LIBRARY_PATH", "").split(":") if d]
+        dirs += ["/lib64", "/usr/lib64", "/lib", "/usr/lib", f"/lib/{arch}-linux-gnu",
+                 f"/usr/lib/{arch}-linux-gnu"]
+    for folder in dirs:
+        if os.path.exists(os.path.join(folder, binary)):
+            return os.path.join(folder, binary)
+    return binary
 
 
 def _target(section: str) -> "tuple[str, str, int] | None":
