@@ -91,9 +91,11 @@ BPFTRACE: Dict[str, Optional[str]] = {
         f"{USDT}:function__entry {{ @calls[str(arg0), str(arg1), arg2] = count();"
         " @start[tid] = nsecs; }"
         f" {USDT}:function__return /@start[tid]/ {{"
-        " @ns[str(arg0), str(arg1), arg2] = sum(nsecs - @start[tid]); }"),
+        " @ns[str(arg0), str(arg1), arg2] = sum(nsecs - @start[tid]); }"
+        f" {USDT}:line {{ @lines = count(); }}"),  # the example attaches `line` too
     "pythonflow": (f'{USDT}:function__entry {{ printf("%d -> %s\\n", tid, str(arg1)); }}'
-                   f' {USDT}:function__return {{ printf("%d <- %s\\n", tid, str(arg1)); }}'),
+                   f' {USDT}:function__return {{ printf("%d <- %s\\n", tid, str(arg1)); }}'
+                   f" {USDT}:line {{ @lines = count(); }}"),
     "pythongc": (f"{USDT}:gc__start {{ @start[tid] = nsecs; @gen[arg0] = count(); }}"
                  f" {USDT}:gc__done /@start[tid]/ {{"
                  " @usecs = hist((nsecs - @start[tid]) / 1000); delete(@start[tid]); }"),
