@@ -245,3 +245,71 @@ def test_every_lazily_exported_name_resolves(package):
     namespace = {}
     exec(f"from {package} import *", namespace)
     assert set(module.__all__) <= set(namespace)
+
+
+TOOL = '''\
+from pythonbpf import Const, Global, bpf, bpfglobal, section, uprobe
+from pythonbpf.helper import pid
+from pythonbpf.types import u32, u64
+
+WANTED = Const(u32, 0)
+hits = Global(u64)
+later_hits = Global(u64)
+
+@uprobe("libc", "abs")
+def on_abs(ctx):
+    global hits
+    if pid() == WANTED:
+        hits += 1
+    return 0
+
+@bpf
+@section("uprobe")
+def on_labs(ctx):
+    global later_hits
+    if pid() == WANTED:
+        later_hits += 1
+    return 0
+
+@bpf
+@bpfglobal
+def LICENSE() -> str:
+    return "GPL"
+'''
+
+TOOL_CHILD = '''
+import ctypes, json, os, sys
+before = set(sys.modules)
+from pythonbpf import BPF
+b = BPF(path={path!r}, consts={{"WANTED": os.getpid()}})
+b.load_and_attach()
+b.attach_uprobe("on_labs", {libc!r}, "labs")
+attached = sorted(set(sys.modules) - before)
+libc = ctypes.CDLL("libc.so.6")
+libc.labs.argtypes = [ctypes.c_long]
+libc.abs(-3); libc.abs(-4); libc.labs(-5)
+print(json.dumps({{"attached": attached, "hits": b.globals["hits"],
+                   "later": b.globals["later_hits"]}}))
+b.close()
+'''
+
+
+@pytest.mark.kernel
+def test_a_cached_start_with_consts_and_uprobes_imports_nothing_heavy(tmp_path, private_cache):
+    """A Const (BPF(consts=...)), uprobes attached by section and one at run time by path: the
+    loader's globals and uprobe_multi modules, not typing, re or the compiler's frontend."""
+    from pythonbpf.compiler.frontend.probes import resolve_library
+
+    path = tmp_path / "tool.py"
+    path.write_text(TOOL)
+    compile_source(TOOL, str(path))  # fills the cache
+    env = dict(os.environ, PYTHONPATH=SRC, PYTHONBPF_CACHE_DIR=str(private_cache))
+    env.pop("PYTHONBPF_NO_CACHE", None)
+    child = TOOL_CHILD.format(path=str(path), libc=resolve_library("libc"))
+    result = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True,
+                            env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["hits"], report["later"]) == (2, 1)  # the Const reached the programs
+    assert [m for m in report["attached"]
+            if any(m == h or m.startswith(h + ".") for h in HEAVY)] == []

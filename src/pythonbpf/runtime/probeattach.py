@@ -6,6 +6,26 @@ if TYPE_CHECKING:
     from typing import Any, Callable, Optional, Union
 
 
+def _library(name: str) -> str:
+    """A path as given; a library name ("libc") found the way the compiler finds it."""
+    if "/" in name:
+        return name  # (importing the compiler's resolver costs a cached start its frontend)
+    from ..compiler.frontend.probes import resolve_library
+
+    return resolve_library(name)
+
+
+def _binary(name: str) -> str:
+    """A USDT target as the compiler's resolve_binary gives it (symlinks resolved)."""
+    if "/" in name:
+        import os
+
+        return os.path.realpath(name) if os.path.isabs(name) and os.path.exists(name) else name
+    from ..compiler.frontend.probes import resolve_binary
+
+    return resolve_binary(name)
+
+
 class ProbeAttachMixin:
     """Expects `self.load()`, `self.programs` (a ProgramsView) and `self._attached`."""
 
@@ -13,14 +33,13 @@ class ProbeAttachMixin:
                       pid: int = -1, retprobe: Optional[bool] = None) -> Any:
         """Attach uprobe program `name` at `symbol` of `binary` (a path or a library name such as
         "libc") for `pid` (-1: every process), for targets known only at run time."""
-        from ..compiler.frontend.probes import resolve_library
         from ..loader.uprobe import attach_uprobe
 
         self.load()
         prog = self.programs[name]
         if retprobe is None:
             retprobe = prog.section.startswith("uretprobe")
-        attach_uprobe(prog, resolve_library(binary), symbol, pid, retprobe)
+        attach_uprobe(prog, _library(binary), symbol, pid, retprobe)
         self._attached = True
         return self
 
@@ -29,7 +48,6 @@ class ProbeAttachMixin:
         """Attach @usdt program `name` to USDT `provider:probe` of `binary` (a path, or a library
         name such as "libc") for `pid` (-1: every process): the probe and pid chosen at run time,
         whatever its decorator named. Semaphore-guarded probes are switched on while attached."""
-        from ..compiler.frontend.probes import resolve_binary
         from ..loader.usdt import attach_usdt
 
         self.load()
@@ -37,7 +55,7 @@ class ProbeAttachMixin:
         if not prog.section.startswith("usdt"):
             raise ValueError(f"{prog.name} is a {prog.section.split('/', 1)[0]} program; attach_usdt() "
                              "takes a @usdt program")
-        attach_usdt(prog, resolve_binary(binary), provider, probe, pid)
+        attach_usdt(prog, _binary(binary), provider, probe, pid)
         self._attached = True
         return self
 

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Callable, Iterator
 
 from ..loader import Program
+
+TYPE_CHECKING = False  # typing (with re and enum) costs a cached start ~10 ms; checkers see True
+if TYPE_CHECKING:
+    from typing import Callable, Iterator
 
 
 class ProgramsView(Mapping):
