@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Dict, Tuple
 
-__all__ = ["PROGRAM_TYPES", "MAP_TYPES", "HELPERS", "LINKS", "describe", "TESTED_KERNELS"]
+__all__ = ["PROGRAM_TYPES", "MAP_TYPES", "HELPERS", "describe", "TESTED_KERNELS"]
 
 # The kernels the test suite and the kernel matrix run on (docs/reliability.md).
 TESTED_KERNELS = ("6.1 (Debian 12)", "6.12 (Debian 13 / LTS)", "6.18 (this project's hosts)")
@@ -63,11 +63,6 @@ HELPERS: Dict[int, Tuple[str, str]] = {
     132: ("bpf_ringbuf_submit", "5.8"), 133: ("bpf_ringbuf_discard", "5.8"),
     177: ("bpf_trace_vprintk", "5.16"), 181: ("bpf_loop", "5.17"), 189: ("bpf_xdp_load_bytes", "5.18"),
 }
-
-# link kinds the loader chooses between -> first Linux version
-LINKS: Dict[str, str] = {"tcx": "6.6", "kprobe_multi": "5.18", "uprobe_multi": "6.6",
-                         "netkit": "6.7", "bpf_link for XDP": "5.9"}
-
 
 def describe(table: Dict[int, Tuple[str, str]], number: int, kind: str) -> str:
     """'the ring buffer map type (Linux 5.8)' or 'map type 200 (unknown to pythonbpf)'."""

@@ -20,7 +20,7 @@ from .inputs import ProgramInput, read_input
 from .output import Output, to_json_value
 from .summary import print_summary, summary_record
 from .verify import report_load_error
-from ..runtime.bpf import TARGET_AT_RUN_TIME
+from ..runtime.bpf import target_at_run_time
 
 __all__ = ["cmd_run", "prints_to_trace_pipe"]
 
@@ -99,7 +99,7 @@ def _run_iterators_and_note_unattached(b: Any, out: Output) -> None:
                     out.record({"type": "iter", "program": name, "output": text})
                 else:
                     out.out.write(text)
-        elif not prog.links and "/" not in prog.section and kind in TARGET_AT_RUN_TIME:
+        elif not prog.links and target_at_run_time(prog.section):
             out.note(f"note: program '{name}' ({prog.section}) is not attached: its section "
                      "names no target; attach it from a script (b.attach_uprobe(prog, binary, "
                      "symbol, pid=...), b.attach_kprobe(prog, function)) or name the target in "

@@ -38,11 +38,16 @@ TARGET_AT_RUN_TIME = {"uprobe", "uretprobe", "kprobe", "kretprobe", "usdt", "ksy
                       "kretsyscall"}
 
 
+def target_at_run_time(section: str) -> bool:
+    """A probe whose section names no target: attached at run time (attach_uprobe, ...)."""
+    kind, _, target = section.partition("/")
+    return kind in TARGET_AT_RUN_TIME and not target
+
+
 def needs_a_target(section: str) -> bool:
     """True for programs attach_all() leaves alone: network hooks, and probes whose section
-    names no target (attached at run time with attach_uprobe/attach_kprobe)."""
-    kind, _, target = section.partition("/")
-    return kind in NEEDS_A_TARGET or (kind in TARGET_AT_RUN_TIME and not target)
+    names no target."""
+    return section.partition("/")[0] in NEEDS_A_TARGET or target_at_run_time(section)
 
 
 def _name_of(target: Union[str, Callable[..., Any]]) -> str:
