@@ -6,7 +6,7 @@ import textwrap
 import pytest
 
 from pythonbpf.compiler import compile_source
-from pythonbpf.compiler.frontend import CompileError
+from pythonbpf.compiler import CompileError
 
 HEADER = textwrap.dedent("""\
     from ctypes import c_void_p, c_int64, c_uint32, c_uint64

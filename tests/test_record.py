@@ -10,7 +10,8 @@ import pickle
 import pytest
 
 from pythonbpf import record as rec
-from pythonbpf.compiler.frontend import model, types
+from pythonbpf.compiler import typed as model
+from pythonbpf.spec import types
 
 MAKERS = {"record": (rec.record, rec.field),
           "dataclass": (dataclasses.dataclass, dataclasses.field)}

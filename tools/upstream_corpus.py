@@ -73,7 +73,7 @@ def _check_in_process(path: str) -> Outcome:
 
     warnings.simplefilter("ignore")  # compile warnings (absent reads, default LICENSE) are not outcomes
     from pythonbpf.cli.inputs import read_input
-    from pythonbpf.compiler.frontend.errors import CompileError
+    from pythonbpf.compiler.errors import CompileError
     from pythonbpf.loader import BPFError
 
     try:

@@ -23,7 +23,7 @@ _LAZY = {
     "compile_to_ir": ("runtime.compile", "compile_to_ir"),
     "trace_pipe": ("runtime.trace", "trace_pipe"),
     "trace_fields": ("runtime.trace", "trace_fields"),
-    "CompileError": ("compiler.frontend.errors", "CompileError"),
+    "CompileError": ("compiler.errors", "CompileError"),
     "BPFError": ("loader.errors", "BPFError"),
     "LoadError": ("loader.errors", "LoadError"),
     "AttachError": ("loader.errors", "AttachError"),

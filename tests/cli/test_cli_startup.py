@@ -200,7 +200,7 @@ def test_a_cached_start_imports_only_what_loading_and_attaching_need(tmp_path, p
 
     assert heavy(report["attached"]) == []
     # a declared map's view needs the frontend's type classes, not its program model
-    assert "pythonbpf.compiler.frontend.model" not in report["viewed"]
+    assert "pythonbpf.compiler.typed" not in report["viewed"]
     assert not [m for m in report["viewed"] if m.startswith(("llvmlite", "pythonbpf.btf"))]
     assert report["mine"] >= 1  # the attached program counted this process's getppid()
     assert report["program_maps"] == ["counts"]

@@ -15,7 +15,7 @@ pytest.importorskip("opentelemetry.exporter.otlp.proto.http")
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (  # noqa: E402
     ExportMetricsServiceRequest)
 
-from pythonbpf.compiler.frontend.types import U32, U64  # noqa: E402
+from pythonbpf.spec.types import U32, U64  # noqa: E402
 from pythonbpf.export.cli import main  # noqa: E402
 from pythonbpf.export.otlp import OtlpPusher, metrics_url  # noqa: E402
 from pythonbpf.export.reading import Reader  # noqa: E402

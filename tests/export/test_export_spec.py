@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry, generate_latest  # noqa: E402
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 
 from pythonbpf import BPF  # noqa: E402
-from pythonbpf.compiler.frontend.types import StrType, StructType, Field, U32, U64  # noqa: E402
+from pythonbpf.spec.types import StrType, StructType, Field, U32, U64  # noqa: E402
 from pythonbpf.export import ExportConfigError, Exporter, metrics_from_source  # noqa: E402
 from pythonbpf.export.address import parse_listen  # noqa: E402
 from pythonbpf.export.cli import main  # noqa: E402

@@ -187,7 +187,7 @@ def test_examples_corpus_within_five_percent_of_clang():
 def zeroed_ranges(body_lines: str):
     """bytes_to_zero for the one reserve in a program whose body is `body_lines`."""
     from pythonbpf.compiler.frontend.module import check_source
-    from pythonbpf.compiler.frontend import model as m
+    from pythonbpf.compiler import typed as m
     from pythonbpf.compiler.lower.records import bytes_to_zero
 
     source = RANGES_HEADER + "\n".join("    " + line for line in body_lines.strip().splitlines()) + "\n"

@@ -146,7 +146,7 @@ def hello(ctx: c_void_p) -> c_int64:
 
 
 def test_rebinding_on_one_path_only_is_an_error_where_read(compile_ok):
-    from pythonbpf.compiler.frontend.errors import CompileError
+    from pythonbpf.compiler.errors import CompileError
 
     source = HEADER + '''
 @bpf
@@ -199,7 +199,7 @@ def test_while_bounds_proven(bpf_backend, body, expected):
 ])
 def test_while_bounds_not_provable(compile_ok, body, message):
     """An equality the counter can step over (or start beyond) proves nothing."""
-    from pythonbpf.compiler.frontend.errors import CompileError
+    from pythonbpf.compiler.errors import CompileError
 
     with pytest.raises(CompileError, match=message):
         compile_ok(HEADER + '\n@bpf\n@section("raw_tp/sys_enter")\ndef hello(ctx) -> c_int64:\n' + body)
@@ -208,7 +208,7 @@ def test_while_bounds_not_provable(compile_ok, body, message):
 def test_global_statement_on_the_parameter_is_located(compile_ok):
     """`global ctx` naming the program's own parameter: Python's own words, at the line (it
     was an internal AttributeError)."""
-    from pythonbpf.compiler.frontend.errors import CompileError
+    from pythonbpf.compiler.errors import CompileError
 
     source = HEADER + '''
 from pythonbpf import Global
@@ -325,7 +325,7 @@ def test_original_helper_names(bpf_backend):
     ("ktim()", "did you mean ktime()?"),
 ])
 def test_unknown_helper_suggests_ours(compile_ok, call, hint):
-    from pythonbpf.compiler.frontend.errors import CompileError
+    from pythonbpf.compiler.errors import CompileError
 
     with pytest.raises(CompileError) as err:
         compile_ok(HEADER + f'\n@bpf\n@section("raw_tp/sys_enter")\ndef hello(ctx) -> c_int64:\n'
@@ -476,7 +476,7 @@ def test_header_read_through_a_checked_raw_address(bpf_backend):
     ("        hdr = data + 14\n", "        hdr = ktime()\n"),
 ])
 def test_unchecked_raw_address_read_is_located(compile_ok, change, words):
-    from pythonbpf.compiler.frontend.errors import CompileError
+    from pythonbpf.compiler.errors import CompileError
 
     source = RAW_READ.replace(change, words).replace("from pythonbpf import struct",
                                                      "from pythonbpf import struct\nfrom pythonbpf.helper import ktime")
@@ -588,7 +588,7 @@ def test_assigning_a_global_without_global_makes_a_local(bpf_backend):
 
 
 def test_shadowed_global_read_before_assignment_is_located(compile_ok):
-    from pythonbpf.compiler.frontend.errors import CompileError
+    from pythonbpf.compiler.errors import CompileError
 
     source = SHADOWING.replace("    counter = 1\n", "    x = counter\n    counter = x\n")
     with pytest.raises(CompileError) as err:
@@ -620,7 +620,7 @@ def hello(ctx: c_void_p) -> c_int64:
 
 
 def test_unknown_kernel_constant_is_located(compile_ok):
-    from pythonbpf.compiler.frontend.errors import CompileError
+    from pythonbpf.compiler.errors import CompileError
 
     with pytest.raises(CompileError, match="the kernel has no constant 'NO_SUCH_CONSTANT_X'"):
         compile_ok(HEADER + '\nfrom vmlinux import NO_SUCH_CONSTANT_X\n\n@bpf\n@section("raw_tp/x")\n'
@@ -714,7 +714,7 @@ def test_field_of_an_absent_struct_reads_zero(bpf_backend):
 
 
 def test_writing_a_field_of_an_absent_struct_is_located(compile_ok):
-    from pythonbpf.compiler.frontend.errors import CompileError
+    from pythonbpf.compiler.errors import CompileError
 
     source = ABSENT_STRUCT.replace("    return p.a * 10 + p.b\n", "    p.a = 1\n    return 0\n")
     with pytest.raises(CompileError, match="may be absent"):
@@ -724,7 +724,7 @@ def test_writing_a_field_of_an_absent_struct_is_located(compile_ok):
 def test_unchecked_packet_header_is_still_an_error(compile_ok):
     """Absent reads as 0 only for lookups: a packet header read without its bounds check stays
     a located error (an integer header, beside the struct one in tests/badinput)."""
-    from pythonbpf.compiler.frontend.errors import CompileError
+    from pythonbpf.compiler.errors import CompileError
 
     with pytest.raises(CompileError, match="may be absent"):
         compile_ok(HEADER + '\n@bpf\n@section("xdp")\ndef prog(ctx) -> c_int64:\n'

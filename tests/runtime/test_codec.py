@@ -8,7 +8,7 @@ import struct
 import pytest
 
 from pythonbpf import Record
-from pythonbpf.compiler.frontend.types import ArrayType, Field, IntType, StrType, StructType
+from pythonbpf.spec.types import ArrayType, Field, IntType, StrType, StructType
 from pythonbpf.loader.runs import Run, runs_of
 from pythonbpf.runtime.codec import Codec, Decoder, encode_value, sum_values
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pythonbpf.compiler.frontend import model as m
+from pythonbpf.compiler import typed as m
 from pythonbpf.testing.packets import ether, ipv4, tcp, udp
 from pythonbpf.testing.sim import Disagreement, crosscheck, mirror, simulate
 from pythonbpf.testing.sim.machine import Machine

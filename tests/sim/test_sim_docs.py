@@ -33,7 +33,7 @@ def run_block(index: int) -> dict:
 
 
 def test_the_example_program_compiles():
-    from pythonbpf.compiler.frontend import check_source
+    from pythonbpf.compiler import check_source
 
     check_source(BLOCKS[0], "counter.py")
 

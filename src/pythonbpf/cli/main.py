@@ -115,7 +115,7 @@ def _os_error(exc: OSError) -> str:
 def _user_facing(exc: BaseException) -> Optional[str]:
     """The message for a failure a user can act on (no traceback), or None for a bug."""
     from ..btf.errors import KernelTypeError
-    from ..compiler.frontend.errors import CompileError
+    from ..compiler.errors import CompileError
     from ..loader.errors import BPFError
 
     if isinstance(exc, CompileError):

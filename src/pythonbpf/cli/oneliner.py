@@ -100,7 +100,7 @@ def _own_nodes(stmt: ast.stmt):
 
 
 def _error(message: str, node: ast.AST, source: str, hint: str = ""):
-    from ..compiler.frontend.errors import SourceFile
+    from ..compiler.errors import SourceFile
 
     return SourceFile(source, FILENAME).error(node, message, hint=hint)
 
@@ -113,7 +113,7 @@ def expand(source: str) -> OneLiner:
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:
-        from ..compiler.frontend.errors import CompileError, Location
+        from ..compiler.errors import CompileError, Location
 
         raise CompileError(f"invalid syntax: {exc.msg}", Location(FILENAME, exc.lineno or 1, exc.offset or 1),
                            exc.text or "") from None
@@ -265,7 +265,7 @@ def _infer(source: str, lines: List[str], head: str, uses: List[_Use], stack_map
                     f"max_entries=8)" for name, (keys, value) in sorted(placeholders.items()))
     tail += '\n@bpf\n@bpfglobal\ndef LICENSE() -> str:\n    return "GPL"\n'
     program_text = head + "\n" + "\n".join(probe) + "\n" + tail
-    from ..compiler.frontend.errors import CompileError
+    from ..compiler.errors import CompileError
     from ..compiler.frontend.module import check_source
 
     try:
@@ -305,7 +305,7 @@ def _value(rendered: str) -> str:
 
 def shift_error(exc, source: str):
     """A CompileError in the expanded program, told at the one-liner's own line."""
-    from ..compiler.frontend.errors import CompileError, Location
+    from ..compiler.errors import CompileError, Location
 
     if exc.location is None or exc.location.filename != FILENAME:
         return exc

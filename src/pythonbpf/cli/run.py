@@ -195,7 +195,7 @@ def _program(args: argparse.Namespace) -> ProgramInput:
         return read_input(args.program)
     from ..compiler import compile_source
     from .oneliner import FILENAME, expand, shift_error
-    from ..compiler.frontend.errors import CompileError
+    from ..compiler.errors import CompileError
 
     expanded = expand(args.source)
     try:

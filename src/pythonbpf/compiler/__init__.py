@@ -46,7 +46,7 @@ def _compile_uncached(source: str, filename: str) -> "CompiledObject":
         module = lower_program(program)
         elf = emit_object(module)
     except RecursionError:
-        from .frontend.errors import CompileError
+        from .errors import CompileError
 
         raise CompileError(f"{filename}: an expression nests too deeply to compile",
                            hint="split long chains like `a + b + c + ...` over several "

@@ -17,8 +17,8 @@ from typing import Dict, List, Tuple
 
 from ..diagnostics.elf import ElfFile
 from ..record import fields, is_record
-from .frontend import model as m
-from .frontend.errors import SourceFile
+from . import typed as m
+from .errors import SourceFile
 from .frontend.stack import STACK_LIMIT, walk
 
 FP = 10

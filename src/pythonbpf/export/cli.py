@@ -116,7 +116,7 @@ def _serve(args: argparse.Namespace, stop: threading.Event) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Serve as `args` say until a signal (or --duration); returns the exit status."""
-    from ..compiler.frontend.errors import CompileError
+    from ..compiler.errors import CompileError
     from ..loader.errors import BPFError
 
     stop = threading.Event()

@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from ..compiler.frontend.types import IntType, StrType, StructType
+from ..spec.types import IntType, StrType, StructType
 from .errors import ExportConfigError
 from .names import check_label_name, check_metric_name, sample_names, sanitize
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Dict, Optional, Tuple
 
-from ..compiler.frontend.types import ArrayType, Field, IntType, StrType, StructType, ValueType
+from ..spec.types import ArrayType, Field, IntType, StrType, StructType, ValueType
 from ..loader import btf as B
 
 __all__ = ["value_type", "declared_map_types"]

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from operator import itemgetter
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from ..compiler.frontend.types import ArrayType, IntType, StrType, StructType, ValueType
+from ..spec.types import ArrayType, IntType, StrType, StructType, ValueType
 from .records import Record, record_class
 
 __all__ = ["Codec", "Decoder", "Record", "encode_value", "decode_value", "decode_struct"]

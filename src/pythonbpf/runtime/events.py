@@ -20,7 +20,7 @@ import time
 from collections import deque
 from typing import Any, Callable, Deque, Iterator, List, Optional
 
-from ..compiler.frontend.types import ValueType
+from ..spec.types import ValueType
 from ..loader.runs import Run
 from .codec import Decoder
 

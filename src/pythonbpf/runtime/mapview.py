@@ -12,7 +12,7 @@ import os
 from collections.abc import MutableMapping
 from typing import Any, Iterator, List, Optional, Tuple
 
-from ..compiler.frontend.types import ArrayType, IntType, ValueType
+from ..spec.types import ArrayType, IntType, ValueType
 from ..loader.batch import read_batches, update_many
 from ..loader.errors import BPFError, NotSupportedError
 from ..loader.map import BPF_ANY, MapOps, possible_cpus

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, List, Optional
 
-from ..compiler.frontend.types import ValueType
+from ..spec.types import ValueType
 from ..loader.map import BPF_ANY, BPF_EXIST, MapOps
 from .codec import Codec
 

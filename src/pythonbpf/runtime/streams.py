@@ -11,7 +11,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, Iterator, Optional, Union
 
-    from ..compiler.frontend.types import ValueType
+    from ..spec.types import ValueType
     from .events import Callback, EventStream, LostCallback
 
     Record = Union[None, str, ValueType]

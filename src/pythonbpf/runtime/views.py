@@ -16,7 +16,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Optional, Tuple
 
-    from ..compiler.frontend.types import ValueType
+    from ..spec.types import ValueType
     from ..loader.btf import Btf
     from ..loader.map import MapOps
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import CompileError, Location
+from ..errors import CompileError, Location
 
 __all__ = ["CompileError", "Location", "Program", "check_source"]
 
 
 def __getattr__(name: str) -> Any:
     if name == "Program":
-        from .model import Program
+        from ..typed import Program
 
         return Program
     if name == "check_source":

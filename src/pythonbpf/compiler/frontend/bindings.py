@@ -118,7 +118,7 @@ class BindingChecker:
 
 def _converts(old, new) -> bool:
     """Does an assignment of a `new` value convert into an `old` local (no new binding)?"""
-    from .types import ArrayType, BoolType, IntType, LiteralInt, RefType, StrType, StructType
+    from ...spec.types import ArrayType, BoolType, IntType, LiteralInt, RefType, StrType, StructType
 
     if old == new or isinstance(old, (StructType, StrType, ArrayType)):
         return True  # an aggregate is copied into (or the mismatch reported at the copy)

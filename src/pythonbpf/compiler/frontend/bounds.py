@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Dict, Optional, Tuple
 
-from . import model as m
-from .types import BoolType, IntType, LiteralInt
+from .. import typed as m
+from ...spec.types import BoolType, IntType, LiteralInt
 
 Range = Tuple[int, int]
 UNBOUNDED: Range = (-(1 << 64), 1 << 64)

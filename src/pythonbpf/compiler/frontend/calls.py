@@ -5,14 +5,14 @@ import ast
 import platform
 from typing import List
 
-from . import model as m
+from .. import typed as m
 from .expressions import MapHandle
 from .mapops import MapChecker
 from .packets import BYTE_ORDER, NET_HELPERS, PacketChecker
 from .probes import ARG_REGISTERS, PROBE_KINDS, RETURN_REGISTER
 from .tracing import PROBE_READS, TracingChecker
 from .usdt import usdt_arg_call
-from .types import (BOOL, CTYPES_INTS, I64, KernelPtrType, U8, U32, U64, CtxType, CursorType, IntType, RefType,
+from ...spec.types import (BOOL, CTYPES_INTS, I64, KernelPtrType, U8, U32, U64, CtxType, CursorType, IntType, RefType,
                     StrType, StructType, VOID,
                     is_int)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Dict, Optional, Tuple
 
-from .types import U8, U32, U64, IntType
+from ...spec.types import U8, U32, U64, IntType
 
 # name -> (byte offset, type)
 XDP_MD: Dict[str, Tuple[int, IntType]] = {

@@ -12,7 +12,7 @@ import ast
 from typing import Dict, List, Optional, Tuple
 
 from .context import program_kind
-from .errors import SourceFile
+from ..errors import SourceFile
 
 __all__ = ["ContextParam", "context_params"]
 

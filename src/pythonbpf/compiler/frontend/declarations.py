@@ -4,11 +4,11 @@ from __future__ import annotations
 import ast
 from typing import Dict, List, Optional
 
-from .errors import SourceFile
-from .model import MapDecl
+from ..errors import SourceFile
+from ..typed import MapDecl
 from .kernel_types import network_header
 from .names import Names
-from .types import CTYPES_INTS, ArrayType, Field, StrType, StructType, ValueType, align_up
+from ...spec.types import CTYPES_INTS, ArrayType, Field, StrType, StructType, ValueType, align_up
 
 # str(N) and arrays may be as large as a map value or ring-buffer record (a full path is 4096
 # bytes); only locals live on the 512-byte stack, and the stack check refuses those that cannot.

@@ -4,15 +4,15 @@ from __future__ import annotations
 import ast
 from typing import Dict, List, Optional, Set, Tuple
 
-from . import model as m
+from .. import typed as m
 from ...lang import helpers as helper_stubs
 from .declarations import Declarations
-from .errors import SourceFile, display_name
+from ..errors import SourceFile, display_name
 from .names import Names
 from .bounds import Range, value_range
 from .kernel_access import KernelAccessChecker
 from .operators import OperatorChecker, literal_fits
-from .types import (BOOL, CursorType, I64, LITERAL, U64, ArrayType, BoolType, CtxType, IntType, KernelPtrType, LiteralInt,
+from ...spec.types import (BOOL, CursorType, I64, LITERAL, U64, ArrayType, BoolType, CtxType, IntType, KernelPtrType, LiteralInt,
                     RefType,
                     StrType, StructType, Type, common_int_type, is_int)
 

@@ -5,12 +5,12 @@ import ast
 from typing import Dict, List, Optional, Set, Tuple
 
 from ...record import record
-from . import model as m
+from .. import typed as m
 from .bindings import BindingChecker
 from .calls import CallChecker
 from .rawpackets import RawPacketChecker
 from .declarations import Declarations
-from .errors import SourceFile
+from ..errors import SourceFile
 from .expressions import ExprChecker
 from .context import program_kind
 from .tracing import tracepoint_name
@@ -20,7 +20,7 @@ from .records import ReservationChecker
 from .expressions import MapHandle
 from .bounds import value_range
 from .names import Names
-from .types import (I32, I64, ArrayType, BoolType, CtxType, CursorType, IntType, KernelPtrType, LiteralInt,
+from ...spec.types import (I32, I64, ArrayType, BoolType, CtxType, CursorType, IntType, KernelPtrType, LiteralInt,
                     RefType, StrType,
                     StructType, Type, VOID, VoidType)
 

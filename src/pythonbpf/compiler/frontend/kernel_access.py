@@ -10,8 +10,8 @@ from __future__ import annotations
 import ast
 from typing import Dict
 
-from . import model as m
-from .types import LITERAL, U64, IntType, KernelPtrType, StrType, ArrayType
+from .. import typed as m
+from ...spec.types import LITERAL, U64, IntType, KernelPtrType, StrType, ArrayType
 
 
 class KernelAccessChecker:

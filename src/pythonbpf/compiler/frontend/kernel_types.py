@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Dict, Optional
 
-from .types import ArrayType, Field, IntType, StructType, ValueType, align_up
+from ...spec.types import ArrayType, Field, IntType, StructType, ValueType, align_up
 
 NETWORK_HEADER_NAMES = ("ethhdr", "iphdr", "ipv6hdr", "tcphdr", "udphdr", "icmphdr")
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 import ast
 from typing import Iterator, List, Optional, Set, Tuple
 
-from . import model as m
+from .. import typed as m
 from .bounds import Range, iterations, value_range
-from .types import BOOL, I64, LITERAL, U64, IntType
+from ...spec.types import BOOL, I64, LITERAL, U64, IntType
 
 # The verifier walks a natural loop (whose body never branches, so it nests no other loop) one
 # iteration at a time, and gives up after a million instructions. A function keeps its loops

@@ -9,8 +9,8 @@ from __future__ import annotations
 import ast
 from typing import List, Optional
 
-from . import model as m
-from .types import BOOL, I64, U32, U64, IntType, RefType, StrType, StructType, is_int
+from .. import typed as m
+from ...spec.types import BOOL, I64, U32, U64, IntType, RefType, StrType, StructType, is_int
 
 KEYED = {"lookup", "update", "delete", "get", "contains", "increment"}
 KEYED_READ_KINDS = {"hash", "array", "percpu_hash", "percpu_array", "lru_hash", "lru_percpu_hash"}

@@ -5,11 +5,11 @@ import ast
 from typing import Dict, List, Optional, Set, Tuple
 
 from .declarations import Declarations
-from .errors import CompileError, Location, SourceFile
+from ..errors import CompileError, Location, SourceFile
 from .functions import FunctionChecker, Signature
-from .model import FuncCall, GlobalDecl, HelperCall, MapCall, Print, Program
+from ..typed import FuncCall, GlobalDecl, HelperCall, MapCall, Print, Program
 from .usdt import ARG_FUNCTION, declare_usdt_maps, usdt_arg_function
-from .types import CTYPES_INTS, IntType, StructType
+from ...spec.types import CTYPES_INTS, IntType, StructType
 from .names import Names
 from .context import KIND_OF_PREFIX, program_kind
 from .context_params import context_params

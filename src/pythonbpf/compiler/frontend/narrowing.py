@@ -9,8 +9,8 @@ import ast
 from typing import Dict, Tuple
 
 from .bounds import Range, value_range
-from .errors import CompileError
-from .types import IntType
+from ..errors import CompileError
+from ...spec.types import IntType
 
 Facts = Dict[str, Range]
 MIRROR = {ast.Lt: ast.Gt, ast.LtE: ast.GtE, ast.Gt: ast.Lt, ast.GtE: ast.LtE, ast.Eq: ast.Eq,

@@ -10,9 +10,9 @@ import ast
 import operator
 from typing import List, Optional
 
-from . import model as m
+from .. import typed as m
 from .declarations import fold_binop
-from .types import (BOOL, I64, LITERAL, U64, BoolType, IntType, KernelPtrType, LiteralInt, RefType, StrType,
+from ...spec.types import (BOOL, I64, LITERAL, U64, BoolType, IntType, KernelPtrType, LiteralInt, RefType, StrType,
                     Type,
                     common_int_type)
 

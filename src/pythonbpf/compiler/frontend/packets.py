@@ -11,11 +11,11 @@ import ast
 import platform
 from typing import List
 
-from . import model as m
+from .. import typed as m
 from .bounds import value_range
 from .context import PACKET_KINDS, WRITABLE_PACKETS, context_fields
 from .probes import PROBE_KINDS, PT_REGS
-from .types import (I32, I64, U16, U32, U64, ArrayType, CursorType, IntType, RefType, StrType,
+from ...spec.types import (I32, I64, U16, U32, U64, ArrayType, CursorType, IntType, RefType, StrType,
                     StructType, VOID)
 
 MAX_SKIP = 0xFFFF  # the verifier's limit on a packet pointer's offset

@@ -17,8 +17,8 @@ from __future__ import annotations
 import ast
 from typing import Dict, Optional, Set, Tuple
 
-from . import model as m
-from .types import RefType
+from .. import typed as m
+from ...spec.types import RefType
 
 __all__ = ["RawPacketChecker"]
 

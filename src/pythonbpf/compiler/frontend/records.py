@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 from typing import Dict, Set, Tuple
 
-from .types import RefType
+from ...spec.types import RefType
 
 
 class ReservationChecker:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Dict, Iterator, List, Set, Tuple
 
 from ...record import fields, is_record
-from . import model as m
-from .types import BoolType, IntType, RefType
+from .. import typed as m
+from ...spec.types import BoolType, IntType, RefType
 
 STACK_LIMIT = 512
 

@@ -10,8 +10,8 @@ import ast
 import os
 from typing import Optional, Tuple
 
-from . import model as m
-from .types import I64, U64, ArrayType, IntType, KernelPtrType, RefType, StrType, StructType, ValueType
+from .. import typed as m
+from ...spec.types import I64, U64, ArrayType, IntType, KernelPtrType, RefType, StrType, StructType, ValueType
 
 PROBE_READS = {"probe_read_kernel", "probe_read_user", "probe_read_kernel_str", "probe_read_user_str"}
 RAW_TP_ARGS = 12  # the most arguments a raw tracepoint passes

@@ -31,9 +31,9 @@ from __future__ import annotations
 
 from typing import Dict
 
-from .errors import CompileError, SourceFile
-from .model import Const, CtxRef, Function, FuncCall, LocalRef, MapDecl, Pos, Return, UsdtArg
-from .types import I64, U64, CtxType
+from ..errors import CompileError, SourceFile
+from ..typed import Const, CtxRef, Function, FuncCall, LocalRef, MapDecl, Pos, Return, UsdtArg
+from ...spec.types import I64, U64, CtxType
 
 SPECS = "__bpf_usdt_specs"
 IP_TO_SPEC_ID = "__bpf_usdt_ip_to_spec_id"

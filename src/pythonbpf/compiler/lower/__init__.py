@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from ..frontend.model import Program
+from ..typed import Program
 from .debuginfo import DebugInfo
 from .functions import FunctionLowering, StringPool, declare_function, verified_alone
 from .globals import emit_globals

@@ -11,7 +11,7 @@ from typing import Dict, List, Optional, Tuple
 
 from llvmlite import ir
 
-from ..frontend.types import ArrayType, IntType, StrType, StructType, Type
+from ...spec.types import ArrayType, IntType, StrType, StructType, Type
 
 INT_NAMES = {(8, True): "signed char", (8, False): "unsigned char", (16, True): "short",
              (16, False): "unsigned short", (32, True): "int", (32, False): "unsigned int",

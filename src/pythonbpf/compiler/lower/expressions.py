@@ -5,8 +5,8 @@ from typing import Dict
 
 from llvmlite import ir
 
-from ..frontend import model as m
-from ..frontend.types import BoolType, IntType, LiteralInt, RefType, StrType, Type
+from .. import typed as m
+from ...spec.types import BoolType, IntType, LiteralInt, RefType, StrType, Type
 from .arith import binop, extend, math_compare
 from .helpers import call_helper, opaque
 from .kernel import KernelLowering

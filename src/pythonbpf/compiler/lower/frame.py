@@ -31,9 +31,9 @@ from typing import Dict, Optional, Tuple
 
 from llvmlite import ir
 
-from ..frontend import model as m
+from .. import typed as m
 from ..frontend.stack import walk
-from ..frontend.types import Type, VoidType
+from ...spec.types import Type, VoidType
 from .helpers import opaque
 from .memory import volatile_load, volatile_store
 from .types import I32, I64, I8, PTR, alignment, llvm_type

@@ -6,9 +6,9 @@ from typing import Dict, List, Optional, Tuple
 
 from llvmlite import ir
 
-from ..frontend import model as m
+from .. import typed as m
 from ..frontend.stack import framed_locals, walk
-from ..frontend.types import (I64 as I64_T, U32, ArrayType, CtxType, IntType, RefType, StrType, StructType,
+from ...spec.types import (I64 as I64_T, U32, ArrayType, CtxType, IntType, RefType, StrType, StructType,
                                VoidType)
 from ..frontend.context import program_kind
 from .debuginfo import DebugInfo

@@ -10,7 +10,7 @@ from typing import Dict
 
 from llvmlite import ir
 
-from ..frontend.model import GlobalDecl
+from ..typed import GlobalDecl
 from .debuginfo import DebugInfo
 from .types import alignment, llvm_type
 

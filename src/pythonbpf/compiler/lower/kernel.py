@@ -13,8 +13,8 @@ from typing import Dict, Iterator, List, Optional
 
 from llvmlite import ir
 
-from ..frontend import model as m
-from ..frontend.types import IntType, RefType
+from .. import typed as m
+from ...spec.types import IntType, RefType
 from .debuginfo import DebugInfo
 from .helpers import call_helper
 from .types import I32, I64, I8, PTR, llvm_type

@@ -11,9 +11,9 @@ from typing import List, Optional, Set, Tuple
 
 from llvmlite import ir
 
-from ..frontend import model as m
+from .. import typed as m
 from ..frontend.stack import walk
-from ..frontend.types import VoidType
+from ...spec.types import VoidType
 from .arith import compare
 from .frame import FrameAccess
 from .helpers import call_helper, opaque

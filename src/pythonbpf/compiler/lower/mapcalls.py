@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from ..frontend import model as m
-from ..frontend.types import RefType
+from .. import typed as m
+from ...spec.types import RefType
 from .helpers import BPF_F_CURRENT_CPU, call_helper, opaque
 from .records import bytes_to_zero
 from .types import I32, I64, PTR, alignment, llvm_type

@@ -5,7 +5,7 @@ from typing import Dict, List, Tuple
 
 from llvmlite import ir
 
-from ..frontend.model import MapDecl
+from ..typed import MapDecl
 from .debuginfo import DebugInfo
 from .types import PTR
 

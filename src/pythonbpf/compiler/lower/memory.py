@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from ..frontend import model as m
-from ..frontend.types import IntType, RefType
+from .. import typed as m
+from ...spec.types import IntType, RefType
 from .types import I1, I64, I8, PTR, alignment
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from ..frontend import model as m
+from .. import typed as m
 from ..frontend.context import packet_bounds
-from ..frontend.types import ArrayType, RefType, StrType, StructType
+from ...spec.types import ArrayType, RefType, StrType, StructType
 from .helpers import call_helper, opaque
 from .types import I16, I32, I64, I8, PTR, llvm_type
 

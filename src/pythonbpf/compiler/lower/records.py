@@ -17,8 +17,8 @@ from __future__ import annotations
 from typing import List, Optional, Tuple
 
 from ...record import fields, is_record
-from ..frontend import model as m
-from ..frontend.types import RefType, StructType, ValueType
+from .. import typed as m
+from ...spec.types import RefType, StructType, ValueType
 
 # Helpers that write all of their first argument (a failed probe read zeroes it).
 FILLS_FIRST_ARGUMENT = frozenset({"comm", "probe_read", "probe_read_user", "probe_read_kernel",

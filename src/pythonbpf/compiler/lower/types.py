@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from ..frontend.types import (ArrayType, BoolType, CtxType, CursorType, IntType, KernelPtrType, LiteralInt, RefType,
+from ...spec.types import (ArrayType, BoolType, CtxType, CursorType, IntType, KernelPtrType, LiteralInt, RefType,
                               StrType, StructType, Type)
 
 PTR = ir.PointerType()

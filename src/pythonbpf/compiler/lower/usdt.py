@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from ..frontend import model as m
+from .. import typed as m
 from ..frontend.usdt import ARG_CONST, ARG_COUNT_OFFSET, ARG_REG, ARG_SIB, ARG_SPEC_SIZE, MAX_ARGS, SPECS
 from .helpers import call_helper, opaque
 from .types import I16, I32, I64, I8, PTR

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any, List
 
-from ...compiler.frontend import model as m
-from ...compiler.frontend.types import RefType
+from ...compiler import typed as m
+from ...spec.types import RefType
 from ...reference import helpers as ref_helpers
 from .memory import Ptr
 from .statements import initial_locals, returned_value

@@ -14,8 +14,8 @@ from __future__ import annotations
 from typing import Any, Dict, Optional
 
 from ... import reference as ref
-from ...compiler.frontend import model as m
-from ...compiler.frontend.types import (ArrayType, BoolType, IntType, KernelPtrType, RefType, StrType,
+from ...compiler import typed as m
+from ...spec.types import (ArrayType, BoolType, IntType, KernelPtrType, RefType, StrType,
                                         StructType)
 from ...reference.kinds import BY_NAME, Kind
 from .errors import Located

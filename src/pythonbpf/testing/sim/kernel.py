@@ -13,8 +13,8 @@ from __future__ import annotations
 import errno
 from typing import Any, Optional
 
-from ...compiler.frontend import model as m
-from ...compiler.frontend.types import ArrayType, IntType, KernelPtrType, RefType, StrType
+from ...compiler import typed as m
+from ...spec.types import ArrayType, IntType, KernelPtrType, RefType, StrType
 from .memory import KernelObject, Ptr
 
 EFAULT = -errno.EFAULT

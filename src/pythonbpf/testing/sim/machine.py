@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, Dict, List, Optional, Tuple
 
-from ...compiler.frontend import model as m
+from ...compiler import typed as m
 from .calls import CallEval
 from .context import Context
 from .expressions import ExprEval

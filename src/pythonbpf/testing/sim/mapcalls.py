@@ -12,8 +12,8 @@ import errno
 from typing import Any, Optional
 
 from ... import reference as ref
-from ...compiler.frontend import model as m
-from ...compiler.frontend.types import IntType, RefType
+from ...compiler import typed as m
+from ...spec.types import IntType, RefType
 from .expressions import kind
 from .maps import BPF_NOEXIST
 from .memory import Ptr

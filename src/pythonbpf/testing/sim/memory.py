@@ -17,7 +17,7 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
-from ...compiler.frontend.types import IntType
+from ...spec.types import IntType
 
 USER_BASE = 0x7F00_0000_0000
 KERNEL_BASE = 0xFFFF_8880_0000_0000

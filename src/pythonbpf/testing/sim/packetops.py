@@ -11,8 +11,8 @@ from __future__ import annotations
 import errno
 from typing import Any
 
-from ...compiler.frontend import model as m
-from ...compiler.frontend.types import RefType
+from ...compiler import typed as m
+from ...spec.types import RefType
 from ...reference import helpers as csum
 from .memory import Ptr
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator, List, Optional, Tuple
 
-from ...compiler.frontend import model as m
+from ...compiler import typed as m
 from ...compiler.frontend.context import program_kind
 from .context import build_context
 from .errors import SimulationError

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 from ... import reference as ref
-from ...compiler.frontend import model as m
-from ...compiler.frontend.types import BoolType, IntType, KernelPtrType, RefType
+from ...compiler import typed as m
+from ...spec.types import BoolType, IntType, KernelPtrType, RefType
 from .expressions import AGGREGATES, kind, target_type
 
 BREAK = "break"

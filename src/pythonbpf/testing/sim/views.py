@@ -12,7 +12,7 @@ import errno
 from collections.abc import MutableMapping
 from typing import Any, Iterator, List, Optional, Tuple
 
-from ...compiler.frontend.types import ArrayType, IntType
+from ...spec.types import ArrayType, IntType
 from ...loader.errors import BPFError, errno_name, errno_text
 from ...runtime.codec import Codec
 from ...runtime.mapview import PerCpu

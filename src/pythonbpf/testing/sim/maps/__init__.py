@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ....compiler.frontend.model import MapDecl
+from ....compiler.typed import MapDecl
 from .arrays import ArrayTable, ProgArray
 from .base import BPF_ANY, BPF_EXIST, BPF_NOEXIST, SimMap
 from .events import PerfEventArray, RingBuffer, StackTraces

@@ -12,7 +12,7 @@ from __future__ import annotations
 import errno
 from typing import List, Optional, Sequence, Union
 
-from ....compiler.frontend.model import MapDecl
+from ....compiler.typed import MapDecl
 from ..memory import Ptr
 
 BPF_ANY, BPF_NOEXIST, BPF_EXIST, BPF_F_LOCK = 0, 1, 2, 4

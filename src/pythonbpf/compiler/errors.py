@@ -5,7 +5,7 @@ import ast
 import re
 from typing import Optional
 
-from ...record import record
+from ..record import record
 
 
 # Locals the checker made for a name rebound to another type (bindings.py): `x__rb1` is `x`.

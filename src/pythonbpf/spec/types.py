@@ -1,4 +1,4 @@
-"""The frontend's type model: what every expression, local, field and map slot is.
+"""Value types: what every expression, local, field, map slot and event record is.
 
 Plain frozen records (pythonbpf/record.py: dataclass semantics, cheaper to define), shared by
 lowering (to pick LLVM types), the runtime (to decode map contents) and the reference
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Optional, Tuple, Union
 
-from ...record import record
+from ..record import record
 
 
 @record(frozen=True)

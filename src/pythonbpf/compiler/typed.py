@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Dict, List, Optional, Tuple
 
-from ...record import field, record
-from .types import CtxType, Type, ValueType, IntType, StructType
+from ..record import field, record
+from ..spec.types import CtxType, Type, ValueType, IntType, StructType
 
 
 @record
