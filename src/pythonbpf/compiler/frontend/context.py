@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Dict, Optional, Tuple
 
+from ...kinds.programs import PROGRAM_KINDS, parse_section
 from ...spec.types import U8, U32, U64, IntType
 
 # name -> (byte offset, type)
@@ -28,19 +29,13 @@ TC_ONLY: Dict[str, Tuple[int, IntType]] = {
     "tstamp": (152, U64), "wire_len": (160, U32), "gso_segs": (164, U32), "gso_size": (176, U32),
     "tstamp_type": (180, U8), "hwtstamp": (184, U64),
 }
-KIND_OF_PREFIX = {
-    "xdp": "xdp", "tc": "tc", "classifier": "tc", "socket": "socket", "cgroup_skb": "cgroup_skb",
-    "tracepoint": "tracepoint", "tp": "tracepoint", "raw_tp": "raw_tp", "raw_tracepoint": "raw_tp",
-    "tp_btf": "tp_btf", "uprobe": "uprobe", "uretprobe": "uretprobe", "usdt": "usdt", "kprobe": "kprobe",
-    "kretprobe": "kretprobe", "fentry": "fentry", "fexit": "fexit", "lsm": "lsm",
-    "perf_event": "perf_event", "iter": "iter",
-}
-PACKET_KINDS = {"xdp", "tc", "socket", "cgroup_skb"}
-WRITABLE_PACKETS = {"xdp", "tc"}
+PACKET_KINDS = {k.name for k in PROGRAM_KINDS if k.packet}
+WRITABLE_PACKETS = {k.name for k in PROGRAM_KINDS if k.writable}
 
 
 def program_kind(section: str) -> Optional[str]:
-    return KIND_OF_PREFIX.get(section.split("/", 1)[0].split(".", 1)[0])
+    parsed = parse_section(section)
+    return parsed.kind.name if parsed is not None else None
 
 
 def context_fields(kind: Optional[str]) -> Dict[str, Tuple[int, IntType]]:

@@ -11,7 +11,8 @@ from ..typed import FuncCall, GlobalDecl, HelperCall, MapCall, Print, Program
 from .usdt import ARG_FUNCTION, declare_usdt_maps, usdt_arg_function
 from ...spec.types import CTYPES_INTS, IntType, StructType
 from .names import Names
-from .context import KIND_OF_PREFIX, program_kind
+from ...kinds.programs import section_prefixes
+from .context import program_kind
 from .context_params import context_params
 from .probes import PROGRAM_DECORATORS, DecoratorReader
 from .tracing import tracepoint_name
@@ -87,7 +88,7 @@ class ModuleChecker:
         if not section:
             raise self.src.error(where, "an empty section name", hint='name the hook, e.g. "xdp"')
         if program_kind(section) is None:
-            known = sorted(KIND_OF_PREFIX)
+            known = section_prefixes()
             import difflib  # (only for a misspelt section: it costs start-up time)
 
             close = difflib.get_close_matches(section.split("/", 1)[0], known, n=3)
