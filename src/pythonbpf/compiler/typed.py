@@ -7,9 +7,9 @@ of creating dataclasses, which every cold compile paid.
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
-from ..record import field, record
+from ..record import field, fields, is_record, record
 from ..spec.types import CtxType, Type, ValueType, IntType, StructType
 
 
@@ -463,3 +463,16 @@ INT_RETURN = IntType(64, True)
 @record
 class ZeroInit(Expr):
     """A zeroed struct value, `Event()`."""
+
+
+def walk(node: object) -> Iterator[object]:
+    """Every expression and statement under `node` (a model object or a list of them), parents
+    before their parts: how lowering, the frame check and the simulator search a body."""
+    if isinstance(node, list):
+        for item in node:
+            yield from walk(item)
+    elif is_record(node) and not isinstance(node, type):
+        yield node
+        for f in fields(node):
+            if f.name not in ("type", "pos"):
+                yield from walk(getattr(node, f.name))

@@ -12,14 +12,13 @@ import os
 import platform
 from typing import Dict, Optional, Tuple
 
+from ...kinds.registers import ARG_REGISTERS, RETURN_REGISTER
+
 PROGRAM_DECORATORS = {"tracepoint", "raw_tracepoint", "tp_btf", "uprobe", "uretprobe", "usdt", "kprobe",
                       "kretprobe", "perf_event", "xdp", "tc", "socket_filter"}
 BARE = {"xdp": "xdp", "tc": "tc", "socket_filter": "socket"}
 LIBRARY_DIRS = ("/lib/{arch}-linux-gnu", "/usr/lib/{arch}-linux-gnu", "/lib64", "/usr/lib64", "/lib",
                 "/usr/lib", "/usr/local/lib")
-# pt_regs offsets of the argument registers and the return value, by architecture
-ARG_REGISTERS = {"x86_64": (112, 104, 96, 88, 72, 64), "aarch64": (0, 8, 16, 24, 32, 40)}
-RETURN_REGISTER = {"x86_64": 80, "aarch64": 0}
 PROBE_KINDS = {"uprobe", "uretprobe", "kprobe", "kretprobe"}
 # struct pt_regs on x86_64 (arch/x86/include/asm/ptrace.h): the original's `ctx.di`, `ctx.r15`
 PT_REGS = {"x86_64": {name: 8 * i for i, name in enumerate((

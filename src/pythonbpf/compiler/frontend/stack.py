@@ -7,10 +7,11 @@ exactly (compiler/frames.py).
 """
 from __future__ import annotations
 
-from typing import Dict, Iterator, List, Set, Tuple
+from typing import Dict, List, Set, Tuple
 
-from ...record import fields, is_record
+from ...record import fields
 from .. import typed as m
+from ..typed import walk
 from ...spec.types import BoolType, IntType, RefType
 
 STACK_LIMIT = 512
@@ -18,18 +19,6 @@ STACK_LIMIT = 512
 
 def slot(size: int) -> int:
     return (size + 7) // 8 * 8
-
-
-def walk(node) -> Iterator[object]:
-    """Every expression and statement under `node` (a model object or a list of them)."""
-    if isinstance(node, list):
-        for item in node:
-            yield from walk(item)
-    elif is_record(node) and not isinstance(node, type):
-        yield node
-        for f in fields(node):
-            if f.name not in ("type", "pos"):
-                yield from walk(getattr(node, f.name))
 
 
 def framed_locals(fn: m.Function) -> Set[str]:

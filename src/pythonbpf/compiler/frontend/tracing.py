@@ -7,14 +7,13 @@ read with `probe_read_kernel/_user` and their `_str` forms, sized by the destina
 from __future__ import annotations
 
 import ast
-import os
 from typing import Optional, Tuple
 
 from .. import typed as m
+from ...kinds.registers import RAW_TP_ARGS
 from ...spec.types import I64, U64, ArrayType, IntType, KernelPtrType, RefType, StrType, StructType, ValueType
 
 PROBE_READS = {"probe_read_kernel", "probe_read_user", "probe_read_kernel_str", "probe_read_user_str"}
-RAW_TP_ARGS = 12  # the most arguments a raw tracepoint passes
 
 
 def tracepoint_name(section: str) -> Optional[Tuple[str, str]]:
@@ -137,48 +136,15 @@ class TracingChecker:
         return value
 
     def tracepoint_params(self, name: str, node: ast.AST):
-        """The typed arguments of BTF tracepoint `name`, after the private data pointer.
+        """The typed arguments of BTF tracepoint `name`, after the private data pointer
+        (compiler/tracepoints.py)."""
+        from ..tracepoints import tracepoint_params
 
-        `btf_trace_<name>` gives their types; the names come from the tracepoint's BPF stub,
-        `__bpf_trace_<name>`, or for events sharing a class, the class's stub (found by type)."""
-        from ...btf import KernelTypeError
-
-        btf = self.kernel_btf(node)
-        try:
-            proto = btf.type_by_name(f"btf_trace_{name}", "typedef").strip().target.strip()
-        except (KernelTypeError, AttributeError):
+        params = tracepoint_params(self.kernel_btf(node), name)
+        if params is None:
             raise self.src.error(node, f"the kernel has no BTF tracepoint '{name}'",
-                                 hint="list them with `pythonbpf list tracepoints`") from None
-        want = [p.type_id for p in proto.params]
-        best, best_score = None, -1
-        for func in self.trace_stubs(btf, name):
-            params = func.proto.params
-            if [p.type_id for p in params] != want or not all(p.name for p in params[1:]):
-                continue
-            if func.name == f"__bpf_trace_{name}":
-                return params[1:]
-            # events of one class share its stub: sched_wakeup_new -> sched_wakeup_template
-            stem = func.name[len("__bpf_trace_"):].removesuffix("_template")
-            score = len(os.path.commonprefix([stem, name]))
-            if score > best_score:
-                best, best_score = params[1:], score
-        return best if best is not None else list(proto.params[1:])
-
-    @staticmethod
-    def trace_stubs(btf, name: str):
-        """`__bpf_trace_*` functions, the likeliest first (a lazy scan of names afterwards)."""
-        from ...btf.format import Kind
-
-        for candidate in (f"__bpf_trace_{name}", f"__bpf_trace_{name}_template"):
-            # ids_by_name, not type_by_name: a miss is expected here, and type_by_name's error
-            # ranks every name in BTF for suggestions (seconds).
-            for type_id in btf.ids_by_name(candidate):
-                found = btf.type_by_id(type_id)
-                if found.kind == "func":
-                    yield found
-        for type_id, found in btf.names([Kind.FUNC]):
-            if found.startswith("__bpf_trace_"):
-                yield btf.type_by_id(type_id)
+                                 hint="list them with `pythonbpf list tracepoints`")
+        return params
 
     def annotated_context_field(self, node: ast.Attribute) -> Optional[m.Expr]:
         """`ctx.id`, `ctx.args[i]` where the context is annotated with a kernel struct

@@ -19,8 +19,7 @@ import errno
 import platform
 from typing import Any, Dict, List, Optional, Set, Union
 
-from ...compiler.frontend.probes import ARG_REGISTERS, RETURN_REGISTER
-from ...compiler.frontend.tracing import RAW_TP_ARGS
+from ...kinds.registers import ARG_REGISTERS, RAW_TP_ARGS, RETURN_REGISTER
 from ...loader.errors import BPFError
 from .errors import SimulationError
 from .memory import AddressSpace, Ptr
@@ -237,18 +236,13 @@ def btf_params(name: str) -> List[tuple]:
     """(name, struct name or '') of a BTF tracepoint's arguments, found by the compiler's own
     lookup (so the simulator numbers them exactly as the compiled program does)."""
     from ...btf import kernel_btf
-    from ...compiler.frontend.tracing import TracingChecker
+    from ...compiler.tracepoints import tracepoint_params
 
-    class Lookup:  # what TracingChecker.tracepoint_params needs of its checker
-        trace_stubs = staticmethod(TracingChecker.trace_stubs)
-        src = type("Src", (), {"error": staticmethod(lambda node, message, hint="": KeyError(message))})
-
-        @staticmethod
-        def kernel_btf(node: Any) -> Any:
-            return kernel_btf()
-
+    params = tracepoint_params(kernel_btf(), name)
+    if params is None:
+        raise KeyError(f"the kernel has no BTF tracepoint '{name}'")
     out = []
-    for p in TracingChecker.tracepoint_params(Lookup(), name, None):
+    for p in params:
         t = p.type.strip()
         struct = ""
         if t.kind == "ptr" and t.target.strip().kind == "struct":

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator, List, Optional, Tuple
 
 from ...compiler import typed as m
-from ...compiler.frontend.context import program_kind
+from ...kinds import parse_section
 from .context import build_context
 from .errors import SimulationError
 from .machine import Machine
@@ -28,9 +28,7 @@ def return_range(section: str) -> Optional[Tuple[int, int]]:
 
 def constant_returns(body: List[m.Stmt]) -> Iterator[m.Return]:
     """The program's own `return <constant>` statements (subprograms return elsewhere)."""
-    from ...compiler.frontend.stack import walk
-
-    for node in walk(body):
+    for node in m.walk(body):
         if isinstance(node, m.Return) and isinstance(node.value, m.Const):
             yield node
 
@@ -62,7 +60,8 @@ class SimProgram:
         self.function = function
         self.name = function.name
         self.section = function.section or ""
-        self.kind = program_kind(self.section) or ""
+        parsed = parse_section(self.section)
+        self.kind = parsed.kind.name if parsed is not None else ""
         self.fd = self.FD_BASE + index
         self.allowed = return_range(self.section)
 

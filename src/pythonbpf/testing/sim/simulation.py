@@ -14,7 +14,8 @@ import types
 from collections.abc import Mapping, MutableMapping
 from typing import Any, Dict, Iterator, List, Optional, Union
 
-from ...compiler.frontend import Program, check_source
+from ...compiler import check_source
+from ...compiler.typed import Program
 from ...loader.errors import BPFError
 from ...runtime.codec import Codec
 from .formats import Formats, provide_formats
