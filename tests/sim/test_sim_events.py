@@ -94,3 +94,45 @@ def test_print_output_is_kept():
     for _ in range(2):
         sim.programs["emit"].run(data=bytes(64))
     assert sim.trace == ["emitted 1", "emitted 2"]
+
+
+def test_events_are_decoded_by_the_runtime_streams(monkeypatch):
+    """`sim.ringbuf(...)` and `sim.perf_buffer(...)` are the runtime's EventStreams, reading the
+    simulated buffers through consumers with the loader's interface and decoding with the
+    runtime's Decoder (counted here), as `BPF`'s streams do."""
+    from pythonbpf.runtime.codec import Decoder
+    from pythonbpf.runtime.events import EventMapView, EventStream
+
+    decoded = []
+    many = Decoder.many
+
+    def counting(self, *args, **kwargs):
+        out = many(self, *args, **kwargs)
+        decoded.extend(out)
+        return out
+
+    monkeypatch.setattr(Decoder, "many", counting)
+    sim = simulate(SOURCE)
+    assert type(sim["small"]) is EventMapView
+    got = []
+    perf = sim.perf_buffer("perf", got.append)
+    ring = sim.ringbuf("small")
+    assert type(perf) is EventStream and type(ring) is EventStream
+    for _ in range(2):
+        sim.programs["emit"].run(data=bytes(64))
+    assert sim.poll() == 2 and got == [Record(seq=1, size=7), Record(seq=2, size=7)]
+    assert list(sim.events("small")) == [Record(seq=1, size=7), Record(seq=2, size=7)]
+    assert decoded == got * 2 and ring.received == 2 and sim.poll() == 0
+
+
+def test_lost_perf_samples_reach_the_runtime_lost_callback():
+    """A full per-CPU perf buffer drops samples; the stream reports them per CPU through
+    `lost=` and `sim.lost(name)`, as libbpf's lost callback does for `BPF`."""
+    sim = simulate(SOURCE)
+    got, lost = [], []
+    sim.perf_buffer("perf", got.append, lost=lost.append, page_count=1)
+    for _ in range(130):  # 4096 bytes hold 128 samples of 8 + 4 + 16 bytes
+        sim.programs["emit"].run(data=bytes(64))
+    assert sim["status"][0] == -errno.ENOSPC
+    assert sim.poll() == 128 and lost == [2] and sim.lost("perf") == 2
+    assert [e.seq for e in got] == list(range(1, 129))

@@ -214,7 +214,33 @@ def test_user_space_views_without_programs():
     sim["arr"][2] = 5
     sim["arr"].clear()
     assert sim["arr"][2] == 0
-    assert repr(sim["hashed"]).startswith("<SimMapView hashed")
+    assert repr(sim["hashed"]).startswith("<MapView hashed")
+
+
+def test_simulated_maps_are_read_through_the_runtime_views():
+    """The simulator has no views of its own: `sim[name]` is the runtime's MapView (or queue
+    view) over a simulated map that offers the loader's map operations, so decoding, per-CPU
+    slots and errors are the kernel path's own code."""
+    from pythonbpf.loader.map import MapOps
+    from pythonbpf.runtime.mapview import MapView, PerCpu
+    from pythonbpf.runtime.queueview import QueueView
+
+    sim = simulate(SOURCE)
+    assert type(sim["hashed"]) is MapView and type(sim["pcpu"]) is MapView
+    assert type(sim["fifo"]) is QueueView and type(sim["lifo"]) is QueueView
+    assert all(isinstance(view.map, MapOps) for view in sim.maps.values())
+    raw = sim["hashed"].map
+    raw.update((3).to_bytes(4, "little"), (30).to_bytes(8, "little"))  # the loader's call
+    assert sim["hashed"][3] == 30 and raw.lookup((3).to_bytes(4, "little")) == (30).to_bytes(8, "little")
+    do(sim, 5, 1, 3)  # a program adds 3 on CPU 0 of a per-CPU map
+    value = sim["pcpu"][1]
+    assert isinstance(value, PerCpu) and list(value) == [3] + [0] * (sim.ncpus - 1)
+    assert len(sim["pcpu"].map.lookup((1).to_bytes(4, "little"))) == 8 * sim.ncpus  # one slot a CPU
+    with pytest.raises(BPFError, match=r"update on map 'fifo' failed: the map is full \(max_entries=3, E2BIG\)"):
+        for v in range(4):
+            sim["fifo"].push(v)
+    with pytest.raises(ValueError, match="key is 2 bytes, expected 4"):
+        raw.lookup(b"\0\0")
 
 
 LRU = '''

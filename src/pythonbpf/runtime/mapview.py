@@ -15,7 +15,7 @@ from typing import Any, Iterator, List, Optional, Tuple
 from ..spec.types import ArrayType, IntType, ValueType
 from ..loader.batch import read_batches, update_many
 from ..loader.errors import BPFError, NotSupportedError
-from ..loader.map import BPF_ANY, MapOps, possible_cpus
+from ..loader.map import BPF_ANY, MapOps
 from .codec import Codec, sum_values
 
 __all__ = ["MapView", "PerCpu"]
@@ -59,8 +59,9 @@ class MapView(MutableMapping):
         self._value = Codec(value, kmap.value_size)
         self.key_type, self.value_type = key, value
         self.percpu = kmap.percpu
-        self._ncpus = possible_cpus() if self.percpu else 1
         self._slot = (kmap.value_size + 7) // 8 * 8 if self.percpu else kmap.value_size
+        # one slot per possible CPU, as many as the map exchanges (a simulated map has its own)
+        self._ncpus = kmap.value_buffer_size() // self._slot if self.percpu else 1
         self._type = kmap.type
         self.batch = True
 

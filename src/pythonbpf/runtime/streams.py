@@ -57,7 +57,7 @@ class StreamsMixin:
 
     def _event_map(self, name: Any, kind: int) -> Any:
         key = name if isinstance(name, str) else getattr(name, "__name__", str(name))
-        maps = self._usable().load().object.user_maps()  # type: ignore[attr-defined]
+        maps = self._event_maps()
         if key not in maps:
             known = ", ".join(sorted(maps)) or "none"
             raise KeyError(f"no map named {key!r} (maps: {known})")
@@ -66,6 +66,26 @@ class StreamsMixin:
             want = "ring buffer" if kind == BPF_MAP_TYPE_RINGBUF else "perf event array"
             raise TypeError(f"map {key!r} is not a {want}")
         return key, kmap
+
+    def _event_maps(self) -> Dict[str, Any]:
+        """The loader's maps by name (the simulator gives its simulated maps)."""
+        return self._usable().load().object.user_maps()  # type: ignore[attr-defined]
+
+    def _ring_source(self, kmap: Any, key: str) -> Any:
+        """The consumer of ring buffer `kmap` an EventStream reads (loader/ringmap.py's
+        interface: poll, read, release, close, fileno)."""
+        from ..loader.ringbuf import RingBuffer  # buffers load with their first reader
+        from ..loader.ringmap import RingReader, direct_reading_supported
+
+        if DIRECT_RING_READS and direct_reading_supported():
+            return RingReader(kmap, key)
+        return RingBuffer(kmap.fd, key)
+
+    def _perf_source(self, kmap: Any, key: str, page_count: int) -> Any:
+        """The consumer of perf event array `kmap` (loader/perfbuf.py's interface)."""
+        from ..loader.perfbuf import PerfBuffer
+
+        return PerfBuffer(kmap.fd, key, page_count)
 
     def _add_stream(self, key: str, stream: EventStream) -> EventStream:
         old = self._streams.pop(key, None)
@@ -83,13 +103,7 @@ class StreamsMixin:
         replaces its previous stream.
         """
         key, kmap = self._event_map(name, BPF_MAP_TYPE_RINGBUF)
-        from ..loader.ringbuf import RingBuffer  # buffers load with their first reader
-        from ..loader.ringmap import RingReader, direct_reading_supported
-
-        if DIRECT_RING_READS and direct_reading_supported():
-            source: Any = RingReader(kmap, key)
-        else:
-            source = RingBuffer(kmap.fd, key)
+        source = self._ring_source(kmap, key)
         from .events import RING, EventStream
 
         stream = EventStream(source, self._record_type(key, record), key, RING, callback)
@@ -106,9 +120,7 @@ class StreamsMixin:
         drop samples; `b.lost(name)` is the running total.
         """
         key, kmap = self._event_map(name, BPF_MAP_TYPE_PERF_EVENT_ARRAY)
-        from ..loader.perfbuf import PerfBuffer
-
-        source = PerfBuffer(kmap.fd, key, page_count)
+        source = self._perf_source(kmap, key, page_count)
         from .events import PERF, EventStream
 
         stream = EventStream(source, self._record_type(key, record), key, PERF, callback, lost)
@@ -118,8 +130,7 @@ class StreamsMixin:
         key = name if isinstance(name, str) else getattr(name, "__name__", str(name))
         stream = self._streams.get(key)
         if stream is None:
-            maps = self._usable().load().object.user_maps()  # type: ignore[attr-defined]
-            kmap = maps.get(key)
+            kmap = self._event_maps().get(key)
             if kmap is not None and kmap.type == BPF_MAP_TYPE_PERF_EVENT_ARRAY:
                 stream = self.perf_buffer(key)
             else:

@@ -49,33 +49,33 @@ class MapEval:
 
     # ---- keyed maps ----------------------------------------------------------------------
     def map_lookup(self, e: m.MapCall, kmap) -> Optional[Ptr]:
-        return kmap.lookup(self.key(e), self.cpu)
+        return kmap.lookup_elem(self.key(e), self.cpu)
 
     def map_update(self, e: m.MapCall, kmap) -> int:
         key, value = self.key(e), self.value(e, 1)
-        return kmap.update(key, value, int(self.eval(e.args[2])), self.cpu)
+        return kmap.update_elem(key, value, int(self.eval(e.args[2])), self.cpu)
 
     def map_delete(self, e: m.MapCall, kmap) -> int:
-        return kmap.delete(self.key(e))
+        return kmap.delete_elem(self.key(e))
 
     def map_get(self, e: m.MapCall, kmap) -> int:
         default = self.eval(e.args[1])
-        found = kmap.lookup(self.key(e), self.cpu)
+        found = kmap.lookup_elem(self.key(e), self.cpu)
         return default if found is None else found.read_int(e.type)
 
     def map_contains(self, e: m.MapCall, kmap) -> bool:
         if kmap.kind == "bloom_filter":
             return kmap.contains(self.value(e, 0))
-        return kmap.lookup(self.key(e), self.cpu) is not None
+        return kmap.lookup_elem(self.key(e), self.cpu) is not None
 
     def map_increment(self, e: m.MapCall, kmap) -> int:
         key = self.key(e)
         amount = self.eval(e.args[1])
         t: IntType = self.program.maps[e.map].value
-        target = kmap.lookup(key, self.cpu)
+        target = kmap.lookup_elem(key, self.cpu)
         if target is None:
-            kmap.update(key, bytes(t.size), BPF_NOEXIST, self.cpu)
-            target = kmap.lookup(key, self.cpu)
+            kmap.update_elem(key, bytes(t.size), BPF_NOEXIST, self.cpu)
+            target = kmap.lookup_elem(key, self.cpu)
             if target is None:
                 return 0
         k = kind(t)
@@ -100,7 +100,7 @@ class MapEval:
 
     # ---- queues, stacks, bloom filters -------------------------------------------------
     def map_push(self, e: m.MapCall, kmap) -> int:
-        return kmap.push(self.value(e, 0), int(self.eval(e.args[1])))
+        return kmap.push_elem(self.value(e, 0), int(self.eval(e.args[1])))
 
     def map_pop(self, e: m.MapCall, kmap, remove: bool = True) -> Optional[Ptr]:
         found = kmap.take(remove)

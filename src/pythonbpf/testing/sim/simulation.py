@@ -18,13 +18,13 @@ from ...compiler import check_source
 from ...compiler.typed import Program
 from ...loader.errors import BPFError
 from ...runtime.codec import Codec
+from ...runtime.views import make_view
 from .formats import Formats, provide_formats
 from .helpers import Helpers
 from .maps import SimMap, make_map
 from .memory import AddressSpace, Ptr
 from .program import SimProgram
-from .streams import StreamsMixin
-from .views import make_view
+from .streams import SimStreams
 
 Target = Union[str, "os.PathLike[str]", types.ModuleType, Program]
 
@@ -73,7 +73,7 @@ def simulate(target: Target, consts: Optional[Dict[str, int]] = None, ncpus: Opt
     return Simulation(check_source(source, filename), consts, ncpus)
 
 
-class Simulation(StreamsMixin):
+class Simulation(SimStreams):
     """A program file's maps, globals and programs, simulated; see the module docstring."""
 
     def __init__(self, program: Program, consts: Optional[Dict[str, int]] = None,
@@ -91,7 +91,7 @@ class Simulation(StreamsMixin):
         for name, decl in program.globals.items():
             self._globals[name] = Ptr(bytearray(Codec(decl.type, decl.type.size).encode(decl.value)))
         self._views: Dict[str, Any] = {}
-        self._streams = {}
+        self._init_streams()
         self._loaded = False
         self._closed = False
         for name, value in (consts or {}).items():
@@ -119,9 +119,7 @@ class Simulation(StreamsMixin):
         pass
 
     def close(self) -> None:
-        for stream in list(self._streams.values()):
-            stream.close()
-        self._streams.clear()
+        self._close_streams()
         self._closed = True
 
     def __enter__(self) -> "Simulation":
@@ -151,7 +149,7 @@ class Simulation(StreamsMixin):
         self.load()
         for name, kmap in self.kernel_maps.items():
             if name not in self._views:
-                self._views[name] = make_view(kmap, self)
+                self._views[name] = make_view(kmap, name, kmap.decl, bpf=self)
         return dict(self._views)
 
     def __getitem__(self, name: Any) -> Any:

@@ -1,145 +1,94 @@
-"""Event streams of a simulation: `sim.events(name)`, `sim.ringbuf(name, cb)`, `sim.poll()`.
+"""Event streams of a simulation: the runtime's own, over consumers of the simulated buffers.
 
-The same calls as `BPF`'s (streams.py of the runtime), decoding with the same `Decoder` into
-the program's event type. A simulation never waits: `events()` yields what the programs have
-written so far and ends, `poll()` hands it to the callbacks and returns the count.
+`sim.events(name)`, `sim.ringbuf(name, cb)`, `sim.perf_buffer(name, cb)` and `sim.poll()` are
+`BPF`'s (runtime/streams.py): the same `EventStream`, the same decoding into the program's
+event type, the same callback and error handling. Only the consumer differs: where `BPF` reads
+a kernel ring through libbpf (loader/ringbuf.py, loader/perfbuf.py), a simulation reads the
+simulated map, with the same interface (`poll`, `read`, `release`, `close`, `lost`,
+`take_lost`). A simulation never waits: `events()` yields what the programs have written so
+far and ends, `poll()` hands it to the callbacks and returns the count.
 """
 from __future__ import annotations
 
-from collections import deque
-from typing import Any, Callable, Deque, Dict, Iterator, Optional
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
-from ...runtime.codec import Decoder
+from ...loader.runs import Run, runs_of
+from ...runtime.streams import StreamsMixin
 from .maps import PerfEventArray, RingBuffer
 
-Callback = Callable[[Any], Any]
+
+class RingConsumer:
+    """A simulated ring buffer read as loader.ringbuf.RingBuffer reads a kernel one."""
+
+    def __init__(self, ring: RingBuffer) -> None:
+        self.ring = ring
+        self.name = ring.name
+
+    def poll(self, timeout_ms: int, limit: Optional[int] = None) -> List[Run]:
+        return runs_of(self.ring.consume())
+
+    def read(self, limit: Optional[int] = None) -> List[Run]:
+        return runs_of(self.ring.consume())
+
+    def release(self) -> None:
+        """Nothing to give back: consume() hands out copies."""
+
+    def fileno(self) -> int:
+        raise OSError(f"ring buffer '{self.name}' is simulated: there is nothing to wait on")
+
+    def close(self) -> None:
+        """Records stay in the ring for the next reader, as in the kernel."""
 
 
-class SimEventStream:
-    def __init__(self, kmap: Any, record: Any, callback: Optional[Callback] = None,
-                 lost: Optional[Callable[[int], Any]] = None) -> None:
-        self.name = kmap.name
-        self.kind = "ringbuf" if isinstance(kmap, RingBuffer) else "perf"
-        self.map = kmap
-        self.record_type = record
-        self.callback = callback
-        self.lost_callback = lost
-        self._decoder = Decoder(record) if record is not None else None
-        self._queue: Deque[Any] = deque()
-        self._lost_seen = 0
-        self.received = 0
+class PerfConsumer(RingConsumer):
+    """A simulated perf event array read as loader.perfbuf.PerfBuffer reads a kernel one:
+    opening it puts a reader on every CPU (samples written without one are lost)."""
 
-    def _pump(self) -> None:
-        for raw in self.map.consume():
-            self._queue.append(self._decoder.one(raw) if self._decoder is not None else raw)
-            self.received += 1
-        if isinstance(self.map, PerfEventArray) and self.map.lost > self._lost_seen:
-            count, self._lost_seen = self.map.lost - self._lost_seen, self.map.lost
-            if self.lost_callback is not None:
-                self.lost_callback(count)
-
-    def poll(self, timeout_ms: int = -1) -> int:
-        self._pump()
-        if self.callback is None:
-            return 0
-        handled = 0
-        while self._queue:
-            event = self._queue.popleft()
-            handled += 1
-            self.callback(event)
-        return handled
-
-    def iterate(self, timeout: Optional[float] = None) -> Iterator[Any]:
-        if self.callback is not None:
-            raise ValueError(f"map '{self.name}' delivers events to a callback: call poll(), or "
-                             "reopen it without one to iterate")
-        self._pump()
-        while self._queue:
-            yield self._queue.popleft()
-            if not self._queue:
-                self._pump()
-
-    __iter__ = iterate
+    def __init__(self, perf: PerfEventArray, page_count: int) -> None:
+        super().__init__(perf)  # type: ignore[arg-type]
+        self.page_count = page_count
+        self._reported: Dict[int, int] = {}
+        perf.open(page_count)
 
     @property
     def lost(self) -> int:
-        return getattr(self.map, "lost", 0)
+        return self.ring.lost
+
+    def take_lost(self) -> List[Tuple[int, int]]:
+        """(cpu, count) for each CPU that lost samples since the last call."""
+        new = []
+        for cpu, count in sorted(self.ring.lost_by_cpu.items()):
+            if count > self._reported.get(cpu, 0):
+                new.append((cpu, count - self._reported.get(cpu, 0)))
+                self._reported[cpu] = count
+        return new
 
     def close(self) -> None:
-        if isinstance(self.map, PerfEventArray):
-            self.map.close()
-
-    def __repr__(self) -> str:
-        return f"<SimEventStream {self.kind} {self.name!r} received={self.received}>"
+        self.ring.close()
 
 
-class StreamsMixin:
-    """Mixed into Simulation."""
+class SimStreams(StreamsMixin):
+    """Mixed into Simulation: the runtime's stream methods over the simulated maps."""
 
-    _streams: Dict[str, SimEventStream]
+    kernel_maps: Dict[str, Any]
+    program: Any
 
-    def _event_map(self, name: Any, kind: str) -> Any:
-        key = name if isinstance(name, str) else getattr(name, "__name__", str(name))
-        kmap = self.kernel_maps.get(key)
-        if kmap is None:
-            raise KeyError(f"no map named {key!r} (maps: {', '.join(sorted(self.kernel_maps)) or 'none'})")
-        if kmap.kind != kind:
-            want = "ring buffer" if kind == "ringbuf" else "perf event array"
-            raise TypeError(f"map {key!r} is not a {want}")
-        return kmap
+    def _event_maps(self) -> Dict[str, Any]:
+        return self.kernel_maps
 
-    def _add_stream(self, stream: SimEventStream) -> SimEventStream:
-        old = self._streams.pop(stream.name, None)
-        if old is not None:
-            old.close()
-        self._streams[stream.name] = stream
-        return stream
+    def _event_type(self, name: str) -> Any:
+        return self.program.event_types.get(name)
 
-    def ringbuf(self, name: Any, callback: Optional[Callback] = None, record: Any = None) -> SimEventStream:
-        kmap = self._event_map(name, "ringbuf")
-        return self._add_stream(SimEventStream(kmap, record or self.program.event_types.get(kmap.name),
-                                               callback))
+    def _ring_source(self, kmap: Any, key: str) -> RingConsumer:
+        return RingConsumer(kmap)
 
-    ring_buffer = ringbuf
-
-    def perf_buffer(self, name: Any, callback: Optional[Callback] = None,
-                    lost: Optional[Callable[[int], Any]] = None, page_count: int = 64,
-                    record: Any = None) -> SimEventStream:
-        kmap = self._event_map(name, "perf_event_array")
-        kmap.open(page_count)
-        return self._add_stream(SimEventStream(kmap, record or self.program.event_types.get(kmap.name),
-                                               callback, lost))
-
-    def _stream(self, name: Any) -> SimEventStream:
-        key = name if isinstance(name, str) else getattr(name, "__name__", str(name))
-        stream = self._streams.get(key)
-        if stream is None:
-            kmap = self.kernel_maps.get(key)
-            stream = self.perf_buffer(key) if kmap is not None and kmap.kind == "perf_event_array" \
-                else self.ringbuf(key)
-        return stream
+    def _perf_source(self, kmap: Any, key: str, page_count: int) -> PerfConsumer:
+        return PerfConsumer(kmap, page_count)
 
     def events(self, name: Any, timeout: Optional[float] = None) -> Iterator[Any]:
         """The events programs wrote to ring/perf map `name` so far (a simulation never waits)."""
-        return self._stream(name).iterate(timeout)
+        return self._stream(name).iterate(0)
 
     def poll(self, timeout_ms: int = -1) -> int:
-        streams = [s for s in self._streams.values() if s.callback is not None]
-        if not streams:
-            raise RuntimeError("no event stream with a callback is open: call "
-                               "sim.ringbuf(name, callback) or sim.perf_buffer(name, callback)")
-        return sum(s.poll(timeout_ms) for s in streams)
-
-    ring_buffer_poll = perf_buffer_poll = poll
-
-    def ring_buffer_consume(self) -> int:
-        return self.poll(0)
-
-    def lost(self, name: Any) -> int:
-        key = name if isinstance(name, str) else getattr(name, "__name__", str(name))
-        stream = self._streams.get(key)
-        return stream.lost if stream is not None else 0
-
-    def stream(self, name: Any) -> Optional[SimEventStream]:
-        key = name if isinstance(name, str) else getattr(name, "__name__", str(name))
-        return self._streams.get(key)
+        """Hand what the programs wrote so far to the callbacks (a simulation never waits)."""
+        return StreamsMixin.poll(self, 0)

@@ -23,7 +23,6 @@ class ArrayTable(SimMap):
 
     def __init__(self, decl, ncpus: int) -> None:
         super().__init__(decl, ncpus)
-        self.percpu = self.kind == "percpu_array"
         if self.percpu:
             self.slots: List[Any] = [[bytearray(self.value_size) for _ in range(ncpus)]
                                      for _ in range(self.max_entries)]
@@ -39,14 +38,14 @@ class ArrayTable(SimMap):
             return -errno.EEXIST
         return 0
 
-    def lookup(self, key: bytes, cpu: int) -> Optional[Ptr]:
+    def lookup_elem(self, key: bytes, cpu: int) -> Optional[Ptr]:
         index = index_of(key)
         if index >= self.max_entries:
             return None
         slot = self.slots[index]
         return Ptr(slot[cpu] if self.percpu else slot)
 
-    def update(self, key: bytes, value: bytes, flags: int, cpu: int) -> int:
+    def update_elem(self, key: bytes, value: bytes, flags: int, cpu: int) -> int:
         index = index_of(key)
         status = self.flags_error(flags, index)
         if status:
@@ -79,8 +78,8 @@ class ArrayTable(SimMap):
 
 
 class ProgArray(SimMap):
-    """`prog_array`: slots holding programs, for tail calls. User space stores a program
-    (or its `fd`, as with the kernel's map view); `resolve` turns an fd back into one."""
+    """`prog_array`: slots holding programs, for tail calls. User space stores a program's
+    `fd` (the map view stores a program object as its fd); `resolve` finds the program."""
 
     def __init__(self, decl, ncpus: int, resolve: Callable[[Any], Any]) -> None:
         super().__init__(decl, ncpus)
@@ -90,10 +89,10 @@ class ProgArray(SimMap):
     def target(self, index: int) -> Any:
         return self.slots.get(index)
 
-    def lookup(self, key: bytes, cpu: int) -> Optional[Ptr]:
+    def lookup_elem(self, key: bytes, cpu: int) -> Optional[Ptr]:
         return None
 
-    def update(self, key: bytes, value: bytes, flags: int, cpu: int) -> int:
+    def update_elem(self, key: bytes, value: bytes, flags: int, cpu: int) -> int:
         return -errno.EINVAL  # programs cannot store programs
 
     def get(self, key: bytes) -> Optional[UserValue]:
@@ -104,7 +103,7 @@ class ProgArray(SimMap):
         index = index_of(key)
         if index >= self.max_entries:
             return -errno.E2BIG
-        prog = self.resolve(value)
+        prog = self.resolve(int.from_bytes(value[:4], "little"))  # the program's fd
         if prog is None:
             return -errno.EBADF
         self.slots[index] = prog

@@ -84,10 +84,10 @@ class RingBuffer(SimMap):
                 out.append(bytes(record.data))
         return out
 
-    def lookup(self, key: bytes, cpu: int) -> Optional[Ptr]:
+    def lookup_elem(self, key: bytes, cpu: int) -> Optional[Ptr]:
         return None
 
-    def update(self, key: bytes, value: bytes, flags: int, cpu: int) -> int:
+    def update_elem(self, key: bytes, value: bytes, flags: int, cpu: int) -> int:
         return -errno.EINVAL
 
     def get(self, key: bytes) -> Optional[UserValue]:
@@ -104,7 +104,11 @@ class PerfEventArray(SimMap):
         super().__init__(decl, ncpus)
         self.readers: Dict[int, int] = {}  # cpu -> buffer bytes, while a reader is open
         self.samples: Dict[int, List[bytes]] = {}
-        self.lost = 0
+        self.lost_by_cpu: Dict[int, int] = {}  # samples dropped on a full buffer, per CPU
+
+    @property
+    def lost(self) -> int:
+        return sum(self.lost_by_cpu.values())
 
     def open(self, page_count: int) -> None:
         for cpu in range(self.ncpus):
@@ -120,7 +124,7 @@ class PerfEventArray(SimMap):
             return -errno.ENOENT
         queued = sum(round8(len(s) + PERF_HEADER) for s in self.samples[cpu])
         if queued + round8(len(data) + PERF_HEADER) > room:
-            self.lost += 1
+            self.lost_by_cpu[cpu] = self.lost_by_cpu.get(cpu, 0) + 1
             return -errno.ENOSPC
         self.samples[cpu].append(bytes(data))
         return 0
@@ -132,10 +136,10 @@ class PerfEventArray(SimMap):
             self.samples[cpu] = []
         return out
 
-    def lookup(self, key: bytes, cpu: int) -> Optional[Ptr]:
+    def lookup_elem(self, key: bytes, cpu: int) -> Optional[Ptr]:
         return None
 
-    def update(self, key: bytes, value: bytes, flags: int, cpu: int) -> int:
+    def update_elem(self, key: bytes, value: bytes, flags: int, cpu: int) -> int:
         return -errno.EINVAL
 
     def get(self, key: bytes) -> Optional[UserValue]:
@@ -167,10 +171,10 @@ class StackTraces(SimMap):
         self.stacks[stack_id] = data
         return stack_id
 
-    def lookup(self, key: bytes, cpu: int) -> Optional[Ptr]:
+    def lookup_elem(self, key: bytes, cpu: int) -> Optional[Ptr]:
         return None
 
-    def update(self, key: bytes, value: bytes, flags: int, cpu: int) -> int:
+    def update_elem(self, key: bytes, value: bytes, flags: int, cpu: int) -> int:
         return -errno.EINVAL
 
     def get(self, key: bytes) -> Optional[UserValue]:

@@ -36,17 +36,16 @@ class HashTable(SimMap):
 
     def __init__(self, decl, ncpus: int) -> None:
         super().__init__(decl, ncpus)
-        self.percpu = self.kind in ("percpu_hash", "lru_percpu_hash")
         self.entries: "OrderedDict[bytes, Entry]" = OrderedDict()
 
     # ---- programs ----------------------------------------------------------------------
-    def lookup(self, key: bytes, cpu: int) -> Optional[Ptr]:
+    def lookup_elem(self, key: bytes, cpu: int) -> Optional[Ptr]:
         entry = self.entries.get(key)
         if entry is None:
             return None
         return Ptr(entry[cpu] if self.percpu else entry)
 
-    def update(self, key: bytes, value: bytes, flags: int, cpu: int) -> int:
+    def update_elem(self, key: bytes, value: bytes, flags: int, cpu: int) -> int:
         old = self.entries.get(key)
         status = self.check_flags(flags, old is not None)
         if status:
@@ -61,7 +60,7 @@ class HashTable(SimMap):
             new = bytearray(value)
         return self.install(key, new, old is not None)
 
-    def delete(self, key: bytes) -> int:
+    def delete_elem(self, key: bytes) -> int:
         if self.entries.pop(key, None) is None:
             return -errno.ENOENT
         return 0
@@ -102,7 +101,6 @@ class LruHashTable(SimMap):
         if decl.flags & BPF_F_NO_COMMON_LRU:
             raise SimulationError(f"map '{decl.name}'", "LRU maps with per-CPU LRU lists "
                                   "(BPF_F_NO_COMMON_LRU) are not simulated", "", decl.line)
-        self.percpu = self.kind == "lru_percpu_hash"
         self.table: Dict[bytes, Node] = {}
         self.cpu = cpu  # the CPU user-space operations run on
         self.lru_lists = CommonLru(self.max_entries, ncpus, self.drop_node)
@@ -150,17 +148,17 @@ class LruHashTable(SimMap):
         return status
 
     # ---- programs ----------------------------------------------------------------------
-    def lookup(self, key: bytes, cpu: int) -> Optional[Ptr]:
+    def lookup_elem(self, key: bytes, cpu: int) -> Optional[Ptr]:
         node = self.table.get(key)
         if node is None:
             return None
         self.lru_lists.set_ref(node)
         return Ptr(node.value[cpu] if self.percpu else node.value)
 
-    def update(self, key: bytes, value: bytes, flags: int, cpu: int) -> int:
+    def update_elem(self, key: bytes, value: bytes, flags: int, cpu: int) -> int:
         return self.store(key, value, flags, cpu, everywhere=False)
 
-    def delete(self, key: bytes) -> int:
+    def delete_elem(self, key: bytes) -> int:
         node = self.table.pop(key, None)
         if node is None:
             return -errno.ENOENT

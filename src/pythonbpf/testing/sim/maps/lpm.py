@@ -48,11 +48,11 @@ class LpmTrie(SimMap):
         return best
 
     # ---- programs ----------------------------------------------------------------------
-    def lookup(self, key: bytes, cpu: int) -> Optional[Ptr]:
+    def lookup_elem(self, key: bytes, cpu: int) -> Optional[Ptr]:
         node = self.match(key)
         return None if node is None else Ptr(node[1])
 
-    def update(self, key: bytes, value: bytes, flags: int, cpu: int) -> int:
+    def update_elem(self, key: bytes, value: bytes, flags: int, cpu: int) -> int:
         ident = self.node_id(key)
         if ident is None:
             return -errno.EINVAL
@@ -65,7 +65,7 @@ class LpmTrie(SimMap):
         self.nodes[ident] = (bytes(key), bytearray(value))
         return 0
 
-    def delete(self, key: bytes) -> int:
+    def delete_elem(self, key: bytes) -> int:
         ident = self.node_id(key)
         if ident is None or self.nodes.pop(ident, None) is None:
             return -errno.ENOENT
@@ -77,7 +77,7 @@ class LpmTrie(SimMap):
         return None if node is None else bytes(node[1])
 
     def put(self, key: bytes, value: UserValue, flags: int) -> int:
-        return self.update(key, bytes(value), flags, 0)
+        return self.update_elem(key, bytes(value), flags, 0)
 
     def keys(self) -> List[bytes]:
         return [node[0] for node in self.nodes.values()]

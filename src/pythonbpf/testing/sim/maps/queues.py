@@ -24,7 +24,7 @@ class QueueStack(SimMap):
         super().__init__(decl, ncpus)
         self.items: Deque[bytes] = deque()  # oldest first
 
-    def push(self, value: bytes, flags: int) -> int:
+    def push_elem(self, value: bytes, flags: int) -> int:
         if flags & ~BPF_EXIST:
             return -errno.EINVAL
         if len(self.items) >= self.max_entries:
@@ -42,17 +42,17 @@ class QueueStack(SimMap):
         return self.items.pop() if remove else self.items[-1]
 
     # program helpers map onto push/take; the keyed interface does not apply
-    def lookup(self, key: bytes, cpu: int) -> Optional[Ptr]:
+    def lookup_elem(self, key: bytes, cpu: int) -> Optional[Ptr]:
         return None
 
-    def update(self, key: bytes, value: bytes, flags: int, cpu: int) -> int:
-        return self.push(value, flags)
+    def update_elem(self, key: bytes, value: bytes, flags: int, cpu: int) -> int:
+        return self.push_elem(value, flags)
 
     def get(self, key: bytes) -> Optional[UserValue]:
         return None
 
     def put(self, key: bytes, value: UserValue, flags: int) -> int:
-        return self.push(bytes(value), flags)
+        return self.push_elem(bytes(value), flags)
 
     def snapshot(self) -> List[bytes]:
         """The elements in pop order (for comparisons; does not change the map)."""
@@ -66,7 +66,7 @@ class BloomFilter(SimMap):
         super().__init__(decl, ncpus)
         self.values: Set[bytes] = set()
 
-    def push(self, value: bytes, flags: int) -> int:
+    def push_elem(self, value: bytes, flags: int) -> int:
         if flags != BPF_ANY:
             return -errno.EINVAL
         self.values.add(bytes(value))
@@ -75,14 +75,14 @@ class BloomFilter(SimMap):
     def contains(self, value: bytes) -> bool:
         return bytes(value) in self.values
 
-    def lookup(self, key: bytes, cpu: int) -> Optional[Ptr]:
+    def lookup_elem(self, key: bytes, cpu: int) -> Optional[Ptr]:
         return None
 
-    def update(self, key: bytes, value: bytes, flags: int, cpu: int) -> int:
-        return self.push(value, flags)
+    def update_elem(self, key: bytes, value: bytes, flags: int, cpu: int) -> int:
+        return self.push_elem(value, flags)
 
     def get(self, key: bytes) -> Optional[UserValue]:
         return None
 
     def put(self, key: bytes, value: UserValue, flags: int) -> int:
-        return self.push(bytes(value), flags)
+        return self.push_elem(bytes(value), flags)
