@@ -34,7 +34,7 @@ class RingConsumer:
         """Nothing to give back: consume() hands out copies."""
 
     def fileno(self) -> int:
-        raise OSError(f"ring buffer '{self.name}' is simulated: there is nothing to wait on")
+        raise OSError(f"map '{self.name}' is simulated: there is no descriptor to wait on")
 
     def close(self) -> None:
         """Records stay in the ring for the next reader, as in the kernel."""
