@@ -12,12 +12,11 @@ from .packets import BYTE_ORDER, NET_HELPERS, PacketChecker
 from .probes import ARG_REGISTERS, PROBE_KINDS, RETURN_REGISTER
 from .tracing import PROBE_READS, TracingChecker
 from .usdt import usdt_arg_call
-from ...spec.types import (BOOL, CTYPES_INTS, I64, KernelPtrType, U8, U32, U64, CtxType, CursorType, IntType, RefType,
+from ...kinds.helpers import HELPERS_BY_NAME, PLAIN, Function
+from ...spec.types import (BOOL, CTYPES_INTS, I64, KernelPtrType, U8, U64, CtxType, CursorType, IntType, RefType,
                     StrType, StructType, VOID,
                     is_int)
 
-HELPER_TYPES = {"pid": U32, "tid": U32, "uid": U32, "gid": U32, "ktime": U64, "cpu": U32,
-                "random": U32}
 NOT_CALLABLE_HINTS = {
     "len": "sizes are fixed: use the constant", "open": "BPF programs cannot open files",
     "range": "range() is only for `for i in range(...)` loops", "int": "use a sized type such as u64(x)",
@@ -28,9 +27,11 @@ NOT_CALLABLE_HINTS = {
 VMLINUX = ("vmlinux", "pythonbpf.vmlinux")
 ARGS = ("arg0", "arg1", "arg2", "arg3", "arg4", "arg5")
 # The original Python-BPF's helper names (and the kernel's) for helpers we name shortly.
-ORIGINAL_HELPERS = {"smp_processor_id": "cpu", "get_smp_processor_id": "cpu",
-                    "get_current_cgroup_id": "cgroup_id", "ktime_get_ns": "ktime",
-                    "get_prandom_u32": "random", "get_current_task": "current_task"}
+# A plain function that is its helper's whole result also answers to the helper's name
+# (`ktime_get_ns()`, `get_current_cgroup_id()`).
+ORIGINAL_HELPERS = {"smp_processor_id": "cpu", "get_current_task": "current_task",
+                    **{f.helper: f.name for f in PLAIN.values()
+                       if not f.args and HELPERS_BY_NAME[f.helper].returns == f.result}}
 # Names a user may try, and ours: "did you mean ...?"
 SUGGEST = {"get_current_pid_tgid": "pid() (the process id) or tid()", "get_current_comm": "comm()",
            "get_current_uid_gid": "uid() or gid()", "trace_printk": "print()",
@@ -38,9 +39,10 @@ SUGGEST = {"get_current_pid_tgid": "pid() (the process id) or tid()", "get_curre
            "ringbuf_output": "rb.output(e)", "map_lookup_elem": "m.lookup(k)",
            "map_update_elem": "m.update(k, v)", "map_delete_elem": "m.delete(k)"}
 USDT_ARGS = ARGS + ("arg6", "arg7", "arg8", "arg9", "arg10", "arg11")
-KNOWN_HELPERS = ("pid", "tid", "uid", "gid", "ktime", "cpu", "random", "comm", "cgroup_id",
-                 "current_task", "log2", "deref", "print", *USDT_ARGS, "usdt_arg_count", "retval",
-                 "probe_read_kernel", "probe_read_user", "probe_read_kernel_str", "probe_read_user_str")
+_OWN = ("pid", "tid", "uid", "gid", "ktime", "cpu", "random", "comm", "cgroup_id",
+        "current_task", "log2", "deref", "print", *USDT_ARGS, "usdt_arg_count", "retval",
+        "probe_read_kernel", "probe_read_user", "probe_read_kernel_str", "probe_read_user_str")
+KNOWN_HELPERS = _OWN + tuple(name for name in PLAIN if name not in _OWN)
 
 
 class CallChecker(MapChecker, PacketChecker, TracingChecker):
@@ -74,16 +76,12 @@ class CallChecker(MapChecker, PacketChecker, TracingChecker):
             return MapHandle(name, self.pos(node))
         if canonical == "print":
             return self.print_call(node)
-        if canonical in HELPER_TYPES:
-            self.no_args(node, canonical)
-            return m.HelperCall(HELPER_TYPES[canonical], self.pos(node), canonical, [])
+        if canonical in PLAIN:
+            return self.plain_call(PLAIN[canonical], node)
         if canonical == "comm":
             return self.comm_call(node)
         if canonical in USDT_ARGS or canonical in ("retval", "usdt_arg_count"):
             return self.probe_argument(canonical, node)
-        if canonical == "cgroup_id":
-            self.no_args(node, canonical)
-            return m.HelperCall(U64, self.pos(node), "cgroup_id", [])
         if canonical == "current_task":
             return self.current_task_call(node)
         if canonical in PROBE_READS:
@@ -124,6 +122,23 @@ class CallChecker(MapChecker, PacketChecker, TracingChecker):
             return self.function_call(name, node)
         hint = NOT_CALLABLE_HINTS.get(canonical or "", "") or self.did_you_mean(canonical or name)
         raise self.src.error(node, f"calls to '{name}' are not supported in BPF programs", hint=hint)
+
+    def plain_call(self, fn: Function, node: ast.Call) -> m.Expr:
+        """A plain function of kinds/helpers.py: integer arguments, one integer result."""
+        self.helper_allowed(fn.name, fn.helper, node)
+        if not fn.args:
+            self.no_args(node, fn.name)
+        elif node.keywords or len(node.args) != len(fn.args):
+            raise self.src.error(node, f"{fn.name}() takes {len(fn.args)} integer arguments")
+        args = [self.coerce(self.integer(a), CTYPES_INTS[t], a) for a, t in zip(node.args, fn.args)]
+        return m.HelperCall(CTYPES_INTS[fn.result], self.pos(node), fn.name, args)
+
+    def helper_allowed(self, name: str, helper: str, node: ast.AST) -> None:
+        """A helper the kernel offers only some program kinds, called from another kind."""
+        kinds = HELPERS_BY_NAME[helper].programs
+        if kinds and self.kind not in kinds:
+            shown = kinds[0] if len(kinds) == 1 else f"{', '.join(kinds[:-1])} and {kinds[-1]}"
+            raise self.src.error(node, f"{name}() is for {shown} programs")
 
     def kernel_struct_at(self, name: str, node: ast.Call) -> m.Expr:
         """`struct_request(ctx.di)`: the kernel struct at an address, its members read through

@@ -13,6 +13,7 @@ from ...spec.types import CTYPES_INTS, IntType, StructType
 from .names import Names
 from ...kinds.programs import section_prefixes
 from .context import program_kind
+from ...kinds.helpers import helper_of
 from .context_params import context_params
 from .probes import PROGRAM_DECORATORS, DecoratorReader
 from .tracing import tracepoint_name
@@ -22,14 +23,13 @@ DECORATORS = {"bpf", "map", "section", "bpfglobal", "struct"}
 ENUM_BASES = {"IntEnum", "IntFlag"}
 GPL_COMPATIBLE = {"GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL", "Dual MIT/GPL",
                   "Dual MPL/GPL"}
-GPL_HELPERS = {"probe_read_kernel", "probe_read_user", "probe_read_kernel_str", "probe_read_user_str",
-               "current_task"}
 
 
 def gpl_only_use(node, program: Program) -> str:
     """The GPL-only kernel helper a model node calls, or ''."""
-    if isinstance(node, HelperCall) and node.helper in GPL_HELPERS:
-        return f"{node.helper}()"
+    if isinstance(node, HelperCall):
+        helper = helper_of(node.helper)
+        return f"{node.helper}()" if helper is not None and helper.gpl_only else ""
     if isinstance(node, Print):
         return "print() (bpf_trace_printk)"
     if isinstance(node, FuncCall) and node.func == ARG_FUNCTION:

@@ -138,15 +138,12 @@ class PacketChecker:
         args: List[ast.AST] = list(node.args) + [kw.value for kw in node.keywords]
         if name == "redirect":
             return self.helper_call(name, node, args, [U32, U64], defaults=1)
+        self.helper_allowed(name, name, node)  # the program kinds kinds/helpers.py lists
         if name in ("xdp_adjust_head", "xdp_adjust_tail"):
-            if self.kind != "xdp":
-                raise self.src.error(node, f"{name}() is for xdp programs")
             call = self.helper_call(name, node, args, ["ctx", I32])
             self.invalidate_packet(node)
             return call
         if name in ("skb_load_bytes", "skb_store_bytes"):
-            if self.kind not in ("tc", "socket", "cgroup_skb"):
-                raise self.src.error(node, f"{name}() is for tc, socket and cgroup_skb programs")
             types = ["ctx", U32, "buffer"] + ([U64] if name == "skb_store_bytes" else [])
             return self.helper_call(name, node, args, types, defaults=1 if name == "skb_store_bytes" else 0)
         return self.helper_call(name, node, args, ["ctx", U32, U64, U64, U64])

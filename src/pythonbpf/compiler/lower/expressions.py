@@ -6,9 +6,10 @@ from typing import Dict
 from llvmlite import ir
 
 from .. import typed as m
+from ...kinds.helpers import PLAIN, Function
 from ...spec.types import BoolType, IntType, LiteralInt, RefType, StrType, Type
 from .arith import binop, extend, math_compare
-from .helpers import call_helper, opaque
+from .helpers import call_helper, opaque, return_type
 from .kernel import KernelLowering
 from .mapcalls import MapLowering
 from .memory import scalar_local
@@ -266,20 +267,20 @@ class ExprLowering(MapLowering, PacketLowering, KernelLowering, UsdtLowering):
         return self.builder.icmp_unsigned("!=", wide, ir.Constant(I64, 0))
 
     # ---- calls -------------------------------------------------------------------------
+    def plain_call(self, fn: Function, e: m.HelperCall) -> ir.Value:
+        """A plain function of kinds/helpers.py: its helper's result, shifted and cut to the
+        function's type (`pid()` is the upper half of get_current_pid_tgid)."""
+        b = self.builder
+        v = call_helper(b, fn.helper, return_type(fn.helper), [self.value(a) for a in e.args])
+        if fn.shift:
+            v = b.lshr(v, ir.Constant(v.type, fn.shift))
+        want = llvm_type(e.type)
+        return b.trunc(v, want) if want.width < v.type.width else v
+
     def x_HelperCall(self, e: m.HelperCall) -> ir.Value:
         b = self.builder
-        if e.helper in ("pid", "tid"):
-            v = call_helper(b, "get_current_pid_tgid", I64, [])
-            return b.trunc(b.lshr(v, ir.Constant(I64, 32)) if e.helper == "pid" else v, I32)
-        if e.helper in ("uid", "gid"):
-            v = call_helper(b, "get_current_uid_gid", I64, [])
-            return b.trunc(b.lshr(v, ir.Constant(I64, 32)) if e.helper == "gid" else v, I32)
-        if e.helper == "ktime":
-            return call_helper(b, "ktime_get_ns", I64, [])
-        if e.helper == "cpu":
-            return call_helper(b, "get_smp_processor_id", I32, [])
-        if e.helper == "random":
-            return call_helper(b, "get_prandom_u32", I32, [])
+        if e.helper in PLAIN:
+            return self.plain_call(PLAIN[e.helper], e)
         if e.helper in ("bswap16", "bswap32", "redirect", "xdp_adjust_head", "xdp_adjust_tail",
                         "skb_load_bytes", "skb_store_bytes", "l3_csum_replace", "l4_csum_replace"):
             return self.net_helper(e)
@@ -289,8 +290,6 @@ class ExprLowering(MapLowering, PacketLowering, KernelLowering, UsdtLowering):
             src = self.value(e.args[1])
             src = src if isinstance(e.args[1], m.CtxRef) else self.builder.inttoptr(src, PTR)
             return call_helper(self.builder, e.helper, I64, [self.address(dst), ir.Constant(I32, size), src])
-        if e.helper == "cgroup_id":
-            return call_helper(self.builder, "get_current_cgroup_id", I64, [])
         if e.helper == "current_task":
             return call_helper(self.builder, "get_current_task", I64, [])
         if e.helper == "log2":

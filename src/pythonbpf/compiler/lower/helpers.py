@@ -5,27 +5,22 @@ from typing import List, Sequence
 
 from llvmlite import ir
 
+from ...kinds.constants import BPF_F_CURRENT_CPU
+from ...kinds.helpers import HELPERS, HELPERS_BY_NAME
 from .types import I32, I64, PTR
 
-HELPER_IDS = {
-    "map_lookup_elem": 1, "map_update_elem": 2, "map_delete_elem": 3, "ktime_get_ns": 5,
-    "trace_printk": 6, "get_prandom_u32": 7, "get_smp_processor_id": 8,
-    "get_current_pid_tgid": 14, "get_current_uid_gid": 15, "get_current_comm": 16,
-    "perf_event_output": 25, "ringbuf_output": 130, "trace_vprintk": 177, "loop": 181,
-    "tail_call": 12, "get_stackid": 27, "map_push_elem": 87, "map_pop_elem": 88, "map_peek_elem": 89,
-    "ringbuf_reserve": 131, "ringbuf_submit": 132, "ringbuf_discard": 133,
-    "skb_store_bytes": 9, "l3_csum_replace": 10, "l4_csum_replace": 11, "redirect": 23,
-    "skb_load_bytes": 26, "xdp_adjust_head": 44, "xdp_adjust_tail": 65,
-    "probe_read_user": 112, "probe_read_kernel": 113, "probe_read_user_str": 114,
-    "probe_read_kernel_str": 115, "get_current_task": 35, "get_current_cgroup_id": 80,
-    "seq_printf": 126, "xdp_load_bytes": 189, "get_attach_cookie": 174,
-}
-BPF_F_CURRENT_CPU = 0xFFFFFFFF
-# Helpers whose result cannot change while one program runs (the current task, its ids, the CPU:
-# a BPF program runs to completion without migrating). Marked `readnone`, so LLVM computes
-# `pid()` once however often the program asks, as a C programmer keeps it in a variable.
-STABLE = frozenset({"get_current_pid_tgid", "get_current_uid_gid", "get_smp_processor_id",
-                    "get_current_task", "get_current_cgroup_id"})
+HELPER_IDS = {h.name: h.id for h in HELPERS}
+# Helpers whose result cannot change while one program runs (a BPF program runs to completion
+# without migrating) are marked `readnone`, so LLVM computes `pid()` once however often the
+# program asks, as a C programmer keeps it in a variable.
+STABLE = frozenset(h.name for h in HELPERS if h.stable)
+# The LLVM type of a helper's C return type, for calls made from its row alone.
+_RETURNS = {"u32": I32, "u64": I64, "long": I64, "void *": PTR, "void": ir.VoidType()}
+
+
+def return_type(helper: str) -> ir.Type:
+    """The LLVM type a helper returns, from its row in kinds/helpers.py."""
+    return _RETURNS[HELPERS_BY_NAME[helper].returns]
 
 
 class HelperCallee(ir.values.Constant):
@@ -57,4 +52,4 @@ def opaque(builder: ir.IRBuilder, value: ir.Value) -> ir.Value:
     return builder.call(asm, [value])
 
 
-__all__ = ["BPF_F_CURRENT_CPU", "HELPER_IDS", "call_helper", "opaque", "I32", "I64", "PTR"]
+__all__ = ["BPF_F_CURRENT_CPU", "HELPER_IDS", "call_helper", "opaque", "return_type", "I32", "I64", "PTR"]
