@@ -141,7 +141,7 @@ def test_a_feature_the_kernel_lacks_is_named_not_an_errno():
 
 @pytest.mark.kernel
 def test_feature_probes_see_what_this_kernel_has():
-    from pythonbpf import kernel_features as kf
+    from pythonbpf.kinds.helpers import describe
     from pythonbpf.loader.features import probe_helper, probe_map_type, probe_program_type
 
     assert probe_program_type(6) and probe_map_type(27)  # XDP, ring buffer (every tested kernel)
@@ -149,4 +149,4 @@ def test_feature_probes_see_what_this_kernel_has():
     # libbpf cannot probe a type it does not know itself: that counts as present, so that a
     # kernel newer than the library is never called lacking
     assert probe_map_type(200) and probe_program_type(200)
-    assert kf.describe(kf.HELPERS, 181, "helper") == "the bpf_loop helper (Linux 5.17)"
+    assert describe(181) == "the bpf_loop helper (Linux 5.17)"

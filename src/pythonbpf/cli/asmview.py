@@ -32,9 +32,9 @@ def helper_names() -> Dict[int, str]:
     except Exception:  # no kernel BTF: the helpers the compiler itself emits
         pass
     if not names:
-        from ..compiler.lower.helpers import HELPER_IDS
+        from ..kinds.helpers import HELPERS
 
-        names = {number: f"bpf_{name}" for name, number in HELPER_IDS.items()}
+        names = {h.id: f"bpf_{h.name}" for h in HELPERS}
     return names
 
 

@@ -21,12 +21,12 @@ from .output import Output, to_json_value
 from .summary import print_summary, summary_record
 from .verify import report_load_error
 from ..runtime.bpf import target_at_run_time
+from ..kinds.constants import BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_RINGBUF
+from ..kinds.helpers import HELPERS_BY_NAME
 
 __all__ = ["cmd_run", "prints_to_trace_pipe"]
 
-BPF_MAP_TYPE_PERF_EVENT_ARRAY = 4
-BPF_MAP_TYPE_RINGBUF = 27
-_PRINTK_HELPERS = (6, 177)  # bpf_trace_printk, bpf_trace_vprintk
+_PRINTK_HELPERS = (HELPERS_BY_NAME["trace_printk"].id, HELPERS_BY_NAME["trace_vprintk"].id)
 _WAIT_SLICE = 0.2  # seconds between checks of the deadline
 
 

@@ -13,15 +13,15 @@ from typing import Any, Dict, Iterator, List, Set, Tuple
 
 from ..record import fields, is_record
 from .output import Output, to_json_value
+from ..kinds.maps import MAP_KINDS
 
 __all__ = ["log2_maps", "print_summary", "summary_record", "MAX_ROWS"]
 
 MAX_ROWS = 1000  # per map in text mode; JSON gets everything
-_EVENT_KINDS = {"ringbuf", "perf_event_array"}
-_ARRAY_KINDS = {"array", "percpu_array"}  # every key exists: zero entries say nothing
+_EVENT_KINDS = {k.name for k in MAP_KINDS if k.event}
+_ARRAY_KINDS = {k.name for k in MAP_KINDS if k.array}  # every key exists: zero entries say nothing
 # bpf_map_type numbers, for objects without the typed program (.o input)
-_KERNEL_KINDS = {2: "array", 6: "percpu_array", 7: "stack_trace", 4: "perf_event_array",
-                 27: "ringbuf"}
+_KERNEL_KINDS = {k.map_type: k.name for k in MAP_KINDS}
 _HIST_WORDS = ("hist", "lat", "dist", "slot", "bucket")
 
 

@@ -112,9 +112,9 @@ def explain(message: str, kind: str = "") -> Tuple[str, str]:
             groups = {"kind": kind or "this kind of"}
             groups.update({k: v for k, v in m.groupdict().items() if v is not None})
             if "helper_id" in groups:
-                from ..kernel_features import HELPERS, describe
+                from ..kinds.helpers import describe
 
-                groups["helper_desc"] = describe(HELPERS, int(groups["helper_id"]), "helper")
+                groups["helper_desc"] = describe(int(groups["helper_id"]))
             return _fill(text, groups), _fill(advice, groups)
     first = message.splitlines()[0] if message else "no message"
     return (f"the kernel's verifier rejected the program ({first})",

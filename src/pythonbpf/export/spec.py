@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
+from ..kinds.maps import MAP_KINDS
 from ..spec.types import IntType, StrType, StructType
 from .errors import ExportConfigError
 from .names import check_label_name, check_metric_name, sample_names, sanitize
@@ -36,11 +37,9 @@ from .names import check_label_name, check_metric_name, sample_names, sanitize
 __all__ = ["MapInfo", "KeyLabel", "MetricSpec", "map_infos", "build_specs", "default_specs",
            "check_collisions", "EXPORTABLE_KINDS"]
 
-EXPORTABLE_KINDS = {1: "hash", 2: "array", 5: "percpu_hash", 6: "percpu_array", 9: "lru_hash",
-                    10: "lru_percpu_hash"}
-KIND_NAMES = {**EXPORTABLE_KINDS, 3: "prog_array", 4: "perf_event_array", 7: "stack_trace",
-              11: "lpm_trie", 22: "queue", 23: "stack", 27: "ringbuf", 30: "bloom_filter"}
-_ARRAYS = frozenset({2, 6})
+EXPORTABLE_KINDS = {k.map_type: k.name for k in MAP_KINDS if k.exportable}
+KIND_NAMES = {k.map_type: k.name for k in MAP_KINDS if k.classes}
+_ARRAYS = frozenset(k.map_type for k in MAP_KINDS if k.array)
 TYPES = ("counter", "gauge", "histogram")
 OPTIONS = frozenset({"type", "name", "help", "unit", "labels", "field", "bucket", "log2",
                      "linear", "max_bucket", "scale", "sum", "zeros"})

@@ -9,4 +9,8 @@ from __future__ import annotations
 
 from .programs import PROGRAM_KINDS, ProgramKind, Section, parse_section
 
-__all__ = ["PROGRAM_KINDS", "ProgramKind", "Section", "parse_section"]
+# The kernels the test suite and the kernel matrix run on (docs/reliability.md), named when a
+# load fails for lack of a kernel feature.
+TESTED_KERNELS = ("6.1 (Debian 12)", "6.12 (Debian 13 / LTS)", "6.18 (this project's hosts)")
+
+__all__ = ["PROGRAM_KINDS", "ProgramKind", "Section", "parse_section", "TESTED_KERNELS"]

@@ -1,7 +1,9 @@
 """Helper stubs for BPF-side code.
 
 The compiler turns calls to these names into BPF helper calls. Called from ordinary Python
-they raise, because their values only exist inside the kernel.
+they raise, because their values only exist inside the kernel. What each one calls, and
+with which types, is its row in kinds/helpers.py; every public name here is exported by
+`pythonbpf.helper`.
 """
 from __future__ import annotations
 
@@ -9,16 +11,8 @@ TYPE_CHECKING = False  # typing costs milliseconds at import; checkers see True
 if TYPE_CHECKING:
     from typing import Any, NoReturn
 
-XDP_ABORTED = 0
-XDP_DROP = 1
-XDP_PASS = 2
-XDP_TX = 3
-XDP_REDIRECT = 4
-TC_ACT_OK = 0
-TC_ACT_SHOT = 2
-BPF_ANY = 0
-BPF_NOEXIST = 1
-BPF_EXIST = 2
+from ..kinds.constants import (BPF_ANY, BPF_EXIST, BPF_NOEXIST, TC_ACT_OK, TC_ACT_SHOT,  # noqa: F401
+                               XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_REDIRECT, XDP_TX)
 
 
 def _kernel_only(name: str) -> NoReturn:
@@ -134,3 +128,7 @@ def probe_read(dst, size, src) -> int:
     """The original's bpf_probe_read(dst, size, src): probe_read_kernel(dst, src) in programs,
     with `size` the destination's size."""
     _kernel_only("probe_read")
+
+
+__all__ = [name for name in list(globals()) if not name.startswith("_")
+           and name not in ("annotations", "TYPE_CHECKING", "Any", "NoReturn")]

@@ -5,6 +5,8 @@ classes exist so the same module also runs (and type-checks) as ordinary Python.
 """
 from __future__ import annotations
 
+from ..kinds.maps import BY_CLASS
+
 TYPE_CHECKING = False  # typing costs milliseconds at import; checkers see True
 if TYPE_CHECKING:
     from typing import Any
@@ -26,24 +28,27 @@ class MapDeclaration:
         return f"{type(self).__name__}(key={self.key!r}, value={self.value!r}, max_entries={self.max_entries})"
 
 
-def _declare(name: str, map_type: int, kind: str) -> type:
-    return type(name, (MapDeclaration,), {"map_type": map_type, "kind": kind, "__doc__": f"A BPF {kind} map."})
+def _declare(name: str) -> type:
+    """The declaration class `name`, its map type and kind from its row in kinds/maps.py."""
+    row = BY_CLASS[name]
+    return type(name, (MapDeclaration,), {"map_type": row.map_type, "kind": row.name,
+                                          "__doc__": f"A BPF {row.name} map."})
 
 
-HashMap = _declare("HashMap", 1, "hash")
-ArrayMap = _declare("ArrayMap", 2, "array")
-ProgArrayMap = _declare("ProgArrayMap", 3, "prog_array")
-PerfEventArray = _declare("PerfEventArray", 4, "perf_event_array")
-PerCPUHashMap = _declare("PerCPUHashMap", 5, "percpu_hash")
-PerCPUArrayMap = _declare("PerCPUArrayMap", 6, "percpu_array")
-StackTraceMap = _declare("StackTraceMap", 7, "stack_trace")
-LRUHashMap = _declare("LRUHashMap", 9, "lru_hash")
-LRUPerCPUHashMap = _declare("LRUPerCPUHashMap", 10, "lru_percpu_hash")
-LPMTrieMap = _declare("LPMTrieMap", 11, "lpm_trie")
-QueueMap = _declare("QueueMap", 22, "queue")
-StackMap = _declare("StackMap", 23, "stack")
-RingBuf = _declare("RingBuf", 27, "ringbuf")
-BloomFilterMap = _declare("BloomFilterMap", 30, "bloom_filter")
+HashMap = _declare("HashMap")
+ArrayMap = _declare("ArrayMap")
+ProgArrayMap = _declare("ProgArrayMap")
+PerfEventArray = _declare("PerfEventArray")
+PerCPUHashMap = _declare("PerCPUHashMap")
+PerCPUArrayMap = _declare("PerCPUArrayMap")
+StackTraceMap = _declare("StackTraceMap")
+LRUHashMap = _declare("LRUHashMap")
+LRUPerCPUHashMap = _declare("LRUPerCPUHashMap")
+LPMTrieMap = _declare("LPMTrieMap")
+QueueMap = _declare("QueueMap")
+StackMap = _declare("StackMap")
+RingBuf = _declare("RingBuf")
+BloomFilterMap = _declare("BloomFilterMap")
 RingBuffer = RingBuf
 
 __all__ = [

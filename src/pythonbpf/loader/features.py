@@ -3,7 +3,7 @@
 Run only when a load has failed: the kernel's answer to a program type, map type or helper it
 does not know is an errno or a verifier line ("invalid func unknown#181") that names nothing a
 user can act on. Each program type, map type and helper the object uses is probed, and what is
-missing is named with the Linux version that added it (pythonbpf.kernel_features).
+missing is named with the Linux version that added it (its row in pythonbpf.kinds).
 """
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ import ctypes
 import os
 from typing import Dict, List, NamedTuple, Set
 
-from .. import kernel_features as kf
+from ..kinds import TESTED_KERNELS
+from ..kinds.constants import describe_program_type
+from ..kinds.helpers import describe as describe_helper
+from ..kinds.maps import describe as describe_map_type
 from . import libbpf
 
 __all__ = ["Missing", "missing_features", "probe_program_type", "probe_map_type", "probe_helper"]
@@ -75,17 +78,17 @@ def missing_features(obj_ptr: int) -> List[Missing]:
         if ptype not in types:
             types[ptype] = probe_program_type(ptype)
         if not types[ptype]:
-            found.append(Missing(kf.describe(kf.PROGRAM_TYPES, ptype, "program type"), name))
+            found.append(Missing(describe_program_type(ptype), name))
         else:
             for helper in sorted(_helpers_called(prog)):
                 if not probe_helper(ptype, helper):
-                    found.append(Missing(kf.describe(kf.HELPERS, helper, "helper"), name))
+                    found.append(Missing(describe_helper(helper), name))
         prog = api.bpf_object__next_program(obj_ptr, prog)
     bpf_map = api.bpf_object__next_map(obj_ptr, None)
     while bpf_map:
         mtype = api.bpf_map__type(bpf_map)
         if not probe_map_type(mtype):
-            found.append(Missing(kf.describe(kf.MAP_TYPES, mtype, "map type"),
+            found.append(Missing(describe_map_type(mtype),
                                  f"map '{api.bpf_map__name(bpf_map).decode()}'"))
         bpf_map = api.bpf_object__next_map(obj_ptr, bpf_map)
     return found
@@ -95,4 +98,4 @@ def lacking_summary(missing: List[Missing]) -> str:
     """One sentence for a LoadError: what this kernel lacks, for whom."""
     return (f"this kernel ({os.uname().release}) lacks " + "; ".join(map(str, missing)) +
             ": run on a kernel that has it (pythonbpf is tested on " +
-            ", ".join(kf.TESTED_KERNELS) + ")")
+            ", ".join(TESTED_KERNELS) + ")")

@@ -14,6 +14,8 @@ import errno
 import os
 
 from . import libbpf
+from ..kinds.constants import BPF_ANY, BPF_EXIST, BPF_NOEXIST
+from ..kinds.maps import MAP_KINDS
 from .caps import has_bpf_privileges
 from .errors import BPFError, PermissionDeniedError, errno_name, errno_text
 from .mounts import BPFFS, bpffs_for
@@ -28,15 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["Map", "MapOps", "MapInfo", "PERCPU_MAP_TYPES", "BPF_ANY", "BPF_NOEXIST",
            "BPF_EXIST", "possible_cpus"]
 
-BPF_ANY = 0
-BPF_NOEXIST = 1
-BPF_EXIST = 2
-
-BPF_MAP_TYPE_PERCPU_HASH = 5
-BPF_MAP_TYPE_PERCPU_ARRAY = 6
-BPF_MAP_TYPE_LRU_PERCPU_HASH = 10
-PERCPU_MAP_TYPES = frozenset({BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY,
-                              BPF_MAP_TYPE_LRU_PERCPU_HASH})
+PERCPU_MAP_TYPES = frozenset(kind.map_type for kind in MAP_KINDS if kind.percpu)
 
 _INTERNAL_MARKERS = (".rodata", ".data", ".bss", ".kconfig")
 

@@ -23,6 +23,7 @@ import platform
 import select
 import sys
 
+from ..kinds.constants import BPF_MAP_TYPE_RINGBUF
 from .errors import BPFError
 from .map import MapOps
 from .runs import Run
@@ -32,7 +33,6 @@ __all__ = ["RingReader", "direct_reading_supported"]
 BUSY = 1 << 31
 DISCARD = 1 << 30
 HEADER = 8
-BPF_MAP_TYPE_RINGBUF = 27
 
 
 def direct_reading_supported() -> bool:

@@ -14,11 +14,11 @@ import socket
 import weakref
 from typing import Any, Union
 
+from ..kinds.constants import BPF_PROG_TYPE_SOCKET_FILTER
 from .attachment import Attachment, program_fd, raise_attach_error
 
 __all__ = ["attach_socket", "SocketFilter", "SO_ATTACH_BPF", "SO_DETACH_BPF"]
 
-BPF_PROG_TYPE_SOCKET_FILTER = 1
 SO_ATTACH_BPF = 50
 SO_DETACH_BPF = 27  # = SO_DETACH_FILTER
 

@@ -14,6 +14,11 @@ import errno
 from ctypes import c_int, c_size_t, c_uint32, c_void_p
 from dataclasses import dataclass
 
+from ..kinds.constants import (
+    BPF_PROG_TYPE_CGROUP_SKB, BPF_PROG_TYPE_FLOW_DISSECTOR, BPF_PROG_TYPE_KPROBE, BPF_PROG_TYPE_LWT_IN,
+    BPF_PROG_TYPE_LWT_OUT, BPF_PROG_TYPE_LWT_XMIT, BPF_PROG_TYPE_PERF_EVENT, BPF_PROG_TYPE_RAW_TRACEPOINT,
+    BPF_PROG_TYPE_SCHED_ACT, BPF_PROG_TYPE_SCHED_CLS, BPF_PROG_TYPE_SOCKET_FILTER, BPF_PROG_TYPE_TRACEPOINT,
+    BPF_PROG_TYPE_XDP)
 from . import libbpf
 from .caps import has_bpf_privileges
 from .errors import BPFError, NotSupportedError, PermissionDeniedError, errno_name, errno_text
@@ -24,20 +29,6 @@ ETH_HLEN = 14
 
 # enum bpf_prog_type values whose test run builds an skb or xdp_buff from
 # `data` and rejects anything shorter than an Ethernet header.
-BPF_PROG_TYPE_SOCKET_FILTER = 1
-BPF_PROG_TYPE_KPROBE = 2
-BPF_PROG_TYPE_SCHED_CLS = 3
-BPF_PROG_TYPE_SCHED_ACT = 4
-BPF_PROG_TYPE_TRACEPOINT = 5
-BPF_PROG_TYPE_XDP = 6
-BPF_PROG_TYPE_PERF_EVENT = 7
-BPF_PROG_TYPE_CGROUP_SKB = 8
-BPF_PROG_TYPE_LWT_IN = 10
-BPF_PROG_TYPE_LWT_OUT = 11
-BPF_PROG_TYPE_LWT_XMIT = 12
-BPF_PROG_TYPE_RAW_TRACEPOINT = 17
-BPF_PROG_TYPE_FLOW_DISSECTOR = 22
-
 PACKET_PROG_TYPES = frozenset({
     BPF_PROG_TYPE_SOCKET_FILTER, BPF_PROG_TYPE_SCHED_CLS, BPF_PROG_TYPE_SCHED_ACT,
     BPF_PROG_TYPE_XDP, BPF_PROG_TYPE_CGROUP_SKB, BPF_PROG_TYPE_LWT_IN,

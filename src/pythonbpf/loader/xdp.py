@@ -27,6 +27,7 @@ import errno as E
 import os
 from typing import Any
 
+from ..kinds.constants import BPF_PROG_TYPE_XDP
 from . import libbpf
 from .attachment import Attachment, FdLink, link_create, program_fd, raise_attach_error
 from .netdev import Netns, interface_name, kernel_at_least, resolve_interface
@@ -35,7 +36,6 @@ __all__ = ["attach_xdp", "XdpLink", "XdpNetlinkAttachment", "xdp_prog_id", "XDP_
            "XDP_FLAGS_UPDATE_IF_NOEXIST", "XDP_FLAGS_SKB_MODE", "XDP_FLAGS_DRV_MODE",
            "XDP_FLAGS_HW_MODE", "XDP_FLAGS_REPLACE"]
 
-BPF_PROG_TYPE_XDP = 6
 BPF_XDP = 37  # enum bpf_attach_type
 
 XDP_FLAGS_UPDATE_IF_NOEXIST = 1 << 0

@@ -13,6 +13,7 @@ from collections.abc import MutableMapping
 from typing import Any, Iterator, List, Optional, Tuple
 
 from ..spec.types import ArrayType, IntType, ValueType
+from ..kinds.constants import BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PROG_ARRAY
 from ..loader.batch import read_batches, update_many
 from ..loader.errors import BPFError, NotSupportedError
 from ..loader.map import BPF_ANY, MapOps
@@ -20,9 +21,6 @@ from .codec import Codec, sum_values
 
 __all__ = ["MapView", "PerCpu"]
 
-BPF_MAP_TYPE_ARRAY = 2
-BPF_MAP_TYPE_PROG_ARRAY = 3
-BPF_MAP_TYPE_PERCPU_ARRAY = 6
 _ARRAYS = frozenset({BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY})
 _FD_ARRAYS = frozenset({BPF_MAP_TYPE_PROG_ARRAY, 4, 12, 13, 17, 18})  # values are fds
 

@@ -5,6 +5,8 @@ readable. Streams are owned by the BPF object and closed before it.
 """
 from __future__ import annotations
 
+from ..kinds.constants import BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_RINGBUF
+
 # The stream machinery (events, codecs, BTF types) loads with the first stream: a program
 # that never opens one does not pay for it at start-up.
 TYPE_CHECKING = False
@@ -19,9 +21,6 @@ if TYPE_CHECKING:
 DEFAULT_PAGE_COUNT = 64  # pages per CPU of a perf buffer (loader.perfbuf keeps the same default)
 
 __all__ = ["StreamsMixin", "DIRECT_RING_READS"]
-
-BPF_MAP_TYPE_PERF_EVENT_ARRAY = 4
-BPF_MAP_TYPE_RINGBUF = 27
 
 # Read ring buffers through their own mapping (fast) where the CPU allows; False forces
 # libbpf's callback consumer everywhere.

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 
+from ..kinds.constants import (BPF_MAP_TYPE_BLOOM_FILTER, BPF_MAP_TYPE_PERF_EVENT_ARRAY,
+                               BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_STACK)
 from .mapview import MapView, default_value_type
 
 # Only what a declared hash or array map needs loads up front: BTF decoding (objects
@@ -22,11 +24,6 @@ if TYPE_CHECKING:
 
 __all__ = ["make_view", "open_pinned", "map_types"]
 
-BPF_MAP_TYPE_PERF_EVENT_ARRAY = 4
-BPF_MAP_TYPE_QUEUE = 22
-BPF_MAP_TYPE_STACK = 23
-BPF_MAP_TYPE_RINGBUF = 27
-BPF_MAP_TYPE_BLOOM_FILTER = 30
 
 
 def map_types(kmap: MapOps, decl: Any = None,

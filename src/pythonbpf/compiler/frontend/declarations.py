@@ -8,6 +8,8 @@ from ..errors import SourceFile
 from ..typed import MapDecl
 from .kernel_types import network_header
 from .names import Names
+from ...kinds.constants import BPF_F_NO_PREALLOC, PERF_MAX_STACK_DEPTH
+from ...kinds.maps import BY_CLASS, BY_NAME, kind_names
 from ...spec.types import CTYPES_INTS, ArrayType, Field, StrType, StructType, ValueType, align_up
 
 # str(N) and arrays may be as large as a map value or ring-buffer record (a full path is 4096
@@ -15,18 +17,10 @@ from ...spec.types import CTYPES_INTS, ArrayType, Field, StrType, StructType, Va
 MAX_STR = 1 << 16
 MAX_ARRAY = 1 << 16
 
-MAP_CLASSES = {
-    "HashMap": ("hash", 1), "ArrayMap": ("array", 2), "ProgArrayMap": ("prog_array", 3),
-    "PerfEventArray": ("perf_event_array", 4), "PerCPUHashMap": ("percpu_hash", 5),
-    "PerCPUArrayMap": ("percpu_array", 6), "StackTraceMap": ("stack_trace", 7),
-    "LRUHashMap": ("lru_hash", 9), "LRUPerCPUHashMap": ("lru_percpu_hash", 10),
-    "LPMTrieMap": ("lpm_trie", 11), "QueueMap": ("queue", 22), "StackMap": ("stack", 23),
-    "RingBuf": ("ringbuf", 27), "RingBuffer": ("ringbuf", 27), "BloomFilterMap": ("bloom_filter", 30),
-}
-KEYED_KINDS = {"hash", "array", "percpu_hash", "percpu_array", "lru_hash", "lru_percpu_hash", "lpm_trie"}
-VALUE_ONLY_KINDS = {"queue", "stack", "bloom_filter"}
-BPF_F_NO_PREALLOC = 1
-STACK_DEPTH = 127  # the kernel's PERF_MAX_STACK_DEPTH
+MAP_CLASSES = {cls: (kind.name, kind.map_type) for cls, kind in BY_CLASS.items()}
+KEYED_KINDS = kind_names(shape="keyed")
+VALUE_ONLY_KINDS = kind_names(shape="values")
+STACK_DEPTH = PERF_MAX_STACK_DEPTH
 PAGE_SIZE = 4096
 
 
@@ -188,7 +182,7 @@ class Declarations:
                                      hint=f"write {cls}(key=u32, value=u64, max_entries=1024)")
             if decl.max_entries == 0:
                 raise self.src.error(call, f"{cls} needs max_entries=N")
-            if decl.kind.endswith("array") and decl.key.size != 4:
+            if BY_NAME[decl.kind].array and decl.key.size != 4:
                 raise self.src.error(call, f"{cls} keys are 32-bit indexes", hint="use key=u32")
             if decl.kind == "lpm_trie":
                 decl.flags |= BPF_F_NO_PREALLOC

@@ -10,20 +10,13 @@ import ast
 from typing import List, Optional
 
 from .. import typed as m
+from ...kinds.constants import BPF_F_SKIP_FIELD_MASK, BPF_F_USER_STACK
+from ...kinds.maps import MAP_KINDS, kind_names
 from ...spec.types import BOOL, I64, U32, U64, IntType, RefType, StrType, StructType, is_int
 
-KEYED = {"lookup", "update", "delete", "get", "contains", "increment"}
-KEYED_READ_KINDS = {"hash", "array", "percpu_hash", "percpu_array", "lru_hash", "lru_percpu_hash"}
-MAP_METHODS = {
-    "hash": KEYED, "array": KEYED - {"delete"}, "percpu_hash": KEYED, "percpu_array": KEYED - {"delete"},
-    "lru_hash": KEYED, "lru_percpu_hash": KEYED, "lpm_trie": KEYED - {"increment"},
-    "perf_event_array": {"output"}, "ringbuf": {"output", "reserve", "submit", "discard"},
-    "queue": {"push", "pop", "peek"}, "stack": {"push", "pop", "peek"},
-    "bloom_filter": {"push", "contains"}, "stack_trace": {"get_stackid"}, "prog_array": {"tail_call"},
-}
+KEYED_READ_KINDS = kind_names(counter=True)
+MAP_METHODS = {kind.name: kind.methods for kind in MAP_KINDS if kind.classes}
 ATOMIC = {ast.Add: "+", ast.Sub: "-", ast.BitOr: "|", ast.BitAnd: "&", ast.BitXor: "^"}
-BPF_F_USER_STACK = 1 << 8
-BPF_F_SKIP_FIELD_MASK = 0xFF  # get_stackid: how many innermost frames to skip
 
 
 class MapChecker:

@@ -9,12 +9,13 @@ from __future__ import annotations
 from llvmlite import ir
 
 from .. import typed as m
+from ...kinds.constants import BPF_F_CURRENT_CPU, BPF_NOEXIST
+from ...kinds.maps import BY_NAME
 from ...spec.types import RefType
-from .helpers import BPF_F_CURRENT_CPU, call_helper, opaque
+from .helpers import call_helper, opaque
 from .records import bytes_to_zero
 from .types import I32, I64, PTR, alignment, llvm_type
 
-BPF_NOEXIST = 1
 ATOMIC = {"+": "add", "-": "sub", "|": "or", "&": "and", "^": "xor"}
 PLAIN = {"+": "add", "-": "sub", "|": "or_", "&": "and_", "^": "xor"}
 ZERO = ir.Constant(I64, 0)
@@ -71,7 +72,7 @@ class MapLowering:
         null = ir.Constant(PTR, None)
         ptr = call_helper(b, "map_lookup_elem", PTR, [gv, key])
         kind = self.program.maps[e.map].kind
-        if kind in ("array", "percpu_array"):  # every index exists: nothing to insert
+        if BY_NAME[kind].array:  # every index exists: nothing to insert
             add, done = self.fn.append_basic_block("inc.add"), self.fn.append_basic_block("inc.done")
             b.cbranch(b.icmp_unsigned("==", ptr, null), done, add)
             b.position_at_end(add)
@@ -102,7 +103,7 @@ class MapLowering:
 
     def add_in_place(self, kind: str, target: ir.Value, amount: ir.Value, op: str) -> None:
         b = self.builder
-        if kind.startswith(("percpu", "lru_percpu")) or amount.type.width < 32:
+        if BY_NAME[kind].percpu or amount.type.width < 32:
             # per-CPU slots need no atomic; BPF has no 8- or 16-bit atomics (documented)
             old = b.load(target, typ=amount.type)
             b.store(getattr(b, PLAIN[op])(old, amount), target)
@@ -113,7 +114,7 @@ class MapLowering:
     def m_output(self, e: m.MapCall, gv) -> ir.Value:
         obj = e.args[0]
         size, data = self.record_size(obj), self.address(obj)
-        if self.program.maps[e.map].kind == "ringbuf":
+        if BY_NAME[self.program.maps[e.map].kind].event == "ring":
             return call_helper(self.builder, "ringbuf_output", I64, [gv, data, ir.Constant(I64, size), ZERO])
         return call_helper(self.builder, "perf_event_output", I64, [
             self.context(), gv, ir.Constant(I64, BPF_F_CURRENT_CPU), data, ir.Constant(I64, size)])

@@ -19,13 +19,14 @@ import os
 from contextlib import contextmanager
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
+from ...kinds.maps import MAP_KINDS
 from .simulation import Simulation, Target, read_target, simulate
 
 UNORDERED = {"keys", "items", "values", "__iter__"}
 STREAM_OPENERS = {"ringbuf", "ring_buffer", "perf_buffer", "open_ring_buffer", "open_perf_buffer"}
 POLLS = {"poll", "ring_buffer_poll", "perf_buffer_poll", "ring_buffer_consume"}
 UNCOMPARED = {"fd", "duration", "id", "program", "object", "elf", "map"}
-KEYED_KINDS = {"hash", "array", "percpu_hash", "percpu_array", "lru_hash", "lru_percpu_hash", "lpm_trie"}
+KEYED_KINDS = {k.name for k in MAP_KINDS if k.shape == "keyed"}
 _SYS_BPF = {"x86_64": 321, "aarch64": 280}.get(os.uname().machine, 321)
 
 

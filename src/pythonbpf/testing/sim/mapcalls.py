@@ -13,14 +13,13 @@ from typing import Any, Optional
 
 from ... import reference as ref
 from ...compiler import typed as m
+from ...kinds.constants import BPF_F_SKIP_FIELD_MASK, BPF_F_USER_STACK
 from ...spec.types import IntType, RefType
 from .expressions import kind
 from .maps import BPF_NOEXIST
 from .memory import Ptr
 
 MAX_TAIL_CALLS = 33
-BPF_F_USER_STACK = 1 << 8
-BPF_F_SKIP_FIELD_MASK = 0xFF
 
 
 class TailCall(Exception):
