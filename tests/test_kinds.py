@@ -3,11 +3,12 @@ public modules that expose them, and with the docs' support tables."""
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
 from pythonbpf.kinds import PROGRAM_KINDS, constants, tables
-from pythonbpf.kinds.helpers import FUNCTIONS, HELPERS, HELPERS_BY_NAME, describe
+from pythonbpf.kinds.helpers import FUNCTIONS, HELPERS, HELPERS_BY_NAME, PLAIN, describe
 from pythonbpf.kinds.maps import MAP_KINDS
 from pythonbpf.spec.types import CTYPES_INTS
 from scripts import ROOT
@@ -86,3 +87,62 @@ def test_loader_errors_name_what_a_kernel_lacks():
     assert describe(250) == "helper 250 (not in pythonbpf's table)"
     assert describe_map_type(27) == "the ring buffer map type (Linux 5.8)"
     assert describe_program_type(6) == "the XDP program type (Linux 4.8)"
+
+
+# ---- a helper added through the registry alone (docs/architecture.md's checklist) ------
+KTIME_BOOT = '''
+from pythonbpf import bpf, bpfglobal, xdp
+from pythonbpf.helper import XDP_PASS, ktime, ktime_boot
+from pythonbpf.maps import ArrayMap
+from pythonbpf.types import u32, u64
+
+out = ArrayMap(key=u32, value=u64, max_entries=4)
+
+@xdp
+def prog(ctx):
+    out[0] = ktime()
+    out[1] = ktime_boot()
+    out[2] = ktime()
+    return XDP_PASS
+
+@bpf
+@bpfglobal
+def LICENSE() -> str:
+    return "Dual MIT/GPL"
+'''
+
+
+def helper_ids_called(elf: bytes, section: str) -> set:
+    from pythonbpf.diagnostics.elf import ElfFile
+
+    f = ElfFile(elf)
+    code = f.contents(f.section(section))
+    return {int.from_bytes(code[i + 4:i + 8], "little", signed=True)
+            for i in range(0, len(code), 8) if code[i] == 0x85 and code[i + 1] >> 4 == 0}
+
+
+@pytest.mark.kernel
+def test_ktime_boot_reads_the_boot_clock():
+    from pythonbpf import BPF
+    from pythonbpf.compiler import compile_source
+
+    assert 125 in helper_ids_called(compile_source(KTIME_BOOT, "boot.py").elf, "xdp")
+    with BPF(source=KTIME_BOOT) as b:
+        before = time.clock_gettime_ns(time.CLOCK_BOOTTIME)
+        assert b.programs["prog"].test_run(bytes(64)).retval == 2
+        after = time.clock_gettime_ns(time.CLOCK_BOOTTIME)
+        mono_before, boot, mono_after = (b["out"][i] for i in range(3))
+    assert before <= boot <= after
+    assert mono_before <= mono_after and boot >= mono_before  # suspended time only adds
+
+
+def test_ktime_boot_is_checked_like_any_plain_function():
+    from pythonbpf.compiler import CompileError, compile_source
+
+    bad = KTIME_BOOT.replace("ktime_boot()", "ktime_boot(1)")
+    with pytest.raises(CompileError, match=r"ktime_boot\(\) takes no arguments") as info:
+        compile_source(bad, "boot.py")
+    assert info.value.location.line == 12
+    assert "ktime_boot" in PLAIN and not HELPERS_BY_NAME["ktime_get_boot_ns"].gpl_only
+    # the kernel's name works too, as ktime_get_ns() does
+    assert compile_source(KTIME_BOOT.replace("ktime_boot()", "ktime_get_boot_ns()"), "boot.py").elf

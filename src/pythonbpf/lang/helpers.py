@@ -103,6 +103,7 @@ skb_store_bytes = _kernel_helper("skb_store_bytes", "Write a buffer into the pac
 l3_csum_replace = _kernel_helper("l3_csum_replace", "Update an L3 checksum for a changed value.")
 l4_csum_replace = _kernel_helper("l4_csum_replace", "Update an L4 checksum for a changed value.")
 cgroup_id = _kernel_helper("cgroup_id", "The current task's cgroup v2 id.")
+ktime_boot = _kernel_helper("ktime_boot", "Nanoseconds since boot, time suspended included.")
 arg0 = _kernel_helper("arg0", "A probe's first argument.")
 arg1 = _kernel_helper("arg1", "A probe's second argument.")
 arg2 = _kernel_helper("arg2", "A probe's third argument.")
