@@ -27,7 +27,8 @@ class MapKind:
     (the kind's own rule in the frontend). `array`: every index exists, keys are u32;
     `percpu`: one value slot per CPU; `counter`: `m[k]` reads the value or 0 and `m[k] += n`
     works; `event`: "ring" or "perf" for the maps user space reads as event streams;
-    `exportable`: export can serve its entries as metrics.
+    `exportable`: export can serve its entries as metrics; `value_sizes` the only value sizes
+    the kernel accepts for it (empty: any).
     """
 
     name: str
@@ -42,7 +43,25 @@ class MapKind:
     counter: bool = False
     event: str = ""
     exportable: bool = False
+    value_sizes: "Tuple[int, ...]" = ()
 
+
+@record(frozen=True)
+class MapMethod:
+    """A method that is one helper call on the map with integer arguments, checked and lowered
+    by the same code for every such row: `m.name(a, b)` calls `bpf_<helper>(m, a, b)`.
+    `params` name the arguments (given by position or keyword), `types` are their C types,
+    `defaults` the values of the trailing ones a call may leave out."""
+
+    name: str
+    helper: str
+    params: "Tuple[str, ...]"
+    types: "Tuple[str, ...]"
+    defaults: "Tuple[int, ...]" = ()
+
+
+PLAIN_METHODS: "Dict[str, MapMethod]" = {m.name: m for m in (
+)}
 
 _KEYED = frozenset({"lookup", "update", "delete", "get", "contains", "increment"})
 _QUEUE = frozenset({"push", "pop", "peek"})

@@ -184,6 +184,11 @@ class Declarations:
                 raise self.src.error(call, f"{cls} needs max_entries=N")
             if BY_NAME[decl.kind].array and decl.key.size != 4:
                 raise self.src.error(call, f"{cls} keys are 32-bit indexes", hint="use key=u32")
+            sizes = BY_NAME[decl.kind].value_sizes
+            if sizes and decl.value.size not in sizes:
+                shown = " or ".join(str(n) for n in sizes)
+                raise self.src.error(call, f"{cls} values are {shown} bytes, not {decl.value.size}",
+                                     hint="use value=u32 (an interface index)")
             if decl.kind == "lpm_trie":
                 decl.flags |= BPF_F_NO_PREALLOC
         elif decl.kind in VALUE_ONLY_KINDS:

@@ -11,8 +11,8 @@ from typing import List, Optional
 
 from .. import typed as m
 from ...kinds.constants import BPF_F_SKIP_FIELD_MASK, BPF_F_USER_STACK
-from ...kinds.maps import MAP_KINDS, kind_names
-from ...spec.types import BOOL, I64, U32, U64, IntType, RefType, StrType, StructType, is_int
+from ...kinds.maps import MAP_KINDS, PLAIN_METHODS, MapMethod, kind_names
+from ...spec.types import BOOL, CTYPES_INTS, I64, U32, U64, IntType, RefType, StrType, StructType, is_int
 
 KEYED_READ_KINDS = kind_names(counter=True)
 MAP_METHODS = {kind.name: kind.methods for kind in MAP_KINDS if kind.classes}
@@ -30,8 +30,30 @@ class MapChecker:
                                  hint=f"its methods are: {', '.join(sorted(allowed)) or 'none'}")
         args = list(node.args)
         keywords = {kw.arg: kw.value for kw in node.keywords}
-        handler = getattr(self, f"map_{method}")
+        handler = getattr(self, f"map_{method}", None)
+        if handler is None:
+            return self.map_plain(name, PLAIN_METHODS[method], args, keywords, node)
         return handler(name, decl, args, keywords, node)
+
+    def map_plain(self, name: str, method: MapMethod, args: List[ast.AST], keywords, node: ast.Call) -> m.Expr:
+        """A plain method of kinds/maps.py: integer arguments, by position or keyword."""
+        shown = f"{name}.{method.name}"
+        self.helper_allowed(shown, method.helper, node)
+        self.only(node, keywords, *method.params)
+        given = dict(zip(method.params, args))
+        if len(args) > len(method.params) or set(given) & set(keywords):
+            raise self.src.error(node, f"{shown}() takes {', '.join(method.params)}")
+        given.update(keywords)
+        required = method.params[:len(method.params) - len(method.defaults)]
+        missing = [p for p in required if p not in given]
+        if missing:
+            raise self.src.error(node, f"{shown}() needs {', '.join(missing)}",
+                                 hint=f"write {shown}({', '.join(method.params)})")
+        defaults = dict(zip(method.params[len(required):], method.defaults))
+        operands = [self.coerce(self.integer(given[p]), CTYPES_INTS[t], given[p]) if p in given
+                    else m.Const(CTYPES_INTS[t], self.pos(node), defaults[p])
+                    for p, t in zip(method.params, method.types)]
+        return self.call(I64, node, name, method.name, operands)
 
     @staticmethod
     def map_methods(kind: str):

@@ -13,7 +13,8 @@ from ...spec.types import CTYPES_INTS, IntType, StructType
 from .names import Names
 from ...kinds.programs import section_prefixes
 from .context import program_kind
-from ...kinds.helpers import helper_of
+from ...kinds.helpers import HELPERS_BY_NAME, helper_of
+from ...kinds.maps import PLAIN_METHODS
 from .context_params import context_params
 from .probes import PROGRAM_DECORATORS, DecoratorReader
 from .tracing import tracepoint_name
@@ -36,6 +37,9 @@ def gpl_only_use(node, program: Program) -> str:
         return f"arg{node.args[1].value}() of a USDT probe (it reads registers with bpf_probe_read_kernel)"
     if type(node).__name__ == "PacketAddress":
         return "ctx.data as a number (read with bpf_probe_read_kernel)"
+    if isinstance(node, MapCall) and node.method in PLAIN_METHODS:
+        gpl = HELPERS_BY_NAME[PLAIN_METHODS[node.method].helper].gpl_only
+        return f"{node.map}.{node.method}()" if gpl else ""
     if isinstance(node, MapCall) and (node.method == "get_stackid" or node.method == "output" and
                                       program.maps[node.map].kind == "perf_event_array"):
         return f"{node.map}.{node.method}()"

@@ -10,9 +10,9 @@ from llvmlite import ir
 
 from .. import typed as m
 from ...kinds.constants import BPF_F_CURRENT_CPU, BPF_NOEXIST
-from ...kinds.maps import BY_NAME
+from ...kinds.maps import BY_NAME, PLAIN_METHODS
 from ...spec.types import RefType
-from .helpers import call_helper, opaque
+from .helpers import call_helper, opaque, return_type
 from .records import bytes_to_zero
 from .types import I32, I64, PTR, alignment, llvm_type
 
@@ -25,7 +25,15 @@ class MapLowering:
     """Mixin for ExprLowering: `x_MapCall` dispatches to one `m_<method>` each."""
 
     def x_MapCall(self, e: m.MapCall) -> ir.Value:
-        return getattr(self, "m_" + e.method)(e, self.maps[e.map])
+        lower = getattr(self, "m_" + e.method, None)
+        if lower is None:
+            return self.m_plain(e, self.maps[e.map])
+        return lower(e, self.maps[e.map])
+
+    def m_plain(self, e: m.MapCall, gv) -> ir.Value:
+        """A plain method of kinds/maps.py: its helper, on the map and the arguments."""
+        helper = PLAIN_METHODS[e.method].helper
+        return call_helper(self.builder, helper, return_type(helper), [gv] + [self.value(a) for a in e.args])
 
     def record_size(self, e: m.Expr) -> int:
         return (e.type.target if isinstance(e.type, RefType) else e.type).size
