@@ -188,7 +188,7 @@ class Declarations:
             if sizes and decl.value.size not in sizes:
                 shown = " or ".join(str(n) for n in sizes)
                 raise self.src.error(call, f"{cls} values are {shown} bytes, not {decl.value.size}",
-                                     hint="use value=u32 (an interface index)")
+                                     hint=f"declare value= as a type of {shown} bytes (u32 is 4, u64 is 8)")
             if decl.kind == "lpm_trie":
                 decl.flags |= BPF_F_NO_PREALLOC
         elif decl.kind in VALUE_ONLY_KINDS:
