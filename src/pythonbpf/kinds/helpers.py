@@ -66,6 +66,7 @@ HELPERS: "Tuple[Helper, ...]" = (
     Helper(27, "get_stackid", "4.6", "long", ("ctx", "map", "u64 flags"), gpl_only=True),
     Helper(35, "get_current_task", "4.8", "u64", gpl_only=True, stable=True),
     Helper(44, "xdp_adjust_head", "4.10", "long", ("ctx", "int delta"), programs=("xdp",)),
+    Helper(51, "redirect_map", "4.14", "long", ("map", "u64 key", "u64 flags"), programs=("xdp",)),
     Helper(65, "xdp_adjust_tail", "4.18", "long", ("ctx", "int delta"), programs=("xdp",)),
     Helper(80, "get_current_cgroup_id", "4.18", "u64", stable=True),
     Helper(87, "map_push_elem", "4.20", "long", ("map", "const void *value", "u64 flags")),

@@ -61,6 +61,8 @@ class MapMethod:
 
 
 PLAIN_METHODS: "Dict[str, MapMethod]" = {m.name: m for m in (
+    # the packet goes to the interface at `key`; an empty slot gives the action in `flags`
+    MapMethod("redirect", "redirect_map", ("key", "flags"), ("u64", "u64"), (0,)),
 )}
 
 _KEYED = frozenset({"lookup", "update", "delete", "get", "contains", "increment"})
@@ -88,7 +90,8 @@ MAP_KINDS: "Tuple[MapKind, ...]" = (
     MapKind("lpm_trie", 11, "LPM trie", "4.11", ("LPMTrieMap",), _KEYED - {"increment"}, "keyed"),
     MapKind("array_of_maps", 12, "array of maps", "4.12"),
     MapKind("hash_of_maps", 13, "hash of maps", "4.12"),
-    MapKind("devmap", 14, "devmap", "4.14"),
+    MapKind("devmap", 14, "devmap", "4.14", ("DevMap",), frozenset({"redirect"}), "keyed",
+            array=True, value_sizes=(4, 8)),
     MapKind("sockmap", 15, "sockmap", "4.14"),
     MapKind("cpumap", 16, "cpumap", "4.15"),
     MapKind("xskmap", 17, "xskmap", "4.18"),
@@ -98,7 +101,8 @@ MAP_KINDS: "Tuple[MapKind, ...]" = (
     MapKind("queue", 22, "queue", "4.20", ("QueueMap",), _QUEUE, "values"),
     MapKind("stack", 23, "stack", "4.20", ("StackMap",), _QUEUE, "values"),
     MapKind("sk_storage", 24, "socket storage", "5.2"),
-    MapKind("devmap_hash", 25, "devmap hash", "5.4"),
+    MapKind("devmap_hash", 25, "devmap hash", "5.4", ("DevMapHash",), frozenset({"redirect"}),
+            "keyed", value_sizes=(4, 8)),
     MapKind("ringbuf", 27, "ring buffer", "5.8", ("RingBuf", "RingBuffer"),
             frozenset({"output", "reserve", "submit", "discard"}), event="ring"),
     MapKind("inode_storage", 28, "inode storage", "5.10"),

@@ -49,10 +49,12 @@ QueueMap = _declare("QueueMap")
 StackMap = _declare("StackMap")
 RingBuf = _declare("RingBuf")
 BloomFilterMap = _declare("BloomFilterMap")
+DevMap = _declare("DevMap")
+DevMapHash = _declare("DevMapHash")
 RingBuffer = RingBuf
 
 __all__ = [
     "MapDeclaration", "HashMap", "ArrayMap", "ProgArrayMap", "PerfEventArray", "PerCPUHashMap",
     "PerCPUArrayMap", "StackTraceMap", "LRUHashMap", "LRUPerCPUHashMap", "LPMTrieMap", "QueueMap",
-    "StackMap", "RingBuf", "RingBuffer", "BloomFilterMap",
+    "StackMap", "RingBuf", "RingBuffer", "BloomFilterMap", "DevMap", "DevMapHash",
 ]
