@@ -12,12 +12,11 @@ import errno
 from typing import Any
 
 from ...compiler import typed as m
+from ...kinds.constants import TC_ACT_REDIRECT, TC_ACT_SHOT, XDP_ABORTED, XDP_REDIRECT
 from ...spec.types import RefType
 from ...reference import helpers as csum
 from .memory import Ptr
 
-XDP_ABORTED, XDP_REDIRECT = 0, 4
-TC_ACT_SHOT, TC_ACT_REDIRECT = 2, 7
 BPF_F_INGRESS = 1
 BPF_F_RECOMPUTE_CSUM, BPF_F_INVALIDATE_HASH = 1, 2
 BPF_F_HDR_FIELD_MASK = 0xF

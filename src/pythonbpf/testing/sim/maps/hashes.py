@@ -19,12 +19,12 @@ import errno
 from collections import OrderedDict
 from typing import Callable, Dict, List, Optional, Union
 
+from ....kinds.constants import BPF_F_NO_COMMON_LRU
 from ..memory import Ptr
 from ..errors import SimulationError
 from .base import BPF_EXIST, SimMap, UserValue
 from .lru import CommonLru, Node
 
-BPF_F_NO_COMMON_LRU = 2
 
 Entry = Union[bytearray, List[bytearray]]
 
