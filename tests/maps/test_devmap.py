@@ -69,6 +69,7 @@ def test_redirect_goes_where_the_map_says():
 @pytest.mark.parametrize("change, message", [
     ("@xdp\ndef by_index(ctx):", r"tx.redirect\(\) is for xdp programs"),
     ("value=u32, max_entries=4", r"DevMap values are 4 or 8 bytes, not 2"),
+    ("key=u32, value=u32, max_entries=16", r"DevMapHash keys are 4 bytes, not 8"),
     ("tx.redirect(choice[0], XDP_PASS)", r"tx.redirect\(\) takes key, flags"),
     ("tx.redirect(key=choice[0])", r"map 'tx' \(devmap\) cannot be incremented"),
 ])
@@ -79,6 +80,8 @@ def test_devmap_mistakes_are_located_errors(change, message):
         source = source.replace(change, "@tc\ndef by_index(ctx):", 1)
     elif change.startswith("value"):
         source = source.replace(change, "value=u16, max_entries=4", 1)
+    elif change.startswith("key"):
+        source = source.replace(change, "key=u64, value=u32, max_entries=16", 1)
     elif change.startswith("tx.redirect(choice"):
         source = source.replace(change, "tx.redirect(choice[0], XDP_PASS, 1)", 1)
     else:

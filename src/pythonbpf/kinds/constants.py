@@ -84,6 +84,7 @@ XDP_TX = 3
 XDP_REDIRECT = 4
 TC_ACT_OK = 0
 TC_ACT_SHOT = 2
+TC_ACT_REDIRECT = 7
 
 
 def describe_program_type(number: int) -> str:

@@ -28,7 +28,9 @@ class MapKind:
     `percpu`: one value slot per CPU; `counter`: `m[k]` reads the value or 0 and `m[k] += n`
     works; `event`: "ring" or "perf" for the maps user space reads as event streams;
     `exportable`: export can serve its entries as metrics; `value_sizes` the only value sizes
-    the kernel accepts for it (empty: any).
+    the kernel accepts for it (empty: any) and `key_size` its only key size (0: any);
+    `fd_values`: user space stores file descriptors in
+    it (programs, maps, perf events, cgroups, sockets), the kernel keeps the objects.
     """
 
     name: str
@@ -43,7 +45,9 @@ class MapKind:
     counter: bool = False
     event: str = ""
     exportable: bool = False
+    key_size: int = 0
     value_sizes: "Tuple[int, ...]" = ()
+    fd_values: bool = False
 
 
 @record(frozen=True)
@@ -73,36 +77,37 @@ MAP_KINDS: "Tuple[MapKind, ...]" = (
             exportable=True),
     MapKind("array", 2, "array map", "3.19", ("ArrayMap",), _KEYED - {"delete"}, "keyed",
             array=True, counter=True, exportable=True),
-    MapKind("prog_array", 3, "program array", "4.2", ("ProgArrayMap",), frozenset({"tail_call"})),
+    MapKind("prog_array", 3, "program array", "4.2", ("ProgArrayMap",), frozenset({"tail_call"}),
+            fd_values=True),
     MapKind("perf_event_array", 4, "perf event array", "4.3", ("PerfEventArray",),
-            frozenset({"output"}), event="perf"),
+            frozenset({"output"}), event="perf", fd_values=True),
     MapKind("percpu_hash", 5, "per-CPU hash map", "4.6", ("PerCPUHashMap",), _KEYED, "keyed",
             percpu=True, counter=True, exportable=True),
     MapKind("percpu_array", 6, "per-CPU array map", "4.6", ("PerCPUArrayMap",),
             _KEYED - {"delete"}, "keyed", array=True, percpu=True, counter=True, exportable=True),
     MapKind("stack_trace", 7, "stack trace map", "4.6", ("StackTraceMap",),
             frozenset({"get_stackid"})),
-    MapKind("cgroup_array", 8, "cgroup array", "4.8"),
+    MapKind("cgroup_array", 8, "cgroup array", "4.8", fd_values=True),
     MapKind("lru_hash", 9, "LRU hash map", "4.10", ("LRUHashMap",), _KEYED, "keyed",
             counter=True, exportable=True),
     MapKind("lru_percpu_hash", 10, "LRU per-CPU hash map", "4.10", ("LRUPerCPUHashMap",), _KEYED,
             "keyed", percpu=True, counter=True, exportable=True),
     MapKind("lpm_trie", 11, "LPM trie", "4.11", ("LPMTrieMap",), _KEYED - {"increment"}, "keyed"),
-    MapKind("array_of_maps", 12, "array of maps", "4.12"),
-    MapKind("hash_of_maps", 13, "hash of maps", "4.12"),
+    MapKind("array_of_maps", 12, "array of maps", "4.12", fd_values=True),
+    MapKind("hash_of_maps", 13, "hash of maps", "4.12", fd_values=True),
     MapKind("devmap", 14, "devmap", "4.14", ("DevMap",), frozenset({"redirect"}), "keyed",
-            array=True, value_sizes=(4, 8)),
-    MapKind("sockmap", 15, "sockmap", "4.14"),
+            key_size=4, value_sizes=(4, 8)),
+    MapKind("sockmap", 15, "sockmap", "4.14", fd_values=True),
     MapKind("cpumap", 16, "cpumap", "4.15"),
-    MapKind("xskmap", 17, "xskmap", "4.18"),
-    MapKind("sockhash", 18, "sockhash", "4.18"),
+    MapKind("xskmap", 17, "xskmap", "4.18", fd_values=True),
+    MapKind("sockhash", 18, "sockhash", "4.18", fd_values=True),
     MapKind("cgroup_storage", 19, "cgroup storage", "4.19"),
     MapKind("percpu_cgroup_storage", 21, "per-CPU cgroup storage", "4.20"),
     MapKind("queue", 22, "queue", "4.20", ("QueueMap",), _QUEUE, "values"),
     MapKind("stack", 23, "stack", "4.20", ("StackMap",), _QUEUE, "values"),
     MapKind("sk_storage", 24, "socket storage", "5.2"),
     MapKind("devmap_hash", 25, "devmap hash", "5.4", ("DevMapHash",), frozenset({"redirect"}),
-            "keyed", value_sizes=(4, 8)),
+            "keyed", key_size=4, value_sizes=(4, 8)),
     MapKind("ringbuf", 27, "ring buffer", "5.8", ("RingBuf", "RingBuffer"),
             frozenset({"output", "reserve", "submit", "discard"}), event="ring"),
     MapKind("inode_storage", 28, "inode storage", "5.10"),

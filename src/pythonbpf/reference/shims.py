@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, Optional
 
+from ..lang import helpers as _helper_stubs
 from .kinds import BY_NAME
 
 
@@ -64,10 +65,9 @@ _PYTHONBPF = {name: _decorator_factory for name in PROGRAM_DECORATORS}
 _PYTHONBPF.update({"bpf": _identity, "map": _identity, "bpfglobal": _identity,
                    "struct": _identity})
 
-_HELPER_CONSTANTS = {
-    "XDP_ABORTED": 0, "XDP_DROP": 1, "XDP_PASS": 2, "XDP_TX": 3, "XDP_REDIRECT": 4,
-    "TC_ACT_OK": 0, "TC_ACT_SHOT": 2, "BPF_ANY": 0, "BPF_NOEXIST": 1, "BPF_EXIST": 2,
-}
+# pythonbpf.helper's integer constants (XDP_PASS, TC_ACT_SHOT, BPF_ANY, ...), from kinds/constants.py
+_HELPER_CONSTANTS = {name: value for name, value in vars(_helper_stubs).items()
+                     if name.isupper() and isinstance(value, int)}
 
 _MODULE_KINDS = {
     "pythonbpf": "pythonbpf",

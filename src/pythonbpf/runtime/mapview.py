@@ -13,7 +13,8 @@ from collections.abc import MutableMapping
 from typing import Any, Iterator, List, Optional, Tuple
 
 from ..spec.types import ArrayType, IntType, ValueType
-from ..kinds.constants import BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PROG_ARRAY
+from ..kinds.constants import BPF_MAP_TYPE_STACK_TRACE
+from ..kinds.maps import MAP_KINDS
 from ..loader.batch import read_batches, update_many
 from ..loader.errors import BPFError, NotSupportedError
 from ..loader.map import BPF_ANY, MapOps
@@ -21,8 +22,8 @@ from .codec import Codec, sum_values
 
 __all__ = ["MapView", "PerCpu"]
 
-_ARRAYS = frozenset({BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY})
-_FD_ARRAYS = frozenset({BPF_MAP_TYPE_PROG_ARRAY, 4, 12, 13, 17, 18})  # values are fds
+_ARRAYS = frozenset(kind.map_type for kind in MAP_KINDS if kind.array)
+_FD_ARRAYS = frozenset(kind.map_type for kind in MAP_KINDS if kind.fd_values)  # values are fds
 
 _MISSING = object()
 
@@ -265,6 +266,6 @@ class MapView(MutableMapping):
 
 def default_value_type(kmap: MapOps, declared: Optional[ValueType]) -> Optional[ValueType]:
     """Stack trace maps hold u64 address arrays even when declared by size."""
-    if declared is None and kmap.type == 7 and kmap.value_size % 8 == 0:
+    if declared is None and kmap.type == BPF_MAP_TYPE_STACK_TRACE and kmap.value_size % 8 == 0:
         return ArrayType(IntType(64, False), kmap.value_size // 8)
     return declared

@@ -182,9 +182,13 @@ class Declarations:
                                      hint=f"write {cls}(key=u32, value=u64, max_entries=1024)")
             if decl.max_entries == 0:
                 raise self.src.error(call, f"{cls} needs max_entries=N")
-            if BY_NAME[decl.kind].array and decl.key.size != 4:
+            row = BY_NAME[decl.kind]
+            if row.array and decl.key.size != 4:
                 raise self.src.error(call, f"{cls} keys are 32-bit indexes", hint="use key=u32")
-            sizes = BY_NAME[decl.kind].value_sizes
+            if row.key_size and decl.key.size != row.key_size:
+                raise self.src.error(call, f"{cls} keys are {row.key_size} bytes, not {decl.key.size}",
+                                     hint="declare key=u32" if row.key_size == 4 else "")
+            sizes = row.value_sizes
             if sizes and decl.value.size not in sizes:
                 shown = " or ".join(str(n) for n in sizes)
                 raise self.src.error(call, f"{cls} values are {shown} bytes, not {decl.value.size}",

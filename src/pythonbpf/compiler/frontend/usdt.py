@@ -32,6 +32,7 @@ from __future__ import annotations
 from typing import Dict
 
 from ..errors import CompileError, SourceFile
+from ...kinds.constants import BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH
 from ..typed import Const, CtxRef, Function, FuncCall, LocalRef, MapDecl, Pos, Return, UsdtArg
 from ...spec.types import I64, U64, CtxType
 
@@ -44,7 +45,6 @@ COOKIE_OFFSET = 192
 ARG_COUNT_OFFSET = 200
 MAX_SPECS = 256  # BPF_USDT_MAX_SPEC_CNT: distinct argument layouts of the probes attached
 MAX_IPS = 4 * MAX_SPECS
-BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_ARRAY = 1, 2
 ARG_CONST, ARG_REG, ARG_REG_DEREF, ARG_SIB = 0, 1, 2, 3
 ARG_FUNCTION = "usdt_arg"  # the subprogram's name in the object (a user function of that name is refused)
 
