@@ -1,7 +1,7 @@
 """The docs' support tables, written from the registry.
 
 docs/language.md holds each table between `<!-- kinds:NAME -->` and `<!-- /kinds:NAME -->`;
-tests/test_kinds.py fails when the text there is not what `tables()` writes, so a row added
+tests/test_registry.py fails when the text there is not what `tables()` writes, so a row added
 here reaches the docs or the suite says so. `python -m pythonbpf.kinds.tables --write`
 rewrites them.
 """

@@ -1,5 +1,5 @@
-"""The registry of kernel kinds (pythonbpf/kinds): its rows agree with the kernel, with the
-public modules that expose them, and with the docs' support tables."""
+"""The registry's map kinds, helpers and UAPI constants (pythonbpf/kinds): the rows agree with
+the kernel, with the public modules that expose them, and with the docs' support tables."""
 from __future__ import annotations
 
 import os
