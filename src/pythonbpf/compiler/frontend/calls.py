@@ -39,10 +39,9 @@ SUGGEST = {"get_current_pid_tgid": "pid() (the process id) or tid()", "get_curre
            "ringbuf_output": "rb.output(e)", "map_lookup_elem": "m.lookup(k)",
            "map_update_elem": "m.update(k, v)", "map_delete_elem": "m.delete(k)"}
 USDT_ARGS = ARGS + ("arg6", "arg7", "arg8", "arg9", "arg10", "arg11")
-_OWN = ("pid", "tid", "uid", "gid", "ktime", "cpu", "random", "comm", "cgroup_id",
-        "current_task", "log2", "deref", "print", *USDT_ARGS, "usdt_arg_count", "retval",
-        "probe_read_kernel", "probe_read_user", "probe_read_kernel_str", "probe_read_user_str")
-KNOWN_HELPERS = _OWN + tuple(name for name in PLAIN if name not in _OWN)
+KNOWN_HELPERS = (*PLAIN, "comm", "current_task", "log2", "deref", "print", *USDT_ARGS,
+                 "usdt_arg_count", "retval", "probe_read_kernel", "probe_read_user",
+                 "probe_read_kernel_str", "probe_read_user_str")
 
 
 class CallChecker(MapChecker, PacketChecker, TracingChecker):
