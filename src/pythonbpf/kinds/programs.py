@@ -1,7 +1,9 @@
 """Program kinds: which section names mean which kind of program, and what each kind is.
 
-A section is parsed once (`parse_section`) into its kind and the target after the first `/`;
-every layer asks the kind instead of splitting the section string itself.
+A section is parsed once (`parse_section`) into its kind and the target after the prefix;
+every layer asks the kind instead of splitting the section string itself. A kind is one row:
+the compiler reads its context and packet access, the loader its program and expected attach
+types, how it attaches and what it needs from tracefs, the kernel and libbpf.
 """
 from __future__ import annotations
 
@@ -11,16 +13,34 @@ TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see Tru
 if TYPE_CHECKING:
     from typing import Dict, Optional, Tuple
 
+# How a kind attaches. AUTO: by its section alone (libbpf's bpf_program__attach), done by
+# attach_all(). The others need a target known only at run time, so attach_all() leaves them
+# to an explicit call: an interface (b.attach_xdp, b.attach_tc), a socket (b.attach_socket),
+# a cgroup v2 directory (b.attach_cgroup), a netfilter hook (b.attach_netfilter), a sockmap.
+AUTO, PERF_EVENT, XDP, TC, SOCKET, CGROUP, NETFILTER, SOCKMAP = (
+    "auto", "perf_event", "xdp", "tc", "socket", "cgroup", "netfilter", "sockmap")
+RUN_TIME_TARGETS = (XDP, TC, SOCKET, CGROUP, NETFILTER, SOCKMAP)
+# What a kind needs of tracefs when it attaches.
+REQUIRED, HELPFUL = "required", "helpful"
+
 
 @record(frozen=True)
 class ProgramKind:
     """One kind of program, as the compiler and the loader see it.
 
-    `name` is the kind's own name (the first section prefix); `prefixes` every section prefix
-    that means it (before the first `/` and any `.suffix`); `prog_type` the kernel's
-    `enum bpf_prog_type`; `context` what the program's argument is; `packet` whether it reads
-    a packet through data/data_end, `writable` whether it may write it; `kernel_types` whether
-    its compile reads the kernel's BTF or tracepoint formats.
+    `name` is the kind's own name; `prefixes` every section prefix that means it (the part
+    before the first `/` and any `.suffix`), or whole section names containing a `/` that
+    mean it only exactly (`cgroup/connect4`); `prog_type` the kernel's `enum bpf_prog_type`;
+    `attach_type` the expected `enum bpf_attach_type` it is loaded with (-1: none);
+    `context` its context layout (kinds/contexts.py) or what its argument is; `writes` the
+    context fields it may assign; `packet` whether it reads a packet through data/data_end,
+    `writable` whether it may write it; `kernel_types` whether its compile reads the kernel's
+    BTF or tracepoint formats; `attach` how it attaches (AUTO, PERF_EVENT, or the kind of
+    target it needs at run time); `tracefs` REQUIRED or HELPFUL when its attach reads tracefs;
+    `trampoline` whether it needs BPF trampolines; `needs` the libbpf and Linux it needs, when
+    newer than the oldest supported ones; `compiles_as` the kind whose language rules it
+    follows (`tcx/ingress` compiles as `tc`); `language` False for kinds libbpf knows and the
+    loader handles in objects built elsewhere, but the compiler does not build.
     """
 
     name: str
@@ -30,6 +50,19 @@ class ProgramKind:
     packet: bool = False
     writable: bool = False
     kernel_types: bool = False
+    attach_type: int = -1
+    attach: str = AUTO
+    writes: "Tuple[str, ...]" = ()
+    tracefs: str = ""
+    trampoline: bool = False
+    needs: str = ""
+    compiles_as: str = ""
+    language: bool = True
+
+    @property
+    def rules(self) -> str:
+        """The kind name the compiler applies its rules for."""
+        return self.compiles_as or self.name
 
 
 @record(frozen=True)
@@ -44,44 +77,118 @@ class Section:
 
 # enum bpf_prog_type values
 _SOCKET_FILTER, _KPROBE, _SCHED_CLS, _TRACEPOINT, _XDP, _PERF_EVENT, _CGROUP_SKB = 1, 2, 3, 5, 6, 7, 8
-_RAW_TRACEPOINT, _TRACING, _LSM = 17, 26, 29
+_RAW_TRACEPOINT, _CGROUP_SOCK_ADDR, _SK_SKB, _SK_MSG, _CGROUP_SOCKOPT = 17, 18, 14, 16, 25
+_TRACING, _EXT, _LSM, _NETFILTER = 26, 28, 29, 32
+# enum bpf_attach_type values
+_INET4_CONNECT, _INET6_CONNECT, _GETSOCKOPT, _SETSOCKOPT = 10, 11, 21, 22
+_BPF_NETFILTER, _TCX_INGRESS, _TCX_EGRESS, _NETKIT_PRIMARY = 45, 46, 47, 50
+
+_TRACE = dict(kernel_types=True)
+_PROBE = dict(kernel_types=True, tracefs=HELPFUL)
+_TRAMPOLINE = dict(kernel_types=True, trampoline=True)
 
 PROGRAM_KINDS: "Tuple[ProgramKind, ...]" = (
-    ProgramKind("xdp", ("xdp",), _XDP, "xdp_md", packet=True, writable=True),
-    ProgramKind("tc", ("tc", "classifier"), _SCHED_CLS, "__sk_buff", packet=True, writable=True),
-    ProgramKind("socket", ("socket",), _SOCKET_FILTER, "__sk_buff", packet=True),
-    ProgramKind("cgroup_skb", ("cgroup_skb",), _CGROUP_SKB, "__sk_buff", packet=True),
+    ProgramKind("xdp", ("xdp",), _XDP, "xdp_md", packet=True, writable=True, attach=XDP),
+    ProgramKind("tc", ("tc", "classifier"), _SCHED_CLS, "__sk_buff (tc)", packet=True,
+                writable=True, attach=TC),
+    ProgramKind("tcx/ingress", ("tcx/ingress",), _SCHED_CLS, "__sk_buff (tc)", packet=True,
+                writable=True, attach=TC, attach_type=_TCX_INGRESS, compiles_as="tc",
+                needs="libbpf 1.3 and Linux 6.6"),
+    ProgramKind("tcx/egress", ("tcx/egress",), _SCHED_CLS, "__sk_buff (tc)", packet=True,
+                writable=True, attach=TC, attach_type=_TCX_EGRESS, compiles_as="tc",
+                needs="libbpf 1.3 and Linux 6.6"),
+    ProgramKind("socket", ("socket",), _SOCKET_FILTER, "__sk_buff", packet=True, attach=SOCKET),
+    ProgramKind("cgroup_skb", ("cgroup_skb",), _CGROUP_SKB, "__sk_buff", packet=True,
+                attach=CGROUP),
+    ProgramKind("cgroup/connect4", ("cgroup/connect4",), _CGROUP_SOCK_ADDR,
+                "bpf_sock_addr (ipv4)", attach=CGROUP, attach_type=_INET4_CONNECT,
+                writes=("user_ip4", "user_port")),
+    ProgramKind("cgroup/connect6", ("cgroup/connect6",), _CGROUP_SOCK_ADDR,
+                "bpf_sock_addr (ipv6)", attach=CGROUP, attach_type=_INET6_CONNECT,
+                writes=("user_ip6", "user_port")),
+    ProgramKind("cgroup/getsockopt", ("cgroup/getsockopt",), _CGROUP_SOCKOPT,
+                "bpf_sockopt (get)", attach=CGROUP, attach_type=_GETSOCKOPT,
+                writes=("optlen", "retval")),
+    ProgramKind("cgroup/setsockopt", ("cgroup/setsockopt",), _CGROUP_SOCKOPT,
+                "bpf_sockopt (set)", attach=CGROUP, attach_type=_SETSOCKOPT,
+                writes=("level", "optname", "optlen")),
+    ProgramKind("netfilter", ("netfilter",), _NETFILTER, "bpf_nf_ctx", kernel_types=True,
+                attach=NETFILTER, attach_type=_BPF_NETFILTER, needs="libbpf 1.2 and Linux 6.4"),
     ProgramKind("tracepoint", ("tracepoint", "tp"), _TRACEPOINT, "tracepoint record",
-                kernel_types=True),
-    ProgramKind("raw_tp", ("raw_tp", "raw_tracepoint"), _RAW_TRACEPOINT, "u64 arguments",
-                kernel_types=True),
-    ProgramKind("tp_btf", ("tp_btf",), _TRACING, "BTF-typed arguments", kernel_types=True),
-    ProgramKind("uprobe", ("uprobe",), _KPROBE, "pt_regs", kernel_types=True),
-    ProgramKind("uretprobe", ("uretprobe",), _KPROBE, "pt_regs", kernel_types=True),
-    ProgramKind("usdt", ("usdt",), _KPROBE, "pt_regs", kernel_types=True),
-    ProgramKind("kprobe", ("kprobe",), _KPROBE, "pt_regs", kernel_types=True),
-    ProgramKind("kretprobe", ("kretprobe",), _KPROBE, "pt_regs", kernel_types=True),
-    ProgramKind("fentry", ("fentry",), _TRACING, "BTF-typed arguments", kernel_types=True),
-    ProgramKind("fexit", ("fexit",), _TRACING, "BTF-typed arguments", kernel_types=True),
-    ProgramKind("lsm", ("lsm",), _LSM, "BTF-typed arguments", kernel_types=True),
-    ProgramKind("perf_event", ("perf_event",), _PERF_EVENT, "bpf_perf_event_data"),
-    ProgramKind("iter", ("iter",), _TRACING, "iterator context", kernel_types=True),
+                kernel_types=True, tracefs=REQUIRED),
+    ProgramKind("raw_tp", ("raw_tp", "raw_tracepoint"), _RAW_TRACEPOINT, "u64 arguments", **_TRACE),
+    ProgramKind("tp_btf", ("tp_btf",), _TRACING, "BTF-typed arguments", **_TRACE),
+    ProgramKind("uprobe", ("uprobe",), _KPROBE, "pt_regs", **_PROBE),
+    ProgramKind("uretprobe", ("uretprobe",), _KPROBE, "pt_regs", **_PROBE),
+    ProgramKind("usdt", ("usdt",), _KPROBE, "pt_regs", **_PROBE),
+    ProgramKind("kprobe", ("kprobe",), _KPROBE, "pt_regs", **_PROBE),
+    ProgramKind("kretprobe", ("kretprobe",), _KPROBE, "pt_regs", **_PROBE),
+    ProgramKind("fentry", ("fentry",), _TRACING, "BTF-typed arguments", **_TRAMPOLINE),
+    ProgramKind("fexit", ("fexit",), _TRACING, "BTF-typed arguments", **_TRAMPOLINE),
+    ProgramKind("lsm", ("lsm",), _LSM, "BTF-typed arguments", **_TRAMPOLINE),
+    ProgramKind("perf_event", ("perf_event",), _PERF_EVENT, "bpf_perf_event_data",
+                attach=PERF_EVENT),
+    ProgramKind("iter", ("iter",), _TRACING, "iterator context", **_TRAMPOLINE),
+    # libbpf kinds the loader meets in objects built elsewhere; the compiler does not build them
+    ProgramKind("ksyscall", ("ksyscall",), _KPROBE, "pt_regs", tracefs=HELPFUL, language=False),
+    ProgramKind("kretsyscall", ("kretsyscall",), _KPROBE, "pt_regs", tracefs=HELPFUL,
+                language=False),
+    ProgramKind("fmod_ret", ("fmod_ret",), _TRACING, "BTF-typed arguments", trampoline=True,
+                language=False),
+    ProgramKind("freplace", ("freplace",), _EXT, "the replaced function's arguments",
+                trampoline=True, language=False),
+    ProgramKind("sk_skb", ("sk_skb",), _SK_SKB, "__sk_buff", attach=SOCKMAP, language=False),
+    ProgramKind("sk_msg", ("sk_msg",), _SK_MSG, "sk_msg_md", attach=SOCKMAP, language=False),
+    ProgramKind("netkit", ("netkit",), _SCHED_CLS, "__sk_buff", attach=TC,
+                attach_type=_NETKIT_PRIMARY, needs="libbpf 1.3 and Linux 6.7", language=False),
 )
 
+# Section variants (`prefix.suffix`) newer than their kind: what loading them needs.
+VARIANT_NEEDS: "Dict[str, str]" = {
+    "uprobe.multi": "libbpf 1.2 and Linux 6.6", "uretprobe.multi": "libbpf 1.2 and Linux 6.6",
+    "uprobe.multi.s": "libbpf 1.2 and Linux 6.6", "uretprobe.multi.s": "libbpf 1.2 and Linux 6.6",
+    "kprobe.session": "libbpf 1.5 and Linux 6.10",
+}
+
 _BY_PREFIX: "Dict[str, ProgramKind]" = {p: k for k in PROGRAM_KINDS for p in k.prefixes}
+_BY_NAME: "Dict[str, ProgramKind]" = {k.name: k for k in PROGRAM_KINDS}
 
 
 def parse_section(section: str) -> "Optional[Section]":
     """The kind and target of a section name; None when no kind has its prefix.
 
-    The prefix is what comes before the first `/`; a `.suffix` on it (`kprobe.multi`,
-    `uprobe.s`) names a variant of the same kind.
+    A whole-name kind (`cgroup/connect4`) matches exactly; otherwise the prefix is what comes
+    before the first `/`, and a `.suffix` on it (`kprobe.multi`, `uprobe.s`) names a variant
+    of the same kind.
     """
+    exact = _BY_PREFIX.get(section) if "/" in section else None
+    if exact is not None:
+        return Section(section, section, exact, "")
     prefix, _, target = section.partition("/")
     kind = _BY_PREFIX.get(prefix.split(".", 1)[0])
     return Section(section, prefix, kind, target) if kind is not None else None
 
 
+def kind_of(section: str) -> "Optional[ProgramKind]":
+    """The kind of a section name, or None."""
+    parsed = parse_section(section)
+    return parsed.kind if parsed is not None else None
+
+
+def kind_named(name: str) -> "Optional[ProgramKind]":
+    """The row whose name is `name` (`tc`, `cgroup/connect4`), or None."""
+    return _BY_NAME.get(name)
+
+
+def needs_of(section: str) -> str:
+    """What loading a section's programs needs of libbpf and Linux, when newer than the oldest
+    supported ones ('' otherwise)."""
+    parsed = parse_section(section)
+    if parsed is None:
+        return ""
+    return VARIANT_NEEDS.get(parsed.prefix) or parsed.kind.needs
+
+
 def section_prefixes() -> "Tuple[str, ...]":
-    """Every known section prefix, sorted (for "did you mean" suggestions)."""
-    return tuple(sorted(_BY_PREFIX))
+    """Every section prefix the compiler builds, sorted (for "did you mean" suggestions)."""
+    return tuple(sorted(p for p, k in _BY_PREFIX.items() if k.language))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
 import errno
 
 from . import libbpf
+from ..kinds.programs import HELPFUL, REQUIRED, parse_section
 from .caps import has_bpf_privileges
 from .errors import AttachError, BPFError, PermissionDeniedError
 from .link import Link
@@ -18,19 +20,23 @@ if TYPE_CHECKING:
 
 __all__ = ["Program", "ProgInfo"]
 
-# Section prefixes whose auto-attach reads tracefs (event ids, probe events).
-_TRACEFS_REQUIRED = ("tracepoint", "tp")
-_TRACEFS_HELPFUL = ("kprobe", "kretprobe", "uprobe", "uretprobe", "ksyscall",
-                    "kretsyscall", "usdt")
-
-
-def _section_kind(section: str) -> str:
-    return section.split("/", 1)[0].split("+", 1)[0]
 
 
 def _attach_target(section: str) -> str:
     _, sep, rest = section.partition("/")
     return rest if sep else section
+
+
+def _set_kind_types(ptr: int, kind: object) -> None:
+    """Program and expected attach type from the registry's row, for a section this libbpf
+    does not know (tcx needs libbpf 1.3, netfilter 1.2): what libbpf itself sets from it."""
+    api = libbpf.lib()
+    for name, value in (("bpf_program__set_type", kind.prog_type),
+                        ("bpf_program__set_expected_attach_type", kind.attach_type)):
+        if value >= 0:
+            setter = getattr(api, name)
+            setter.restype, setter.argtypes = ctypes.c_int, [ctypes.c_void_p, ctypes.c_int]
+            setter(ptr, value)
 
 
 class Program:
@@ -41,6 +47,9 @@ class Program:
         self._ptr: int | None = ptr
         self.name: str = (api.bpf_program__name(ptr) or b"").decode()
         self.section: str = (api.bpf_program__section_name(ptr) or b"").decode()
+        self.kind = parse_section(self.section)  # the registry's row, or None
+        if self.kind is not None and api.bpf_program__type(ptr) == 0:  # BPF_PROG_TYPE_UNSPEC
+            _set_kind_types(ptr, self.kind.kind)
         self.links: list[Link] = []
         self._uprobe_multi = False  # loaded for a uprobe_multi link (loader/uprobemulti.py)
 
@@ -65,10 +74,11 @@ class Program:
     def attach(self) -> Link:
         """Attach by section name (libbpf's auto-attach) and return the owned Link."""
         ptr = self._live()
-        kind = _section_kind(self.section)
-        if kind in _TRACEFS_REQUIRED:
+        tracefs = self.kind.kind.tracefs if self.kind is not None else ""
+        kind = self.kind.prefix if self.kind is not None else ""
+        if tracefs == REQUIRED:
             tracefs_root()
-        elif kind in _TRACEFS_HELPFUL:
+        elif tracefs == HELPFUL:
             try:
                 tracefs_root()
             except BPFError:

@@ -1,51 +1,43 @@
 """Program contexts by section: which program kind a section is, and the fields of its context.
 
-The context structs of packet programs are fixed by the kernel's UAPI (`struct xdp_md`,
-`struct __sk_buff`); the verifier rewrites each field access, and accepts only reads of a
-field's exact offset and size, which is how lowering emits them.
+Both come from the registry: a section's row (kinds/programs.py) names its context layout
+(kinds/contexts.py) and the fields it may write. The verifier rewrites each context access and
+accepts only a field's exact offset and size, which is how lowering emits them.
 """
 from __future__ import annotations
 
 from typing import Dict, Optional, Tuple
 
-from ...kinds.programs import PROGRAM_KINDS, parse_section
-from ...spec.types import U8, U32, U64, IntType
+from ...kinds.contexts import SK_BUFF, TC_ONLY, XDP_MD, layout
+from ...kinds.programs import PROGRAM_KINDS, kind_named, parse_section
+from ...spec.types import ValueType
 
-# name -> (byte offset, type)
-XDP_MD: Dict[str, Tuple[int, IntType]] = {
-    "data": (0, U32), "data_end": (4, U32), "data_meta": (8, U32), "ingress_ifindex": (12, U32),
-    "rx_queue_index": (16, U32), "egress_ifindex": (20, U32),
-}
-SK_BUFF: Dict[str, Tuple[int, IntType]] = {
-    "len": (0, U32), "pkt_type": (4, U32), "mark": (8, U32), "queue_mapping": (12, U32),
-    "protocol": (16, U32), "vlan_present": (20, U32), "vlan_tci": (24, U32), "vlan_proto": (28, U32),
-    "priority": (32, U32), "ingress_ifindex": (36, U32), "ifindex": (40, U32), "tc_index": (44, U32),
-    "hash": (68, U32), "tc_classid": (72, U32), "data": (76, U32), "data_end": (80, U32),
-    "napi_id": (84, U32), "family": (88, U32), "remote_ip4": (92, U32), "local_ip4": (96, U32),
-    "remote_port": (132, U32), "local_port": (136, U32), "data_meta": (140, U32),
-}
-# Fields only tc programs may read (the verifier refuses them elsewhere).
-TC_ONLY: Dict[str, Tuple[int, IntType]] = {
-    "tstamp": (152, U64), "wire_len": (160, U32), "gso_segs": (164, U32), "gso_size": (176, U32),
-    "tstamp_type": (180, U8), "hwtstamp": (184, U64),
-}
-PACKET_KINDS = {k.name for k in PROGRAM_KINDS if k.packet}
-WRITABLE_PACKETS = {k.name for k in PROGRAM_KINDS if k.writable}
+__all__ = ["XDP_MD", "SK_BUFF", "TC_ONLY", "PACKET_KINDS", "WRITABLE_PACKETS", "program_kind",
+           "context_fields", "context_writes", "packet_bounds"]
+
+PACKET_KINDS = {k.rules for k in PROGRAM_KINDS if k.packet and k.language}
+WRITABLE_PACKETS = {k.rules for k in PROGRAM_KINDS if k.writable and k.language}
 
 
 def program_kind(section: str) -> Optional[str]:
+    """The kind whose rules a section's programs compile by (`tcx/ingress` compiles as `tc`);
+    None for a section the compiler does not build."""
     parsed = parse_section(section)
-    return parsed.kind.name if parsed is not None else None
+    if parsed is None or not parsed.kind.language:
+        return None
+    return parsed.kind.rules
 
 
-def context_fields(kind: Optional[str]) -> Dict[str, Tuple[int, IntType]]:
-    if kind == "xdp":
-        return XDP_MD
-    if kind == "tc":
-        return {**SK_BUFF, **TC_ONLY}
-    if kind in ("socket", "cgroup_skb"):
-        return SK_BUFF
-    return {}
+def context_fields(kind: Optional[str]) -> Dict[str, Tuple[int, ValueType]]:
+    """name -> (offset, type) of the context fields programs of `kind` may read."""
+    row = kind_named(kind) if kind is not None else None
+    return layout(row.context) if row is not None else {}
+
+
+def context_writes(kind: Optional[str]) -> Tuple[str, ...]:
+    """The context fields programs of `kind` may assign (`ctx.user_port = ...`)."""
+    row = kind_named(kind) if kind is not None else None
+    return row.writes if row is not None else ()
 
 
 def packet_bounds(kind: str) -> Tuple[int, int]:

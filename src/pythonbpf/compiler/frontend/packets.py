@@ -13,7 +13,7 @@ from typing import List
 
 from .. import typed as m
 from .bounds import value_range
-from .context import PACKET_KINDS, WRITABLE_PACKETS, context_fields
+from .context import PACKET_KINDS, WRITABLE_PACKETS, context_fields, context_writes
 from .probes import PROBE_KINDS, PT_REGS
 from ...spec.types import (I32, I64, U16, U32, U64, ArrayType, CursorType, IntType, RefType, StrType,
                     StructType, VOID)
@@ -52,6 +52,8 @@ class PacketChecker:
             raise self.src.error(node, f"the context has no field '{node.attr}'",
                                  hint=f"its fields are: {', '.join(sorted(fields))}")
         offset, t = fields[node.attr]
+        if isinstance(t, ArrayType) or isinstance(node.ctx, ast.Store):
+            return self.context_field(node, node.attr, offset, t)  # a reference: indexed, written
         return m.CtxField(t, self.pos(node), offset)
 
     def ctx_method(self, method: str, node: ast.Call) -> m.Expr:
@@ -120,12 +122,24 @@ class PacketChecker:
         self.packet_refs.add(name)
 
     def check_packet_write(self, target: ast.AST) -> None:
-        root = target
+        root, field = target, None
         while isinstance(root, (ast.Attribute, ast.Subscript)):
-            root = root.value
+            field, root = root, root.value
+        if isinstance(root, ast.Name) and root.id == self.ctx_name and self.ctx_name:
+            self.check_context_write(field)
         if isinstance(root, ast.Name) and root.id in self.packet_refs and self.kind not in WRITABLE_PACKETS:
             raise self.src.error(target, f"{self.kind} programs cannot change the packet",
                                  hint="only xdp and tc programs write packet data")
+
+    def check_context_write(self, field: ast.AST) -> None:
+        """`ctx.f = v` (or `ctx.f[i] = v`): only the fields the kind's row lists as writable."""
+        writes = context_writes(self.kind)
+        name = field.attr if isinstance(field, ast.Attribute) else None
+        if name is None or name not in writes:
+            what = f"ctx.{name}" if name else "the context"
+            raise self.src.error(field, f"{what} is read-only in {self.kind or 'these'} programs",
+                                 hint=f"writable context fields: {', '.join(writes)}" if writes
+                                 else "these programs cannot change their context")
 
     # ---- helpers -----------------------------------------------------------------------
     def net_helper(self, name: str, node: ast.Call) -> m.Expr:
