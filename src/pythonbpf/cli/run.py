@@ -91,8 +91,7 @@ def _run_iterators_and_note_unattached(b: Any, out: Output) -> None:
     """Iterator programs run once, now (their output is the iteration); programs that need
     an interface, socket or cgroup are named, since `run` cannot guess which one."""
     for name, prog in b.object.programs.items():
-        kind = prog.section.split("/", 1)[0]
-        if kind == "iter":
+        if prog.kind is not None and prog.kind.name == "iter":
             for link in prog.links:
                 text = link.read_iter().decode("utf-8", "replace")
                 if out.json:
@@ -106,8 +105,9 @@ def _run_iterators_and_note_unattached(b: Any, out: Output) -> None:
                      "the section")
         elif not prog.links:
             out.note(f"note: program '{name}' ({prog.section}) is not attached: it needs an "
-                     "interface, socket or cgroup; attach it from a script (b.attach_xdp, "
-                     "b.attach_tc, b.attach_socket, b.attach_cgroup)")
+                     "interface, socket, cgroup or netfilter hook; attach it from a script "
+                     "(b.attach_xdp, b.attach_tc, b.attach_socket, b.attach_cgroup, "
+                     "b.attach_netfilter)")
 
 
 def _print_trace(line: str, out: Output) -> None:

@@ -46,11 +46,8 @@ VMLINUX = "/sys/kernel/btf/vmlinux"
 IDENTITY_BYTES = 64 * 1024
 # Source trees whose code decides what the compiler emits ("" = the package's own top-level
 # modules: helper, maps, types, vmlinux).
-_COMPILER_PARTS = ("compiler", "btf", "lang", "")
+_COMPILER_PARTS = ("compiler", "btf", "lang", "kinds", "spec", "")
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# Sections whose programs are typed from the running kernel (tracepoint formats, BTF).
-_KERNEL_SECTIONS = ("tracepoint", "tp", "tp_btf", "raw_tp", "raw_tracepoint", "iter", "kprobe",
-                    "kretprobe", "fentry", "fexit", "lsm", "uprobe", "uretprobe", "usdt")
 
 _memo: "Dict[str, str]" = {}
 
@@ -136,9 +133,11 @@ def uses_kernel_types(program: Any) -> bool:
     """Whether the compiled result depends on the running kernel's types."""
     if getattr(program, "kernel_structs", None):
         return True
+    from ..kinds.programs import kind_of
+
     for fn in getattr(program, "functions", {}).values():
-        section = fn.section or ""
-        if section.split("/", 1)[0] in _KERNEL_SECTIONS:
+        kind = kind_of(fn.section or "")  # typed from the running kernel (tracepoint formats, BTF)?
+        if kind is not None and kind.kernel_types:
             return True
     return False
 

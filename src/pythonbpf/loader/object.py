@@ -14,6 +14,7 @@ import sys
 from ctypes import c_bool, c_char_p, c_size_t, c_uint32
 
 from . import libbpf
+from ..kinds.programs import kind_of, needs_of
 from .caps import has_bpf_privileges
 from .errors import BPFError, LoadError, PermissionDeniedError, errno_name, errno_text
 from .map import Map
@@ -51,13 +52,11 @@ _FAILED_MAP_RE = (r"map '([^']+)': (?:failed to create|failed to initialize|"
                   r"failed to pin|can't)")
 
 
-_TRAMPOLINE_KINDS = ("fentry", "fexit", "fmod_ret", "lsm", "freplace", "iter")
-
-
 def _load_hint(err: int, log: str, section: str) -> str:
     if err == errno.EPERM and "BEGIN PROG LOAD LOG" not in log:
-        kind = section.split("/", 1)[0].split(".", 1)[0]
-        if kind in _TRAMPOLINE_KINDS:
+        row = kind_of(section)
+        kind = row.name if row is not None else ""
+        if row is not None and row.trampoline:
             return (f"; the kernel refused the {kind} program with EPERM and no "
                     "verifier log: this kernel does not allow BPF trampoline/LSM "
                     "programs (feature off or restricted); libbpf's 'ulimit -l' "
@@ -74,15 +73,6 @@ def _load_hint(err: int, log: str, section: str) -> str:
     return ""
 
 
-# Program kinds newer than some libbpf 1.x builds: what loading them needs.
-_KIND_NEEDS = {
-    "uprobe.multi": "libbpf 1.2 and Linux 6.6", "uretprobe.multi": "libbpf 1.2 and Linux 6.6",
-    "uprobe.multi.s": "libbpf 1.2 and Linux 6.6", "uretprobe.multi.s": "libbpf 1.2 and Linux 6.6",
-    "kprobe.session": "libbpf 1.5 and Linux 6.10", "tcx": "libbpf 1.3 and Linux 6.6",
-    "netfilter": "libbpf 1.2 and Linux 6.4", "netkit": "libbpf 1.3 and Linux 6.7",
-}
-
-
 def _unknown_kind(log: str, section: str) -> str:
     """When the system libbpf does not know the program's section kind: say which kind, which
     libbpf this is and what the kind needs (libbpf's own words are "missing BPF prog type")."""
@@ -93,7 +83,7 @@ def _unknown_kind(log: str, section: str) -> str:
         version = (libbpf.lib().libbpf_version_string() or b"").decode() or "1.x"
     except Exception:  # noqa: BLE001 - the version only makes the message more precise
         version = "1.x"
-    needs = _KIND_NEEDS.get(kind)
+    needs = needs_of(section)
     return (f"the system libbpf ({version}) cannot load '{kind}' programs (section '{section}')"
             + (f"; they need {needs} or later" if needs else ""))
 

@@ -15,6 +15,7 @@ from .mounts import tracefs_root
 # Kernel info (ProgInfo, a dataclass, lives in info.py) and test_run load on first use.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from ..kinds.programs import ProgramKind
     from .info import ProgInfo
     from .testrun import TestRunResult
 
@@ -47,9 +48,9 @@ class Program:
         self._ptr: int | None = ptr
         self.name: str = (api.bpf_program__name(ptr) or b"").decode()
         self.section: str = (api.bpf_program__section_name(ptr) or b"").decode()
-        self.kind = parse_section(self.section)  # the registry's row, or None
-        if self.kind is not None and api.bpf_program__type(ptr) == 0:  # BPF_PROG_TYPE_UNSPEC
-            _set_kind_types(ptr, self.kind.kind)
+        self.parsed = parse_section(self.section)  # its kind (the registry's row) and target
+        if self.parsed is not None and api.bpf_program__type(ptr) == 0:  # BPF_PROG_TYPE_UNSPEC
+            _set_kind_types(ptr, self.parsed.kind)
         self.links: list[Link] = []
         self._uprobe_multi = False  # loaded for a uprobe_multi link (loader/uprobemulti.py)
 
@@ -67,6 +68,11 @@ class Program:
         return fd
 
     @property
+    def kind(self) -> "ProgramKind | None":
+        """The registry's row for this program's section (None for a section it lacks)."""
+        return self.parsed.kind if self.parsed is not None else None
+
+    @property
     def type(self) -> int:
         """enum bpf_prog_type libbpf derived from the section name."""
         return libbpf.lib().bpf_program__type(self._live())
@@ -74,8 +80,8 @@ class Program:
     def attach(self) -> Link:
         """Attach by section name (libbpf's auto-attach) and return the owned Link."""
         ptr = self._live()
-        tracefs = self.kind.kind.tracefs if self.kind is not None else ""
-        kind = self.kind.prefix if self.kind is not None else ""
+        tracefs = self.parsed.kind.tracefs if self.parsed is not None else ""
+        kind = self.parsed.prefix if self.parsed is not None else ""
         if tracefs == REQUIRED:
             tracefs_root()
         elif tracefs == HELPFUL:

@@ -26,6 +26,7 @@ import threading
 from typing import Any
 
 from . import libbpf
+from ..kinds.programs import kind_of
 from .attachment import Attachment, FdLink, link_create, program_fd, raise_attach_error
 from .netdev import Netns, interface_name, kernel_at_least, resolve_interface
 from .rtnl import clsact_parent, tc_filter_count
@@ -163,15 +164,31 @@ def _hints(ifname: str, direction: str, mode: str) -> dict[int, str]:
     }
 
 
-def attach_tc(prog: Any, iface: str | int, direction: str = "ingress", mode: str = "auto",
+def _section_direction(section: str) -> str | None:
+    """"ingress"/"egress" for a `tcx/ingress`/`tcx/egress` program (its row's attach type)."""
+    row = kind_of(section)
+    return next((d for d, (_, tcx) in _DIRECTIONS.items()
+                 if row is not None and row.attach_type == tcx), None)
+
+
+def attach_tc(prog: Any, iface: str | int, direction: str | None = None, mode: str = "auto",
               priority: int = 0, handle: int = 0) -> TcxLink | TcFilter:
     """Attach a tc (sched_cls) program to `direction` ("ingress"/"egress") of an interface.
 
+    `direction` defaults to the section's for `tcx/ingress` and `tcx/egress` programs (which
+    cannot be attached to the other one), else to "ingress".
     `mode`: "tcx" (BPF link, SIGKILL-safe), "clsact" (netlink filter, cleaned on
     catchable paths only) or "auto" (tcx where the kernel has it, unless a
-    `priority` or `handle` asks for a clsact filter). The returned object is
-    owned by the Program too: closing the BPF object detaches it.
+    `priority` or `handle` asks for a clsact filter; always tcx for `tcx/` sections).
+    The returned object is owned by the Program too: closing the BPF object detaches it.
     """
+    from_section = _section_direction(getattr(prog, "section", ""))
+    if from_section is not None and direction not in (None, from_section):
+        raise ValueError(f"program '{getattr(prog, 'name', '?')}' is a tcx/{from_section} "
+                         f"program and cannot be attached for {direction}")
+    if from_section is not None and mode == "auto":
+        mode = "tcx"
+    direction = direction or from_section or "ingress"
     if direction not in _DIRECTIONS:
         raise ValueError(f"tc direction must be 'ingress' or 'egress', not {direction!r}")
     if mode not in TC_MODES:

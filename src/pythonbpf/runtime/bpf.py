@@ -5,6 +5,7 @@ import atexit
 import os
 import weakref
 
+from ..kinds.programs import RUN_TIME_TARGETS, kind_of
 from ..loader.errors import LoadError
 from ..loader.object import BpfObject
 from .network import NetworkAttachMixin
@@ -31,7 +32,6 @@ def _close_all() -> None:
 atexit.register(_close_all)
 
 
-NEEDS_A_TARGET = {"xdp", "tc", "classifier", "socket", "cgroup_skb", "sk_skb", "sk_msg"}
 # Probe kinds whose section may leave out the target (libbpf's spelling for "attached by the
 # program at run time": `@section("uprobe")` then b.attach_uprobe(...)).
 TARGET_AT_RUN_TIME = {"uprobe", "uretprobe", "kprobe", "kretprobe", "usdt", "ksyscall",
@@ -45,9 +45,10 @@ def target_at_run_time(section: str) -> bool:
 
 
 def needs_a_target(section: str) -> bool:
-    """True for programs attach_all() leaves alone: network hooks, and probes whose section
-    names no target."""
-    return section.partition("/")[0] in NEEDS_A_TARGET or target_at_run_time(section)
+    """True for programs attach_all() leaves alone: network hooks (an interface, socket,
+    cgroup or netfilter hook, known at run time), and probes whose section names no target."""
+    kind = kind_of(section)
+    return (kind is not None and kind.attach in RUN_TIME_TARGETS) or target_at_run_time(section)
 
 
 def _name_of(target: Union[str, Callable[..., Any]]) -> str:
@@ -243,7 +244,7 @@ class BPF(StreamsMixin, NetworkAttachMixin, ProbeAttachMixin):
         self.load()
         try:
             for prog in self._object.programs.values():
-                kind = prog.section.split("/", 1)[0]
+                kind = prog.parsed.prefix if prog.parsed is not None else prog.section
                 if prog.links or needs_a_target(prog.section):
                     continue  # attached to an interface, socket, cgroup or target later
                 options = self._attach_options(prog.name)
@@ -254,12 +255,12 @@ class BPF(StreamsMixin, NetworkAttachMixin, ProbeAttachMixin):
                 elif kind in ("uprobe", "uretprobe") and options.get("pid") is not None:
                     from ..loader.uprobe import attach_uprobe
 
-                    binary, _, symbol = prog.section.split("/", 1)[1].rpartition(":")
+                    binary, _, symbol = prog.parsed.target.rpartition(":")
                     attach_uprobe(prog, binary, symbol, options["pid"], kind == "uretprobe")
                 elif kind == "usdt":  # libbpf's auto-attach would work for every process only
                     from ..loader.usdt import attach_usdt
 
-                    binary, provider, probe = prog.section.split("/", 1)[1].rsplit(":", 2)
+                    binary, provider, probe = prog.parsed.target.rsplit(":", 2)
                     pid = options.get("pid")
                     attach_usdt(prog, binary, provider, probe, -1 if pid is None else pid)
                 else:
@@ -392,7 +393,7 @@ class BPF(StreamsMixin, NetworkAttachMixin, ProbeAttachMixin):
             chosen = [self.programs[name]]
         else:
             chosen = [p for p in programs.values()
-                      if p.section.split("/", 1)[0] == "perf_event" and not p.links]
+                      if p.kind is not None and p.kind.name == "perf_event" and not p.links]
             if not chosen:
                 raise ValueError("no perf_event program to attach")
         from ..loader.perfevent import attach_perf_event

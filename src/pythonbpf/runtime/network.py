@@ -20,9 +20,10 @@ if TYPE_CHECKING:
 
     FnLike = Union[str, Callable[..., Any], None]
 
-__all__ = ["attach_xdp", "attach_tc", "attach_socket", "attach_cgroup", "NetworkAttachMixin"]
+__all__ = ["attach_xdp", "attach_tc", "attach_socket", "attach_cgroup", "attach_netfilter",
+           "NetworkAttachMixin"]
 
-_KIND_TYPES = {"xdp": (6,), "tc": (3,), "socket": (1,), "cgroup_skb": (8,)}
+_KIND_TYPES = {"xdp": (6,), "tc": (3,), "socket": (1,), "cgroup_skb": (8, 18, 25), "netfilter": (32,)}
 
 
 def _program(bpf: Any, fn: FnLike, kind: str) -> Any:
@@ -48,7 +49,7 @@ def attach_xdp(bpf: Any, iface: Union[str, int], mode: str = "auto", fn: FnLike 
     return _attach_xdp(_program(bpf, fn, "xdp"), iface, mode=mode, link=link)
 
 
-def attach_tc(bpf: Any, iface: Union[str, int], direction: str = "ingress", fn: FnLike = None,
+def attach_tc(bpf: Any, iface: Union[str, int], direction: Optional[str] = None, fn: FnLike = None,
               mode: str = "auto", priority: int = 0, handle: int = 0) -> "Attachment":
     """Attach the object's tc program to ingress or egress; mode auto|tcx|clsact."""
     from ..loader.tc import attach_tc as _attach_tc
@@ -66,10 +67,19 @@ def attach_socket(bpf: Any, sock: Union["socket.socket", int], fn: FnLike = None
 
 def attach_cgroup(bpf: Any, path: Union[str, "os.PathLike[str]"],
                   direction: Optional[str] = None, fn: FnLike = None) -> "Attachment":
-    """Attach the object's cgroup_skb program to a cgroup v2 directory."""
+    """Attach the object's cgroup program (cgroup_skb, cgroup/connect4, ...) to a cgroup v2
+    directory."""
     from ..loader.cgroup import attach_cgroup as _attach_cgroup
 
     return _attach_cgroup(_program(bpf, fn, "cgroup_skb"), path, direction)
+
+
+def attach_netfilter(bpf: Any, hook: Union[str, int], family: Union[str, int] = "ipv4",
+                     priority: int = 0, fn: FnLike = None, defrag: bool = False) -> "Attachment":
+    """Attach the object's netfilter program to a hook of the calling thread's netns."""
+    from ..loader.netfilter import attach_netfilter as _attach_netfilter
+
+    return _attach_netfilter(_program(bpf, fn, "netfilter"), hook, family, priority, defrag)
 
 
 class NetworkAttachMixin:
@@ -79,7 +89,7 @@ class NetworkAttachMixin:
                    link: Optional[bool] = None) -> "Attachment":
         return attach_xdp(self, iface, mode=mode, fn=fn, link=link)
 
-    def attach_tc(self, iface: Union[str, int], direction: str = "ingress", fn: FnLike = None,
+    def attach_tc(self, iface: Union[str, int], direction: Optional[str] = None, fn: FnLike = None,
                   mode: str = "auto", priority: int = 0, handle: int = 0) -> "Attachment":
         return attach_tc(self, iface, direction, fn=fn, mode=mode, priority=priority,
                          handle=handle)
@@ -90,3 +100,7 @@ class NetworkAttachMixin:
     def attach_cgroup(self, path: Union[str, "os.PathLike[str]"],
                       direction: Optional[str] = None, fn: FnLike = None) -> "Attachment":
         return attach_cgroup(self, path, direction, fn=fn)
+
+    def attach_netfilter(self, hook: Union[str, int], family: Union[str, int] = "ipv4",
+                         priority: int = 0, fn: FnLike = None, defrag: bool = False) -> "Attachment":
+        return attach_netfilter(self, hook, family, priority, fn=fn, defrag=defrag)
