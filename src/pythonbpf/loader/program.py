@@ -49,8 +49,9 @@ class Program:
         self.name: str = (api.bpf_program__name(ptr) or b"").decode()
         self.section: str = (api.bpf_program__section_name(ptr) or b"").decode()
         self.parsed = parse_section(self.section)  # its kind (the registry's row) and target
-        if self.parsed is not None and api.bpf_program__type(ptr) == 0:  # BPF_PROG_TYPE_UNSPEC
-            _set_kind_types(ptr, self.parsed.kind)
+        if self.parsed is not None and self.parsed.prefix in self.parsed.kind.prefixes and \
+                api.bpf_program__type(ptr) == 0:  # BPF_PROG_TYPE_UNSPEC: libbpf lacks the kind
+            _set_kind_types(ptr, self.parsed.kind)  # (not a variant: those need libbpf's logic)
         self.links: list[Link] = []
         self._uprobe_multi = False  # loaded for a uprobe_multi link (loader/uprobemulti.py)
 

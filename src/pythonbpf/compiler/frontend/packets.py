@@ -127,6 +127,10 @@ class PacketChecker:
             field, root = root, root.value
         if isinstance(root, ast.Name) and root.id == self.ctx_name and self.ctx_name:
             self.check_context_write(field)
+            if isinstance(target, ast.Subscript) and not isinstance(target.slice, ast.Constant):
+                raise self.src.error(target.slice, "a context array is written at a constant index",
+                                     hint="the verifier allows only fixed context offsets: "
+                                          "write e.g. ctx.user_ip6[3] = v")
         if isinstance(root, ast.Name) and root.id in self.packet_refs and self.kind not in WRITABLE_PACKETS:
             raise self.src.error(target, f"{self.kind} programs cannot change the packet",
                                  hint="only xdp and tc programs write packet data")
@@ -135,6 +139,9 @@ class PacketChecker:
         """`ctx.f = v` (or `ctx.f[i] = v`): only the fields the kind's row lists as writable."""
         writes = context_writes(self.kind)
         name = field.attr if isinstance(field, ast.Attribute) else None
+        fields = context_fields(self.kind)
+        if fields and name is not None and name not in fields:
+            return  # reading it names the fields there are
         if name is None or name not in writes:
             what = f"ctx.{name}" if name else "the context"
             raise self.src.error(field, f"{what} is read-only in {self.kind or 'these'} programs",
