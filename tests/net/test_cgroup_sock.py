@@ -167,7 +167,7 @@ def LICENSE() -> str:
 def test_sockopt_refuse_observe_and_override(cgroup_dir):
     sol, prio, rcvbuf = socket.SOL_SOCKET, socket.SO_PRIORITY, socket.SO_RCVBUF
     with BPF(source=SOCKOPT) as b:
-        with pytest.raises(ValueError, match="several cgroup_skb programs"):
+        with pytest.raises(ValueError, match="several cgroup programs"):
             b.attach_cgroup(cgroup_dir)  # two cgroup programs: say which
         guard = b.attach_cgroup(cgroup_dir, fn="guard")
         fix = b.attach_cgroup(cgroup_dir, fn="fix")

@@ -1,7 +1,7 @@
-"""Network attach for `BPF` objects: XDP, tc, socket filters, cgroup_skb.
+"""Network attach for `BPF` objects: XDP, tc, socket filters, cgroup programs, netfilter.
 
 Functions that take a `BPF`, and a mixin giving it the methods
-`attach_xdp/attach_tc/attach_socket/attach_cgroup`. They pick the program by
+`attach_xdp/attach_tc/attach_socket/attach_cgroup/attach_netfilter`. They pick the program by
 its Python name (`fn=`), or, when omitted, the object's only program of the
 right kind, load the object if needed, and return the owned attachment. The
 BPF object owns it as well: `b.detach()`, `b.close()`, leaving `with BPF(...)`,
@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 __all__ = ["attach_xdp", "attach_tc", "attach_socket", "attach_cgroup", "attach_netfilter",
            "NetworkAttachMixin"]
 
-_KIND_TYPES = {"xdp": (6,), "tc": (3,), "socket": (1,), "cgroup_skb": (8, 18, 25), "netfilter": (32,)}
+_KIND_TYPES = {"xdp": (6,), "tc": (3,), "socket": (1,), "cgroup": (8, 18, 25),
+               "netfilter": (32,)}
 
 
 def _program(bpf: Any, fn: FnLike, kind: str) -> Any:
@@ -71,7 +72,7 @@ def attach_cgroup(bpf: Any, path: Union[str, "os.PathLike[str]"],
     directory."""
     from ..loader.cgroup import attach_cgroup as _attach_cgroup
 
-    return _attach_cgroup(_program(bpf, fn, "cgroup_skb"), path, direction)
+    return _attach_cgroup(_program(bpf, fn, "cgroup"), path, direction)
 
 
 def attach_netfilter(bpf: Any, hook: Union[str, int], family: Union[str, int] = "ipv4",

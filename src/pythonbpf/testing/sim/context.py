@@ -19,6 +19,7 @@ import errno
 import platform
 from typing import Any, Dict, List, Optional, Set, Union
 
+from ...kinds.programs import PROGRAM_KINDS
 from ...kinds.registers import ARG_REGISTERS, RAW_TP_ARGS, RETURN_REGISTER
 from ...loader.errors import BPFError
 from .errors import SimulationError
@@ -27,7 +28,7 @@ from .packet import (CONTEXT_SIZE, ETH_HLEN, POINTERS, READABLE, XDP_MAX_DATA, P
                      xdp_defaults)
 
 PT_REGS_SIZE = 21 * 8 if platform.machine() == "x86_64" else 34 * 8
-PACKET_KINDS = {"xdp", "tc", "socket", "cgroup_skb"}
+PACKET_KINDS = {k.rules for k in PROGRAM_KINDS if k.packet and k.language}  # (the registry's rows)
 
 
 class Context:
