@@ -189,6 +189,12 @@ def needs_of(section: str) -> str:
     return VARIANT_NEEDS.get(parsed.prefix) or parsed.kind.needs
 
 
+def section_label(section: str) -> str:
+    """The kind as a section writes it (`uprobe.multi`, `cgroup/connect4`), for messages."""
+    parsed = parse_section(section)
+    return parsed.prefix if parsed is not None else section.partition("/")[0]
+
+
 def section_prefixes() -> "Tuple[str, ...]":
     """Every section prefix the compiler builds, sorted (for "did you mean" suggestions)."""
     return tuple(sorted(p for p, k in _BY_PREFIX.items() if k.language))

@@ -16,7 +16,7 @@ import errno as E
 import os
 from typing import Any
 
-from ..kinds.programs import CGROUP, PROGRAM_KINDS, kind_of
+from ..kinds.programs import CGROUP, PROGRAM_KINDS, kind_of, parse_section
 from .attachment import FdLink, link_create, program_fd, raise_attach_error
 
 __all__ = ["attach_cgroup", "CgroupLink", "cgroup2_mount"]
@@ -65,7 +65,8 @@ def cgroup2_mount() -> str | None:
 
 
 def _section_direction(section: str) -> str | None:
-    tail = section.rsplit("/", 1)[-1]
+    parsed = parse_section(section)
+    tail = parsed.target if parsed is not None and parsed.kind.name == "cgroup_skb" else ""
     return tail if tail in _TYPES else None
 
 

@@ -14,7 +14,7 @@ import sys
 from ctypes import c_bool, c_char_p, c_size_t, c_uint32
 
 from . import libbpf
-from ..kinds.programs import kind_of, needs_of
+from ..kinds.programs import kind_of, needs_of, section_label
 from .caps import has_bpf_privileges
 from .errors import BPFError, LoadError, PermissionDeniedError, errno_name, errno_text
 from .map import Map
@@ -78,7 +78,7 @@ def _unknown_kind(log: str, section: str) -> str:
     libbpf this is and what the kind needs (libbpf's own words are "missing BPF prog type")."""
     if "missing BPF prog type" not in log or not section:
         return ""
-    kind = section.split("/", 1)[0]
+    kind = section_label(section)
     try:
         version = (libbpf.lib().libbpf_version_string() or b"").decode() or "1.x"
     except Exception:  # noqa: BLE001 - the version only makes the message more precise
@@ -196,7 +196,7 @@ class BpfObject:
                        f"{_load_hint(err, text, section)}")
         error = LoadError(summary, text, program, err)
         error.missing = missing
-        error.unsupported_kind = section.split("/", 1)[0] if unknown else None
+        error.unsupported_kind = section_label(section) if unknown else None
         raise error
 
     def _missing_features(self) -> list:

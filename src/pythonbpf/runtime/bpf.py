@@ -5,7 +5,7 @@ import atexit
 import os
 import weakref
 
-from ..kinds.programs import RUN_TIME_TARGETS, kind_of
+from ..kinds.programs import RUN_TIME_TARGETS, kind_of, parse_section
 from ..loader.errors import LoadError
 from ..loader.object import BpfObject
 from .network import NetworkAttachMixin
@@ -40,8 +40,8 @@ TARGET_AT_RUN_TIME = {"uprobe", "uretprobe", "kprobe", "kretprobe", "usdt", "ksy
 
 def target_at_run_time(section: str) -> bool:
     """A probe whose section names no target: attached at run time (attach_uprobe, ...)."""
-    kind, _, target = section.partition("/")
-    return kind in TARGET_AT_RUN_TIME and not target
+    parsed = parse_section(section)
+    return parsed is not None and parsed.prefix in TARGET_AT_RUN_TIME and not parsed.target
 
 
 def needs_a_target(section: str) -> bool:

@@ -23,16 +23,17 @@ if TYPE_CHECKING:
 __all__ = ["attach_xdp", "attach_tc", "attach_socket", "attach_cgroup", "attach_netfilter",
            "NetworkAttachMixin"]
 
-_KIND_TYPES = {"xdp": (6,), "tc": (3,), "socket": (1,), "cgroup": (8, 18, 25),
-               "netfilter": (32,)}
-
 
 def _program(bpf: Any, fn: FnLike, kind: str) -> Any:
-    """The loader Program named `fn`, or the only one of `kind` in the object."""
+    """The loader Program named `fn`, or the only one that attaches to `kind` of target (a
+    registry row's `attach`: xdp, tc, socket, cgroup, netfilter) in the object."""
+    from ..kinds.programs import PROGRAM_KINDS
+
     programs = bpf.programs  # loads the object on first use
     if fn is not None:
         return programs[fn if isinstance(fn, str) else getattr(fn, "__name__", fn)]
-    matching = [name for name in programs if programs[name].type in _KIND_TYPES[kind]]
+    types = {k.prog_type for k in PROGRAM_KINDS if k.attach == kind and k.language}
+    matching = [name for name in programs if programs[name].type in types]
     if len(matching) == 1:
         return programs[matching[0]]
     if not matching:
