@@ -3,15 +3,23 @@ a hook drops or counts loopback packets there, and nowhere else."""
 from __future__ import annotations
 
 import errno
+import os
+import signal
 import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from pythonbpf import BPF
+from pythonbpf.loader.linkinfo import kernel_links
 from pythonbpf.loader.netfilter import NetfilterLink, attach_netfilter
 from pythonbpf.testing.netns import netns
 
 pytestmark = pytest.mark.kernel
+SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 FILTER = '''
 from pythonbpf import bpf, bpfglobal, section
@@ -80,3 +88,44 @@ def test_netfilter_errors():
                 attach_netfilter(prog, 1, 10, priority=10)
             assert getattr(info.value, "errno", None) == errno.EBUSY
             first.close()
+
+
+CHILD = FILTER + '''
+if __name__ == "__main__":
+    import time
+    from pythonbpf import BPF
+    with BPF() as b:
+        link = b.attach_netfilter("local_out", "ipv4", priority=-128)
+        print("ready", link.info().id, flush=True)
+        time.sleep(60)
+'''
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+def test_the_hook_goes_with_the_process(tmp_path, sig):
+    """Ctrl-C (and even SIGKILL) leave no netfilter link: the process owned it."""
+    script = tmp_path / "drop_out.py"
+    script.write_text(CHILD)
+    env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    with netns() as ns:
+        proc = ns.popen([sys.executable, str(script)], stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            words = proc.stdout.readline().split()
+            assert words[:1] == ["ready"], proc.stderr.read()
+            link_id = int(words[1])
+            assert link_id in {link.id for link in kernel_links()}
+            with ns.socket() as s:
+                assert send(s, 9, 1) == 0  # dropped while the child holds the hook
+            proc.send_signal(sig)
+            proc.communicate(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        deadline = time.monotonic() + 2  # the kernel releases links as the fds close
+        while link_id in {link.id for link in kernel_links()} and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert link_id not in {link.id for link in kernel_links()}
+        with ns.socket() as s:
+            assert send(s, 9, 2) == 2

@@ -4,6 +4,17 @@ A section is parsed once (`parse_section`) into its kind and the target after th
 every layer asks the kind instead of splitting the section string itself. A kind is one row:
 the compiler reads its context and packet access, the loader its program and expected attach
 types, how it attaches and what it needs from tracefs, the kernel and libbpf.
+
+Adding a program kind:
+1. a row here: section prefixes (or the whole section name), program type, expected attach
+   type, context, how it attaches, writable context fields, what it needs (`needs`); the loader
+   sets the types itself where the system libbpf predates the section;
+2. a new context: its layout in kinds/contexts.py, at the UAPI offsets (tests/test_kinds.py
+   checks them against the kernel's BTF);
+3. a new way to attach: a loader module whose attachment owns the link (an `FdLink`), and a
+   `b.attach_...` method in runtime/network.py. A kind that attaches like an existing one
+   (another cgroup hook, interface hook or auto-attached section) needs neither;
+then a kernel test of a real effect and its entry in docs/language.md.
 """
 from __future__ import annotations
 
