@@ -1,5 +1,8 @@
 """tc: attach a sched_cls program to an interface's ingress or egress, direct-action.
 
+Programs from `tcx/ingress` and `tcx/egress` sections attach where their section says,
+through a tcx link.
+
 Two kernel mechanisms, with different guarantees:
 
 - **tcx link** (kernel >= 6.6; `mode="tcx"`, and what "auto" picks there):
