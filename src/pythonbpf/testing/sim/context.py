@@ -19,9 +19,11 @@ import errno
 import platform
 from typing import Any, Dict, List, Optional, Set, Union
 
-from ...kinds.programs import PROGRAM_KINDS
+from ...kinds.contexts import layout as context_layout
+from ...kinds.programs import PROGRAM_KINDS, kind_named
 from ...kinds.registers import ARG_REGISTERS, RAW_TP_ARGS, RETURN_REGISTER
 from ...loader.errors import BPFError
+from ...spec.types import ArrayType
 from .errors import SimulationError
 from .memory import AddressSpace, Ptr
 from .packet import (CONTEXT_SIZE, ETH_HLEN, POINTERS, READABLE, XDP_MAX_DATA, Packet, layout, skb_defaults,
@@ -279,6 +281,39 @@ def iter_context(ctx: Any, memory: AddressSpace) -> Context:
     return Context("iter", ptr)
 
 
+def layout_context(kind: str, ctx: Any, memory: AddressSpace) -> Optional[Context]:
+    """A context with a fixed layout in the registry (`bpf_sock_addr`, `bpf_sockopt`,
+    `bpf_nf_ctx`): the fields given by name, kernel structs as dicts; None for other kinds.
+    The program's writes come back in ctx_out."""
+    row = kind_named(kind)
+    fields = context_layout(row.context) if row is not None else {}
+    if not fields or kind in PACKET_KINDS:
+        return None
+    ctx = dict(ctx or {})
+    unknown = sorted(set(ctx) - set(fields))
+    if unknown:
+        raise ValueError(f"a {kind} context has no field {unknown[0]!r} "
+                         f"(its fields: {', '.join(fields)})")
+    buf = bytearray(max(offset + t.size for offset, t in fields.values()))
+    known = set()
+    for name, (offset, t) in fields.items():
+        if name not in ctx:
+            continue
+        if isinstance(t, ArrayType):
+            values = list(ctx[name])[:t.count]
+            for i, value in enumerate(values):
+                at = offset + i * t.elem.size
+                buf[at:at + t.elem.size] = (int(value) % (1 << 8 * t.elem.size)).to_bytes(t.elem.size, "little")
+        else:
+            value = place(ctx[name], memory, "kernel", getattr(t, "struct", ""))
+            buf[offset:offset + t.size] = (value % (1 << 8 * t.size)).to_bytes(t.size, "little")
+        known.add(offset)
+    context = Context(kind, memory.place(bytes(buf), "kernel", f"{kind} context"),
+                      known_offsets=known, field_names={o: n for n, (o, _) in fields.items()})
+    context.given_ctx = True
+    return context
+
+
 def opaque_context(kind: str, memory: AddressSpace) -> Context:
     """perf_event, fentry, lsm, ...: nothing in the context is readable from the language."""
     return Context(kind, memory.place(bytes(PT_REGS_SIZE + 16), "kernel", f"{kind} context"),
@@ -313,4 +348,4 @@ def build_context(kind: str, section: str, name: str, data: Any, ctx: Any, memor
         return probe_context(kind, ctx, memory)
     if kind == "iter":
         return iter_context(ctx, memory)
-    return opaque_context(kind, memory)
+    return layout_context(kind, ctx, memory) or opaque_context(kind, memory)
