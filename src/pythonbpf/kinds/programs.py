@@ -18,8 +18,6 @@ then a kernel test of a real effect and its entry in docs/language.md.
 """
 from __future__ import annotations
 
-from ..record import record
-
 TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
     from typing import Dict, Optional, Tuple
@@ -35,7 +33,6 @@ RUN_TIME_TARGETS = (XDP, TC, SOCKET, CGROUP, NETFILTER, SOCKMAP)
 REQUIRED, HELPFUL = "required", "helpful"
 
 
-@record(frozen=True)
 class ProgramKind:
     """One kind of program, as the compiler and the loader see it.
 
@@ -54,36 +51,49 @@ class ProgramKind:
     loader handles in objects built elsewhere, but the compiler does not build.
     """
 
-    name: str
-    prefixes: "Tuple[str, ...]"
-    prog_type: int
-    context: str
-    packet: bool = False
-    writable: bool = False
-    kernel_types: bool = False
-    attach_type: int = -1
-    attach: str = AUTO
-    writes: "Tuple[str, ...]" = ()
-    tracefs: str = ""
-    trampoline: bool = False
-    needs: str = ""
-    compiles_as: str = ""
-    language: bool = True
+    # A plain class rather than a record: every start imports this module (attach_all and the
+    # loader read the rows), and a record's class set-up and `operator` cost a millisecond.
+    __slots__ = ("name", "prefixes", "prog_type", "context", "packet", "writable",
+                 "kernel_types", "attach_type", "attach", "writes", "tracefs", "trampoline",
+                 "needs", "compiles_as", "language")
+
+    def __init__(self, name: str, prefixes: "Tuple[str, ...]", prog_type: int, context: str, *,
+                 packet: bool = False, writable: bool = False, kernel_types: bool = False,
+                 attach_type: int = -1, attach: str = AUTO, writes: "Tuple[str, ...]" = (),
+                 tracefs: str = "", trampoline: bool = False, needs: str = "",
+                 compiles_as: str = "", language: bool = True) -> None:
+        self.name, self.prefixes, self.prog_type, self.context = name, prefixes, prog_type, context
+        self.packet, self.writable, self.kernel_types = packet, writable, kernel_types
+        self.attach_type, self.attach, self.writes = attach_type, attach, writes
+        self.tracefs, self.trampoline, self.needs = tracefs, trampoline, needs
+        self.compiles_as, self.language = compiles_as, language
 
     @property
     def rules(self) -> str:
         """The kind name the compiler applies its rules for."""
         return self.compiles_as or self.name
 
+    def __repr__(self) -> str:
+        return f"ProgramKind({self.name!r}, prog_type={self.prog_type}, context={self.context!r})"
 
-@record(frozen=True)
+
 class Section:
     """A parsed section name: `kind/target`, with the prefix exactly as written."""
 
-    text: str
-    prefix: str
-    kind: ProgramKind
-    target: str
+    __slots__ = ("text", "prefix", "kind", "target")
+
+    def __init__(self, text: str, prefix: str, kind: ProgramKind, target: str) -> None:
+        self.text, self.prefix, self.kind, self.target = text, prefix, kind, target
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Section) and (self.text, self.kind) == (other.text, other.kind)
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def __repr__(self) -> str:
+        return (f"Section({self.text!r}, prefix={self.prefix!r}, kind={self.kind.name!r}, "
+                f"target={self.target!r})")
 
 
 # enum bpf_prog_type values
