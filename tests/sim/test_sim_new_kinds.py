@@ -92,3 +92,15 @@ def test_context_fields_are_checked(sim):
         sim.programs["steer4"].run(ctx={"user_ip6": [0, 0, 0, 1]})
     with pytest.raises(Exception, match="ctx.user_ip4"):
         sim.programs["steer4"].run(ctx={"user_port": 0})  # user_ip4 read but not given
+
+
+def test_tcx_programs_run_as_tc():
+    sim = simulate('''
+from pythonbpf import bpf, section
+from pythonbpf.types import u32
+@bpf
+@section("tcx/egress")
+def out(ctx) -> u32:
+    return ctx.len
+''')
+    assert sim.programs["out"].run(data=bytes(60)).retval == 60

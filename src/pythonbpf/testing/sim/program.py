@@ -61,7 +61,7 @@ class SimProgram:
         self.name = function.name
         self.section = function.section or ""
         parsed = parse_section(self.section)
-        self.kind = parsed.kind.name if parsed is not None else ""
+        self.kind = parsed.kind.rules if parsed is not None else ""  # tcx/ingress runs as tc
         self.fd = self.FD_BASE + index
         self.allowed = return_range(self.section)
 
