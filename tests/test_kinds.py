@@ -114,3 +114,18 @@ def test_augmented_and_tracing_context_writes():
 def test_context_array_writes_need_a_constant_index():
     with pytest.raises(CompileError, match="a context array is written at a constant index"):
         compile_body("cgroup/connect6", "i = ctx.user_port & 3", "ctx.user_ip6[i] = 5", "return 1")
+
+
+def test_attach_type_constants_are_the_kernels():
+    """kinds/constants.py's enum bpf_attach_type numbers, which the rows' expected attach
+    types and the loader's links use, against this kernel's BTF."""
+    from pythonbpf.btf.reader import BTFReader
+    from pythonbpf.kinds import constants
+
+    enum = BTFReader.open().type_by_name("bpf_attach_type", "enum")
+    kernel = {v.name: v.value for v in enum.values}
+    ours = {n: v for n, v in vars(constants).items()
+            if n.startswith(("BPF_CGROUP_", "BPF_TCX_", "BPF_NETKIT_")) or n == "BPF_NETFILTER"}
+    assert len(ours) == 10 and all(kernel[n] == v for n, v in ours.items())
+    attach_types = {k.attach_type for k in PROGRAM_KINDS if k.attach_type >= 0}
+    assert attach_types <= set(ours.values())

@@ -18,6 +18,8 @@ then a kernel test of a real effect and its entry in docs/language.md.
 """
 from __future__ import annotations
 
+from . import constants as C
+
 TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
     from typing import Dict, Optional, Tuple
@@ -96,13 +98,21 @@ class Section:
                 f"target={self.target!r})")
 
 
-# enum bpf_prog_type values
-_SOCKET_FILTER, _KPROBE, _SCHED_CLS, _TRACEPOINT, _XDP, _PERF_EVENT, _CGROUP_SKB = 1, 2, 3, 5, 6, 7, 8
-_RAW_TRACEPOINT, _CGROUP_SOCK_ADDR, _SK_SKB, _SK_MSG, _CGROUP_SOCKOPT = 17, 18, 14, 16, 25
-_TRACING, _EXT, _LSM, _NETFILTER = 26, 28, 29, 32
-# enum bpf_attach_type values
-_INET4_CONNECT, _INET6_CONNECT, _GETSOCKOPT, _SETSOCKOPT = 10, 11, 21, 22
-_BPF_NETFILTER, _TCX_INGRESS, _TCX_EGRESS, _NETKIT_PRIMARY = 45, 46, 47, 50
+# enum bpf_prog_type and enum bpf_attach_type values, short names for the table
+_SOCKET_FILTER, _KPROBE, _SCHED_CLS, _TRACEPOINT, _XDP, _PERF_EVENT, _CGROUP_SKB = (
+    C.BPF_PROG_TYPE_SOCKET_FILTER, C.BPF_PROG_TYPE_KPROBE, C.BPF_PROG_TYPE_SCHED_CLS,
+    C.BPF_PROG_TYPE_TRACEPOINT, C.BPF_PROG_TYPE_XDP, C.BPF_PROG_TYPE_PERF_EVENT,
+    C.BPF_PROG_TYPE_CGROUP_SKB)
+_RAW_TRACEPOINT, _CGROUP_SOCK_ADDR, _SK_SKB, _SK_MSG, _CGROUP_SOCKOPT = (
+    C.BPF_PROG_TYPE_RAW_TRACEPOINT, C.BPF_PROG_TYPE_CGROUP_SOCK_ADDR, C.BPF_PROG_TYPE_SK_SKB,
+    C.BPF_PROG_TYPE_SK_MSG, C.BPF_PROG_TYPE_CGROUP_SOCKOPT)
+_TRACING, _EXT, _LSM, _NETFILTER = (C.BPF_PROG_TYPE_TRACING, C.BPF_PROG_TYPE_EXT,
+                                    C.BPF_PROG_TYPE_LSM, C.BPF_PROG_TYPE_NETFILTER)
+_INET4_CONNECT, _INET6_CONNECT, _GETSOCKOPT, _SETSOCKOPT = (
+    C.BPF_CGROUP_INET4_CONNECT, C.BPF_CGROUP_INET6_CONNECT, C.BPF_CGROUP_GETSOCKOPT,
+    C.BPF_CGROUP_SETSOCKOPT)
+_BPF_NETFILTER, _TCX_INGRESS, _TCX_EGRESS, _NETKIT_PRIMARY = (
+    C.BPF_NETFILTER, C.BPF_TCX_INGRESS, C.BPF_TCX_EGRESS, C.BPF_NETKIT_PRIMARY)
 
 _TRACE = dict(kernel_types=True)
 _PROBE = dict(kernel_types=True, tracefs=HELPFUL)

@@ -16,14 +16,13 @@ import errno as E
 import os
 from typing import Any
 
+from ..kinds.constants import (BPF_CGROUP_INET_EGRESS, BPF_CGROUP_INET_INGRESS,
+                               BPF_PROG_TYPE_CGROUP_SKB)
 from ..kinds.programs import CGROUP, PROGRAM_KINDS, kind_of, parse_section
 from .attachment import FdLink, link_create, program_fd, raise_attach_error
 
 __all__ = ["attach_cgroup", "CgroupLink", "cgroup2_mount"]
 
-BPF_PROG_TYPE_CGROUP_SKB = 8
-BPF_CGROUP_INET_INGRESS = 0  # enum bpf_attach_type
-BPF_CGROUP_INET_EGRESS = 1
 _TYPES = {"ingress": BPF_CGROUP_INET_INGRESS, "egress": BPF_CGROUP_INET_EGRESS}
 # Every program type that attaches to a cgroup, with the sections that make one.
 _CGROUP_KINDS = [k for k in PROGRAM_KINDS if k.attach == CGROUP and k.language]

@@ -19,20 +19,18 @@ import errno as E
 import os
 from typing import Any
 
+from ..kinds.constants import BPF_NETFILTER, BPF_PROG_TYPE_NETFILTER
 from . import libbpf
 from .attachment import FdLink, program_fd, raise_attach_error
 
 __all__ = ["attach_netfilter", "NetfilterLink", "NF_HOOKS", "NF_FAMILIES", "NF_ACCEPT",
            "NF_DROP"]
 
-BPF_PROG_TYPE_NETFILTER = 32
-BPF_NETFILTER = 45  # enum bpf_attach_type
 BPF_F_NETFILTER_IP_DEFRAG = 1  # Linux 6.6: reassemble fragments before the program runs
 NF_DROP, NF_ACCEPT = 0, 1
 NF_FAMILIES = {"ipv4": 2, "ipv6": 10}  # NFPROTO_IPV4, NFPROTO_IPV6
 NF_HOOKS = {"prerouting": 0, "local_in": 1, "forward": 2, "local_out": 3, "postrouting": 4}
 _INT_MIN, _INT_MAX = -(1 << 31), (1 << 31) - 1  # NF_IP_PRI_FIRST/LAST: reserved by the kernel
-_BPF_LINK_CREATE = 28
 
 
 class _LinkCreate(ctypes.Structure):
@@ -67,13 +65,14 @@ def _choice(value: str | int, table: dict[str, int], what: str) -> tuple[str, in
     raise ValueError(f"netfilter {what} must be one of {', '.join(table)}, not {value!r}")
 
 
-def _syscall_number() -> int:
-    from .uprobemulti import _SYS_BPF
+def _link_create(attr: _LinkCreate) -> int:
+    """bpf(BPF_LINK_CREATE, attr): the link's fd, or -1 (errno in libbpf.get_errno())."""
+    from .uprobemulti import _BPF_LINK_CREATE, _SYS_BPF
 
-    try:
-        return _SYS_BPF[os.uname().machine]
-    except KeyError:
-        raise OSError(E.ENOSYS, f"bpf() syscall number unknown on {os.uname().machine}") from None
+    number = _SYS_BPF.get(os.uname().machine)
+    if number is None:
+        raise OSError(E.ENOSYS, f"bpf() syscall number unknown on {os.uname().machine}")
+    return libbpf.libc().syscall(number, _BPF_LINK_CREATE, ctypes.byref(attr), ctypes.sizeof(attr))
 
 
 def attach_netfilter(prog: Any, hook: str | int, family: str | int = "ipv4", priority: int = 0,
@@ -91,9 +90,7 @@ def attach_netfilter(prog: Any, hook: str | int, family: str | int = "ipv4", pri
     target = f"netfilter {family_name} {hook_name} hook (priority {priority})"
     attr = _LinkCreate(prog_fd=fd, attach_type=BPF_NETFILTER, pf=pf, hooknum=hooknum,
                        priority=priority, nf_flags=BPF_F_NETFILTER_IP_DEFRAG if defrag else 0)
-    libc = libbpf.libc()
-    link_fd = libc.syscall(_syscall_number(), _BPF_LINK_CREATE, ctypes.byref(attr),
-                           ctypes.sizeof(attr))
+    link_fd = _link_create(attr)
     if link_fd < 0:
         raise_attach_error(name, target, libbpf.get_errno() or E.EINVAL, "netfilter", {
             E.EINVAL: "the kernel refused the hook (netfilter links need Linux 6.4; defrag 6.6)",

@@ -29,6 +29,7 @@ import threading
 from typing import Any
 
 from . import libbpf
+from ..kinds.constants import BPF_PROG_TYPE_SCHED_CLS, BPF_TCX_EGRESS, BPF_TCX_INGRESS
 from ..kinds.programs import kind_of
 from .attachment import Attachment, FdLink, link_create, program_fd, raise_attach_error
 from .netdev import Netns, interface_name, kernel_at_least, resolve_interface
@@ -36,9 +37,6 @@ from .rtnl import clsact_parent, tc_filter_count
 
 __all__ = ["attach_tc", "TcxLink", "TcFilter", "TC_MODES", "BPF_TC_INGRESS", "BPF_TC_EGRESS"]
 
-BPF_PROG_TYPE_SCHED_CLS = 3
-BPF_TCX_INGRESS = 46  # enum bpf_attach_type
-BPF_TCX_EGRESS = 47
 BPF_TC_INGRESS = 1 << 0  # enum bpf_tc_attach_point
 BPF_TC_EGRESS = 1 << 1
 
