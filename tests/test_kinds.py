@@ -129,3 +129,16 @@ def test_attach_type_constants_are_the_kernels():
     assert len(ours) == 10 and all(kernel[n] == v for n, v in ours.items())
     attach_types = {k.attach_type for k in PROGRAM_KINDS if k.attach_type >= 0}
     assert attach_types <= set(ours.values())
+
+
+@pytest.mark.parametrize("section, value, ok", [
+    ("cgroup/connect4", "2", False), ("netfilter", "3", False), ("cgroup/getsockopt", "1", True),
+    ("cgroup_skb/egress", "3", True), ("cgroup_skb/ingress", "2", False), ("tc", "7", True),
+])
+def test_return_values_outside_the_kinds_range_are_located(section, value, ok):
+    if ok:
+        assert compile_body(section, f"return {value}")
+        return
+    with pytest.raises(CompileError, match=rf"{section} programs return 0\.\.1") as info:
+        compile_body(section, f"return {value}")
+    assert "kinds.py:12" in str(info.value)

@@ -104,3 +104,16 @@ def out(ctx) -> u32:
     return ctx.len
 ''')
     assert sim.programs["out"].run(data=bytes(60)).retval == 60
+
+
+def test_return_values_the_verifier_refuses():
+    sim = simulate('''
+from pythonbpf import bpf, section
+from pythonbpf.types import u32
+@bpf
+@section("cgroup/connect4")
+def bad(ctx) -> u32:
+    return ctx.user_port + 1
+''')
+    with pytest.raises(Exception, match="may only return 0..1"):
+        sim.programs["bad"].run(ctx={"user_port": 5})

@@ -50,25 +50,27 @@ class ProgramKind:
     `trampoline` whether it needs BPF trampolines; `needs` the libbpf and Linux it needs, when
     newer than the oldest supported ones; `compiles_as` the kind whose language rules it
     follows (`tcx/ingress` compiles as `tc`); `language` False for kinds libbpf knows and the
-    loader handles in objects built elsewhere, but the compiler does not build.
+    loader handles in objects built elsewhere, but the compiler does not build; `returns` the
+    (low, high) return values the verifier allows, when it limits them.
     """
 
     # A plain class rather than a record: every start imports this module (attach_all and the
     # loader read the rows), and a record's class set-up and `operator` cost a millisecond.
     __slots__ = ("name", "prefixes", "prog_type", "context", "packet", "writable",
                  "kernel_types", "attach_type", "attach", "writes", "tracefs", "trampoline",
-                 "needs", "compiles_as", "language")
+                 "needs", "compiles_as", "language", "returns")
 
     def __init__(self, name: str, prefixes: "Tuple[str, ...]", prog_type: int, context: str, *,
                  packet: bool = False, writable: bool = False, kernel_types: bool = False,
                  attach_type: int = -1, attach: str = AUTO, writes: "Tuple[str, ...]" = (),
                  tracefs: str = "", trampoline: bool = False, needs: str = "",
-                 compiles_as: str = "", language: bool = True) -> None:
+                 compiles_as: str = "", language: bool = True,
+                 returns: "Optional[Tuple[int, int]]" = None) -> None:
         self.name, self.prefixes, self.prog_type, self.context = name, prefixes, prog_type, context
         self.packet, self.writable, self.kernel_types = packet, writable, kernel_types
         self.attach_type, self.attach, self.writes = attach_type, attach, writes
         self.tracefs, self.trampoline, self.needs = tracefs, trampoline, needs
-        self.compiles_as, self.language = compiles_as, language
+        self.compiles_as, self.language, self.returns = compiles_as, language, returns
 
     @property
     def rules(self) -> str:
@@ -130,21 +132,22 @@ PROGRAM_KINDS: "Tuple[ProgramKind, ...]" = (
                 needs="libbpf 1.3 and Linux 6.6"),
     ProgramKind("socket", ("socket",), _SOCKET_FILTER, "__sk_buff", packet=True, attach=SOCKET),
     ProgramKind("cgroup_skb", ("cgroup_skb",), _CGROUP_SKB, "__sk_buff", packet=True,
-                attach=CGROUP),
+                attach=CGROUP, returns=(0, 1)),  # egress: 0..3 (return_range)
     ProgramKind("cgroup/connect4", ("cgroup/connect4",), _CGROUP_SOCK_ADDR,
                 "bpf_sock_addr (ipv4)", attach=CGROUP, attach_type=_INET4_CONNECT,
-                writes=("user_ip4", "user_port")),
+                writes=("user_ip4", "user_port"), returns=(0, 1)),
     ProgramKind("cgroup/connect6", ("cgroup/connect6",), _CGROUP_SOCK_ADDR,
                 "bpf_sock_addr (ipv6)", attach=CGROUP, attach_type=_INET6_CONNECT,
-                writes=("user_ip6", "user_port")),
+                writes=("user_ip6", "user_port"), returns=(0, 1)),
     ProgramKind("cgroup/getsockopt", ("cgroup/getsockopt",), _CGROUP_SOCKOPT,
                 "bpf_sockopt (get)", attach=CGROUP, attach_type=_GETSOCKOPT,
-                writes=("optlen", "retval")),
+                writes=("optlen", "retval"), returns=(0, 1)),
     ProgramKind("cgroup/setsockopt", ("cgroup/setsockopt",), _CGROUP_SOCKOPT,
                 "bpf_sockopt (set)", attach=CGROUP, attach_type=_SETSOCKOPT,
-                writes=("level", "optname", "optlen")),
+                writes=("level", "optname", "optlen"), returns=(0, 1)),
     ProgramKind("netfilter", ("netfilter",), _NETFILTER, "bpf_nf_ctx", kernel_types=True,
-                attach=NETFILTER, attach_type=_BPF_NETFILTER, needs="libbpf 1.2 and Linux 6.4"),
+                attach=NETFILTER, attach_type=_BPF_NETFILTER, needs="libbpf 1.2 and Linux 6.4",
+                returns=(0, 1)),
     ProgramKind("tracepoint", ("tracepoint", "tp"), _TRACEPOINT, "tracepoint record",
                 kernel_types=True, tracefs=REQUIRED),
     ProgramKind("raw_tp", ("raw_tp", "raw_tracepoint"), _RAW_TRACEPOINT, "u64 arguments", **_TRACE),
@@ -159,7 +162,7 @@ PROGRAM_KINDS: "Tuple[ProgramKind, ...]" = (
     ProgramKind("lsm", ("lsm",), _LSM, "BTF-typed arguments", **_TRAMPOLINE),
     ProgramKind("perf_event", ("perf_event",), _PERF_EVENT, "bpf_perf_event_data",
                 attach=PERF_EVENT),
-    ProgramKind("iter", ("iter",), _TRACING, "iterator context", **_TRAMPOLINE),
+    ProgramKind("iter", ("iter",), _TRACING, "iterator context", returns=(0, 1), **_TRAMPOLINE),
     # libbpf kinds the loader meets in objects built elsewhere; the compiler does not build them
     ProgramKind("ksyscall", ("ksyscall",), _KPROBE, "pt_regs", tracefs=HELPFUL, language=False),
     ProgramKind("kretsyscall", ("kretsyscall",), _KPROBE, "pt_regs", tracefs=HELPFUL,
@@ -218,6 +221,16 @@ def needs_of(section: str) -> str:
     if parsed is None:
         return ""
     return VARIANT_NEEDS.get(parsed.prefix) or parsed.kind.needs
+
+
+def return_range(section: str) -> "Optional[Tuple[int, int]]":
+    """The (low, high) return values the verifier allows programs of a section, or None."""
+    parsed = parse_section(section)
+    if parsed is None:
+        return None
+    if parsed.kind.name == "cgroup_skb" and parsed.target == "egress":
+        return 0, 3  # egress may also ask for congestion notification (bit 1)
+    return parsed.kind.returns
 
 
 def section_label(section: str) -> str:

@@ -13,6 +13,7 @@ from .declarations import Declarations
 from ..errors import SourceFile
 from .expressions import ExprChecker
 from .context import program_kind
+from ...kinds.programs import return_range
 from .tracing import tracepoint_name
 from .loops import LoopChecker
 from .narrowing import NarrowingChecker, intersect
@@ -203,8 +204,20 @@ class FunctionChecker(BindingChecker, RawPacketChecker, LoopChecker, NarrowingCh
             raise self.src.error(node.value, f"{self.sig.name}() is declared to return None")
         else:
             value = self.coerce(self.integer(node.value), want, node.value)
+            self.check_return_range(value, node.value)
         self.check_released(node, "before this return")
         return [m.Return(self.pos(node), value)]
+
+    def check_return_range(self, value: m.Expr, node: ast.AST) -> None:
+        """A program's return value that is outside what the verifier allows its kind on every
+        path (`return 2` in a cgroup/connect4 program) is a located error, not a load failure."""
+        allowed = return_range(self.sig.section) if self.sig.section else None
+        if allowed is None:
+            return
+        low, high = value_range(value, self.ranges)
+        if high < allowed[0] or low > allowed[1]:
+            raise self.src.error(node, f"{self.sig.section} programs return {allowed[0]}..{allowed[1]}",
+                                 hint="the kernel's verifier refuses any other value")
 
     def visit_If(self, node: ast.If) -> List[m.Stmt]:
         cond = self.cond(node.test)

@@ -12,18 +12,10 @@ from typing import Any, Iterator, List, Optional, Tuple
 
 from ...compiler import typed as m
 from ...kinds import parse_section
+from ...kinds.programs import return_range
 from .context import build_context
 from .errors import SimulationError
 from .machine import Machine
-
-
-def return_range(section: str) -> Optional[Tuple[int, int]]:
-    """The values the verifier lets a program of this section return (None: any)."""
-    if section.startswith("cgroup_skb/egress"):
-        return 0, 3
-    if section.startswith(("cgroup_skb", "iter/")):
-        return 0, 1
-    return None
 
 
 def constant_returns(body: List[m.Stmt]) -> Iterator[m.Return]:
