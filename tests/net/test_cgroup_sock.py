@@ -186,3 +186,37 @@ def test_sockopt_refuse_observe_and_override(cgroup_dir):
             assert info.value.errno == errno.ENOPROTOOPT
         b.detach()
         assert in_cgroup(cgroup_dir, ["setsockopt", sol, prio, 3]) == [("ok", 3)]
+
+
+REDIRECT_IP = '''
+from pythonbpf import bpf, bpfglobal, section, Const
+from pythonbpf.types import u32
+FROM_IP = Const(u32, 0)
+TO_IP = Const(u32, 0)
+
+@bpf
+@section("cgroup/connect4")
+def readdress(ctx) -> u32:
+    if ctx.user_ip4 == FROM_IP:
+        ctx.user_ip4 = TO_IP
+    return 1
+
+@bpf
+@bpfglobal
+def LICENSE() -> str:
+    return "GPL"
+'''
+
+
+def test_connect4_rewrites_the_address(cgroup_dir, listener):
+    """A connect() to 127.0.0.2 reaches a listener bound to 127.0.0.1 only when rewritten."""
+    port = listener().getsockname()[1]
+    word = lambda ip: struct.unpack("<I", socket.inet_aton(ip))[0]  # noqa: E731 - as the kernel holds it
+    with BPF(source=REDIRECT_IP, consts={"FROM_IP": word("127.0.0.2"),
+                                         "TO_IP": word("127.0.0.1")}) as b:
+        assert in_cgroup(cgroup_dir, ["connect", "127.0.0.2", port]) == \
+            [("error", errno.ECONNREFUSED)]
+        with b.attach_cgroup(cgroup_dir):
+            assert in_cgroup(cgroup_dir, ["connect", "127.0.0.2", port]) == [("ok", port)]
+        assert in_cgroup(cgroup_dir, ["connect", "127.0.0.2", port]) == \
+            [("error", errno.ECONNREFUSED)]
