@@ -9,9 +9,9 @@ import os
 from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
-__all__ = ["ProgramInput", "read_input", "UsageError"]
+from ..elf import is_elf
 
-ELF_MAGIC = b"\x7fELF"
+__all__ = ["ProgramInput", "read_input", "UsageError"]
 
 
 class UsageError(Exception):
@@ -46,14 +46,6 @@ class ProgramInput:
         b = BPF(obj=self.elf, name=self.label, **options)
         b.program = self.program  # map and event types, pins, attach options
         return b
-
-
-def is_elf(path: str) -> bool:
-    try:
-        with open(path, "rb") as f:
-            return f.read(4) == ELF_MAGIC
-    except OSError:
-        return False
 
 
 def read_input(path: str, allow_object: bool = True) -> ProgramInput:

@@ -36,7 +36,7 @@ class _Stop(Exception):
 
 def prints_to_trace_pipe(elf: bytes) -> bool:
     """Whether any program of the object calls trace_printk (so trace_pipe is worth reading)."""
-    from ..diagnostics.elf import ElfFile
+    from ..elf import ElfFile
 
     f = ElfFile(elf)
     for sec in f.sections:

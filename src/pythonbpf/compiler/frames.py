@@ -15,7 +15,7 @@ import ast
 import struct
 from typing import Dict, List, Tuple
 
-from ..diagnostics.elf import ElfFile
+from ..elf import ElfFile
 from ..record import fields, is_record
 from . import typed as m
 from .errors import SourceFile

@@ -2,7 +2,7 @@
 
 Reads only bytes (the object and libbpf's log); imports neither the compiler nor libbpf, so
 it works for `.o` files built elsewhere and costs nothing until a load fails. The package's
-names load on first use: the compiler's frame check needs only `diagnostics.elf`, and importing
+names load on first use: the compiler's frame check reads the object with `pythonbpf.elf`, and importing
 `report` (with the advice table, the line-info and log readers) would add milliseconds to
 every compile.
 """

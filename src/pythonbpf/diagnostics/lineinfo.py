@@ -15,7 +15,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
-from .elf import ElfFile, Symbol
+from ..elf import ElfFile, Symbol
 
 __all__ = ["LineRecord", "ProgramLines", "object_lines", "BTF_MAGIC"]
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-import struct
 import sys
 
 from . import libbpf
@@ -215,55 +214,11 @@ def close_links(links: list) -> None:
 def symbol_offset(path: str, name: str) -> "int | None":
     """File offset of function `name` in ELF file `path` (its .symtab, else .dynsym): the
     symbol's address mapped through the loadable segment holding it. None if absent."""
+    from ..elf import ElfError, read_elf
+
     try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError:
+        elf = read_elf(path)
+    except (OSError, ElfError):
         return None
-    return _offset_in(data, name)
-
-
-def _offset_in(data: bytes, name: str) -> "int | None":
-    if data[:4] != b"\x7fELF" or data[4] != 2:
-        return None  # 64-bit ELF only (the architectures in _SYS_BPF)
-    end = "<" if data[5] == 1 else ">"
-    phoff, shoff = struct.unpack_from(end + "QQ", data, 32)
-    phentsize, phnum, shentsize, shnum = struct.unpack_from(end + "HHHH", data, 54)
-    segments = []
-    for i in range(phnum):
-        p_type, _, p_offset, p_vaddr, _, p_filesz = struct.unpack_from(
-            end + "IIQQQQ", data, phoff + i * phentsize)
-        if p_type == 1:  # PT_LOAD
-            segments.append((p_offset, p_vaddr, p_filesz))
-    sections = [struct.unpack_from(end + "IIQQQQIIQQ", data, shoff + i * shentsize)
-                for i in range(shnum)]
-    wanted = name.encode() + b"\0"
-    for kind in (2, 11):  # SHT_SYMTAB, then SHT_DYNSYM
-        for sh in sections:
-            if sh[1] != kind:
-                continue
-            strtab = sections[sh[6]]
-            address = _find(data, end, sh[4], sh[5], strtab[4], strtab[5], wanted)
-            if address:
-                for p_offset, p_vaddr, p_filesz in segments:
-                    if p_vaddr <= address < p_vaddr + p_filesz:
-                        return address - p_vaddr + p_offset
-                return None
-    return None
-
-
-def _find(data: bytes, end: str, offset: int, size: int, str_offset: int, str_size: int,
-          wanted: bytes) -> int:
-    """Address of the defined function symbol named `wanted` (NUL-terminated) in one table."""
-    names = set()  # where the name can start in the string table (tails of longer names too)
-    at = data.find(wanted, str_offset, str_offset + str_size)
-    while at >= 0:
-        names.add(at - str_offset)
-        at = data.find(wanted, at + 1, str_offset + str_size)
-    if not names:
-        return 0
-    entry = struct.Struct(end + "IBBHQQ")
-    for st_name, info, _, shndx, value, _ in entry.iter_unpack(data[offset:offset + size - size % entry.size]):
-        if st_name in names and info & 0xF in (2, 10) and shndx and value:
-            return value  # STT_FUNC or STT_GNU_IFUNC, defined
-    return 0
+    address = elf.find_function(name)
+    return elf.file_offset(address) if address else None

@@ -12,9 +12,10 @@ import re
 import struct
 from typing import List, NamedTuple
 
+from ..elf import SHT_NOTE, ElfError, read_elf
+
 __all__ = ["Probe", "Argument", "usdt_probes"]
 
-SHT_NOTE = 7
 NT_STAPSDT = 3
 _REGISTER = re.compile(r"%(\w+)$")
 _MEMORY = re.compile(r"(-?\d*)\((%\w+)(?:,(%\w+)(?:,(\d+))?)?\)$")
@@ -65,45 +66,28 @@ def parse_arguments(spec: str) -> List[Argument]:
 def usdt_probes(path: str) -> List[Probe]:
     """Every probe site in the file at `path` (one entry per site: an inlined probe appears
     once per copy). Raises OSError for an unreadable file, ValueError for one that is not ELF."""
-    with open(path, "rb") as f:
-        data = f.read()
-    if data[:4] != b"\x7fELF":
-        raise ValueError(f"{path} is not an ELF file")
-    is64, little = data[4] == 2, data[5] == 1
-    e = "<" if little else ">"
-    if is64:
-        shoff, = struct.unpack_from(e + "Q", data, 0x28)
-        shentsize, shnum, shstrndx = struct.unpack_from(e + "HHH", data, 0x3A)
-        section = struct.Struct(e + "IIQQQQIIQQ")
-    else:
-        shoff, = struct.unpack_from(e + "I", data, 0x20)
-        shentsize, shnum, shstrndx = struct.unpack_from(e + "HHH", data, 0x2E)
-        section = struct.Struct(e + "IIIIIIIIII")
-    headers = [section.unpack_from(data, shoff + i * shentsize) for i in range(shnum)]
-    if not headers or shstrndx >= len(headers):
-        return []
-    names_at = headers[shstrndx][4]
+    try:
+        elf = read_elf(path)
+    except ElfError:
+        raise ValueError(f"{path} is not an ELF file") from None
     probes = []
-    for name_off, kind, _, _, offset, size, *_ in headers:
-        name = data[names_at + name_off:data.index(b"\0", names_at + name_off)]
-        if kind == SHT_NOTE and name == b".note.stapsdt":
-            probes.extend(_notes(data[offset:offset + size], e, 8 if is64 else 4))
+    for section in elf.sections:
+        if section.type == SHT_NOTE and section.name == ".note.stapsdt":
+            for owner, kind, desc in elf.notes(section):
+                if owner == b"stapsdt" and kind == NT_STAPSDT:
+                    probe = _probe(desc, elf.endian, elf.word)
+                    if probe is not None:
+                        probes.append(probe)
     return probes
 
 
-def _notes(notes: bytes, e: str, word: int) -> List[Probe]:
-    out, at = [], 0
-    while at + 12 <= len(notes):
-        namesz, descsz, kind = struct.unpack_from(e + "III", notes, at)
-        name = notes[at + 12:at + 12 + namesz].rstrip(b"\0")
-        desc_at = at + 12 + (namesz + 3) // 4 * 4
-        desc = notes[desc_at:desc_at + descsz]
-        at = desc_at + (descsz + 3) // 4 * 4
-        if name != b"stapsdt" or kind != NT_STAPSDT or len(desc) < 3 * word + 3:
-            continue
-        address, _base, semaphore = struct.unpack_from(e + ("QQQ" if word == 8 else "III"), desc, 0)
-        provider, probe, spec = (desc[3 * word:].split(b"\0") + [b"", b"", b""])[:3]
-        text = spec.decode(errors="replace")
-        out.append(Probe(provider.decode(errors="replace"), probe.decode(errors="replace"), address,
-                         semaphore, parse_arguments(text), text))
-    return out
+def _probe(desc: bytes, e: str, word: int) -> "Probe | None":
+    """One note's descriptor: three addresses (site, `.stapsdt.base`, semaphore), then
+    provider, name and argument string, each NUL-terminated."""
+    if len(desc) < 3 * word + 3:
+        return None
+    address, _base, semaphore = struct.unpack_from(e + ("QQQ" if word == 8 else "III"), desc, 0)
+    provider, probe, spec = (desc[3 * word:].split(b"\0") + [b"", b"", b""])[:3]
+    text = spec.decode(errors="replace")
+    return Probe(provider.decode(errors="replace"), probe.decode(errors="replace"), address,
+                 semaphore, parse_arguments(text), text)

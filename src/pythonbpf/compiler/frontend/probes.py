@@ -12,6 +12,7 @@ import os
 import platform
 from typing import Dict, Optional, Tuple
 
+from ...elf import is_elf
 from ...kinds.registers import ARG_REGISTERS, RETURN_REGISTER
 
 PROGRAM_DECORATORS = {"tracepoint", "raw_tracepoint", "tp_btf", "uprobe", "uretprobe", "usdt", "kprobe",
@@ -48,14 +49,6 @@ def resolve_binary(name: str) -> str:
     -> `/usr/bin/python3.11`), since the probe notes are read from the file itself."""
     path = resolve_library(name)
     return os.path.realpath(path) if os.path.isabs(path) and os.path.exists(path) else path
-
-
-def is_elf(path: str) -> bool:
-    try:
-        with open(path, "rb") as f:
-            return f.read(4) == b"\x7fELF"
-    except OSError:
-        return False
 
 
 class DecoratorReader:
