@@ -33,10 +33,9 @@ def environment_checks() -> List[ProbeResult]:
     """Facts that need no BPF program: libraries, privileges, file systems."""
     checks = [_check("kernel", True, f"Linux {platform.release()} ({platform.machine()})")]
     try:
-        from ..loader.libbpf import lib, version
+        from ..loader.features import libbpf_version
 
-        lib()
-        checks.append(_check("libbpf", True, f"{version()} (libbpf.so.1)"))
+        checks.append(_check("libbpf", True, f"{libbpf_version()} (libbpf.so.1)"))
     except Exception as exc:
         checks.append(_check("libbpf", False, str(exc).splitlines()[0],
                              "install libbpf >= 1.0: apt-get install libbpf1"))

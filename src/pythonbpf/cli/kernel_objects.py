@@ -1,18 +1,15 @@
 """The BPF programs and maps loaded in the kernel right now, whoever loaded them.
 
-Walks the kernel's id spaces (BPF_PROG_GET_NEXT_ID / BPF_MAP_GET_NEXT_ID), opens each object
-by id for a moment and asks for its info, as `bpftool prog|map list` does. Type names come
+The loader walks the kernel's id spaces (BPF_PROG_GET_NEXT_ID / BPF_MAP_GET_NEXT_ID, loader/ids.py)
+and asks each object for its info, as `bpftool prog|map list` does. Type names come
 from this kernel's own `enum bpf_prog_type` / `enum bpf_map_type` (BTF), so new kinds are
 named without a table here.
 """
 from __future__ import annotations
 
-import ctypes
-import errno
-import os
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Dict, Iterator, List
+from typing import Dict, List
 
 __all__ = ["KernelProgram", "KernelMap", "loaded_programs", "loaded_maps", "type_names"]
 
@@ -52,46 +49,12 @@ def type_names(enum: str, prefix: str) -> Dict[int, str]:
     return {v.value: v.name[len(prefix):].lower() for v in values if v.name.startswith(prefix)}
 
 
-def _function(name: str, restype: object, *argtypes: object) -> Callable[..., int]:
-    """A private prototype of a libbpf function (the shared handle's declarations are left alone)."""
-    from ..loader import lib
-
-    return ctypes.CFUNCTYPE(restype, *argtypes, use_errno=True)((name, lib()))
-
-
-def _walk(next_id_name: str, fd_by_id_name: str) -> Iterator[int]:
-    """File descriptors of every object in one id space (each closed after the caller's use)."""
-    next_id = _function(next_id_name, ctypes.c_int, ctypes.c_uint32, ctypes.POINTER(ctypes.c_uint32))
-    fd_by_id = _function(fd_by_id_name, ctypes.c_int, ctypes.c_uint32)
-    current = ctypes.c_uint32(0)
-    while True:
-        if next_id(current.value, ctypes.byref(current)) != 0:
-            err = ctypes.get_errno()
-            if err == errno.ENOENT:
-                return  # the end of the list
-            from ..loader import PermissionDeniedError
-            from ..loader.errors import BPFError, errno_name
-
-            if err in (errno.EPERM, errno.EACCES):
-                raise PermissionDeniedError(f"listing BPF objects ({next_id_name})", err)
-            raise BPFError(f"{next_id_name} failed: {errno_name(err)}", err)
-        fd = fd_by_id(current.value)
-        if fd < 0:
-            continue  # freed between the two calls
-        try:
-            yield fd
-        finally:
-            os.close(fd)
-
-
 def loaded_programs() -> List[KernelProgram]:
-    from ..loader.info import BpfProgInfoStruct, obj_get_info
+    from ..loader.ids import program_infos
 
     names = type_names("bpf_prog_type", "BPF_PROG_TYPE_")
     found = []
-    for fd in _walk("bpf_prog_get_next_id", "bpf_prog_get_fd_by_id"):
-        info = BpfProgInfoStruct()
-        obj_get_info(fd, info, "program")
+    for info in program_infos():
         found.append(KernelProgram(
             id=info.id, type=names.get(info.type, str(info.type)),
             name=info.name.decode("utf-8", "replace"), tag=bytes(info.tag).hex(),
@@ -101,13 +64,11 @@ def loaded_programs() -> List[KernelProgram]:
 
 
 def loaded_maps() -> List[KernelMap]:
-    from ..loader.info import BpfMapInfoStruct, obj_get_info
+    from ..loader.ids import map_infos
 
     names = type_names("bpf_map_type", "BPF_MAP_TYPE_")
     found = []
-    for fd in _walk("bpf_map_get_next_id", "bpf_map_get_fd_by_id"):
-        info = BpfMapInfoStruct()
-        obj_get_info(fd, info, "map")
+    for info in map_infos():
         found.append(KernelMap(
             id=info.id, type=names.get(info.type, str(info.type)),
             name=info.name.decode("utf-8", "replace"), key_size=info.key_size,

@@ -108,17 +108,10 @@ def _describe(exc: BaseException) -> str:
 
 
 def _batch(b) -> str:
-    import ctypes
+    from ..loader.features import probe_lookup_batch
 
-    from ..loader import lib
-
-    view = b["counts"]
-    fd = view.map.fd
-    keys, values = (ctypes.c_uint8 * 64)(), (ctypes.c_uint8 * 64)()
-    count, token = ctypes.c_uint32(8), (ctypes.c_uint8 * 8)()
-    rc = lib().bpf_map_lookup_batch(fd, None, token, keys, values, ctypes.byref(count), None)
-    err = ctypes.get_errno() if rc else 0
-    if rc == 0 or err == errno.ENOENT:
+    err = probe_lookup_batch(b["counts"].map.fd)
+    if not err:
         return "BPF_MAP_LOOKUP_BATCH works"
     raise OSError(err, f"BPF_MAP_LOOKUP_BATCH: {errno.errorcode.get(err, err)}")
 

@@ -81,7 +81,8 @@ def _remove_scratch(root: Optional[str]) -> None:
 
 
 def cmd_verify(args: argparse.Namespace, out: Output) -> int:
-    from ..loader import LoadError, lib
+    from ..loader import LoadError
+    from ..loader.features import libbpf_version
 
     program = read_input(args.program)
     pin_root = scratch_pin_root(program)
@@ -99,8 +100,8 @@ def cmd_verify(args: argparse.Namespace, out: Output) -> int:
         out.record({"file": program.path, "accepted": True, "kernel": os.uname().release,
                     "programs": rows})
         return 0
-    version = (lib().libbpf_version_string() or b"").decode()
-    out.line(f"{program.path}: accepted by the kernel ({os.uname().release}, libbpf {version})")
+    out.line(f"{program.path}: accepted by the kernel ({os.uname().release}, "
+             f"libbpf {libbpf_version()})")
     width = max([len(r["name"]) for r in rows] + [7])
     swidth = max([len(r["section"]) for r in rows] + [7])
     out.line(f"{'program':<{width}}  {'section':<{swidth}}  {'insns':>6}  {'verified':>8}  "

@@ -8,6 +8,7 @@ missing is named with the Linux version that added it (its row in pythonbpf.kind
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 from typing import Dict, List, NamedTuple, Set
 
@@ -17,7 +18,8 @@ from ..kinds.helpers import describe as describe_helper
 from ..kinds.maps import describe as describe_map_type
 from . import libbpf
 
-__all__ = ["Missing", "missing_features", "probe_program_type", "probe_map_type", "probe_helper"]
+__all__ = ["Missing", "missing_features", "probe_program_type", "probe_map_type", "probe_helper",
+           "probe_lookup_batch", "libbpf_version"]
 
 _CALL = 0x85  # BPF_JMP | BPF_CALL; src_reg 0 calls a helper by id
 
@@ -53,6 +55,24 @@ def probe_helper(prog_type: int, helper: int) -> bool:
     """False only when the kernel says programs of `prog_type` cannot call `helper`
     (a probe libbpf cannot run for this program type counts as present)."""
     return libbpf.lib().libbpf_probe_bpf_helper(prog_type, helper, None) != 0
+
+
+def probe_lookup_batch(map_fd: int) -> int:
+    """0 when BPF_MAP_LOOKUP_BATCH works on the map `map_fd` (an empty map counts), else the
+    errno the kernel gave (a hash map of up to 8 entries of 4-byte keys and 8-byte values)."""
+    keys, values = (ctypes.c_uint8 * 64)(), (ctypes.c_uint8 * 64)()
+    count, token = ctypes.c_uint32(8), (ctypes.c_uint8 * 8)()
+    rc = libbpf.lib().bpf_map_lookup_batch(map_fd, None, token, keys, values, ctypes.byref(count),
+                                           None)
+    if rc == 0:
+        return 0
+    err = ctypes.get_errno() or -rc
+    return 0 if err == errno.ENOENT else err
+
+
+def libbpf_version() -> str:
+    """The system libbpf's version ("v1.1"); LibbpfMissingError if there is none usable."""
+    return libbpf.version()
 
 
 def _helpers_called(prog: int) -> Set[int]:

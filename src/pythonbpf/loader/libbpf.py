@@ -318,6 +318,11 @@ _LIBBPF_FUNCTIONS.update({
     # the kernel's list of links, to check from outside that nothing stayed attached
     "bpf_link_get_next_id": (_c.c_int, (_c.c_uint32, _c.POINTER(_c.c_uint32))),
     "bpf_link_get_fd_by_id": (_c.c_int, (_c.c_uint32,)),
+    # the programs' and maps' id spaces, for listing what is loaded (loader/ids.py)
+    "bpf_prog_get_next_id": (_c.c_int, (_c.c_uint32, _c.POINTER(_c.c_uint32))),
+    "bpf_prog_get_fd_by_id": (_c.c_int, (_c.c_uint32,)),
+    "bpf_map_get_next_id": (_c.c_int, (_c.c_uint32, _c.POINTER(_c.c_uint32))),
+    "bpf_map_get_fd_by_id": (_c.c_int, (_c.c_uint32,)),
 })
 _LIBC_FUNCTIONS.update({
     "setns": (_c.c_int, (_c.c_int, _c.c_int)),

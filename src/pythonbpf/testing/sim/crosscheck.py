@@ -13,8 +13,6 @@ agree. Programs whose results depend on `ktime()` or `random()` cannot agree, by
 """
 from __future__ import annotations
 
-import ctypes
-import errno
 import os
 from contextlib import contextmanager
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
@@ -27,7 +25,6 @@ STREAM_OPENERS = {"ringbuf", "ring_buffer", "perf_buffer", "open_ring_buffer", "
 POLLS = {"poll", "ring_buffer_poll", "perf_buffer_poll", "ring_buffer_consume"}
 UNCOMPARED = {"fd", "duration", "id", "program", "object", "elf", "map"}
 KEYED_KINDS = {k.name for k in MAP_KINDS if k.shape == "keyed"}
-_SYS_BPF = {"x86_64": 321, "aarch64": 280}.get(os.uname().machine, 321)
 
 
 class Disagreement(AssertionError):
@@ -36,15 +33,9 @@ class Disagreement(AssertionError):
 
 def kernel_available() -> str:
     """'' when the bpf() syscall works here, else why not (creates and frees a tiny map)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    attr = (ctypes.c_uint32 * 30)()
-    attr[0], attr[1], attr[2], attr[3] = 2, 4, 8, 1  # BPF_MAP_TYPE_ARRAY, key 4, value 8, 1 entry
-    fd = libc.syscall(_SYS_BPF, 0, ctypes.byref(attr), ctypes.sizeof(attr))
-    if fd < 0:
-        err = ctypes.get_errno()
-        return f"bpf(BPF_MAP_CREATE) failed: {errno.errorcode.get(err, err)} ({os.strerror(err)})"
-    os.close(fd)
-    return ""
+    from ...loader.syscall import bpf_unusable_reason
+
+    return bpf_unusable_reason()
 
 
 def mirror(target: Target, consts: Optional[Dict[str, int]] = None, name: str = "crosscheck",
