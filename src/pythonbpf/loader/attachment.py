@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import ctypes
 import os
-import sys
 from typing import Any, Callable, NoReturn
 
 from . import cleanup, libbpf
 from .caps import effective_caps
 from .errors import BPFError, NetworkAttachError, PermissionDeniedError
 from .linkinfo import LinkInfo, link_info
+from .owner import Owner
 
 __all__ = ["Attachment", "FdLink", "link_create", "program_fd", "raise_attach_error",
            "CAP_NET_ADMIN"]
@@ -33,7 +33,7 @@ __all__ = ["Attachment", "FdLink", "link_create", "program_fd", "raise_attach_er
 CAP_NET_ADMIN = 12
 
 
-class Attachment:
+class Attachment(Owner):
     """One program attached to one network hook, owned by this object."""
 
     kind = "attachment"
@@ -43,8 +43,7 @@ class Attachment:
     def __init__(self, program: str, target: str, *, needs_cleanup: bool = False) -> None:
         self.program = program
         self.target = target
-        self._alive = True
-        self._pid = os.getpid()
+        self._own(True, fork_safe=True)  # a forked child must not detach the parent's
         self._on_destroy: list[Callable[[Any], None]] = []
         self._needs_cleanup = needs_cleanup
         if needs_cleanup:
@@ -52,20 +51,21 @@ class Attachment:
 
     @property
     def alive(self) -> bool:
-        return self._alive
+        return self._handle is not None
 
     def _release(self) -> None:
         """Remove the kernel attachment (subclasses); called at most once."""
         raise NotImplementedError
 
+    def _free(self, handle: object) -> None:
+        self._release()
+
     def destroy(self) -> None:
         """Detach; calling it again does nothing."""
-        if not self._alive:
+        if self._handle is None:
             return
-        self._alive = False
         try:
-            if os.getpid() == self._pid:  # a forked child must not detach the parent's
-                self._release()
+            Owner.close(self)
         finally:
             if self._needs_cleanup:
                 cleanup.unregister(self)
@@ -86,21 +86,8 @@ class Attachment:
         if forget is not None:
             self._on_destroy.append(forget)
 
-    def __enter__(self) -> "Attachment":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.destroy()
-
-    def __del__(self) -> None:
-        try:
-            if self._alive and not sys.is_finalizing():
-                self.destroy()
-        except Exception:
-            pass
-
     def __repr__(self) -> str:
-        state = "attached" if self._alive else "detached"
+        state = "attached" if self._handle is not None else "detached"
         return f"<{type(self).__name__} {self.program!r} -> {self.target} {state}>"
 
 
@@ -118,7 +105,7 @@ class FdLink(Attachment):
 
     @property
     def fd(self) -> int:
-        if not self._alive:
+        if self._handle is None:
             raise BPFError(f"link {self.target} has been detached")
         return self._fd
 

@@ -8,38 +8,39 @@ everything it attached.
 from __future__ import annotations
 
 import os
-import sys
+
 TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
     from typing import Callable
 
 from . import libbpf
 from .errors import BPFError
+from .owner import Owner
 
 __all__ = ["Link"]
 
 
-class Link:
+class Link(Owner):
     """Owner of one `struct bpf_link *`."""
 
     def __init__(self, ptr: int, target: str = "",
                  on_destroy: Callable[["Link"], None] | None = None) -> None:
         if not ptr:
             raise ValueError("NULL bpf_link pointer")
-        self._ptr: int | None = ptr
+        self._own(ptr)
         self.target = target
         self._on_destroy = on_destroy
 
     @property
     def alive(self) -> bool:
-        return self._ptr is not None
+        return self._handle is not None
 
     @property
     def fd(self) -> int:
         """The link's file descriptor (negative errno for perf-event-less legacy links)."""
-        if self._ptr is None:
+        if self._handle is None:
             raise BPFError("link has been destroyed")
-        return libbpf.lib().bpf_link__fd(self._ptr)
+        return libbpf.lib().bpf_link__fd(self._handle)
 
     def read_iter(self) -> bytes:
         """Run an iterator program (an `iter/...` link) once and return everything it wrote."""
@@ -58,9 +59,9 @@ class Link:
 
     def destroy(self) -> None:
         """Detach and free the link; calling it again does nothing."""
-        ptr, self._ptr = self._ptr, None
-        if ptr is None:
-            return
+        self.close()
+
+    def _free(self, ptr: object) -> None:
         callback, self._on_destroy = self._on_destroy, None
         try:
             libbpf.lib().bpf_link__destroy(ptr)
@@ -68,22 +69,9 @@ class Link:
             if callback is not None:
                 callback(self)
 
-    def __enter__(self) -> "Link":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.destroy()
-
-    def __del__(self) -> None:
-        # At interpreter exit the process is about to release every fd anyway;
-        # calling into libbpf then risks touching a half-torn-down ctypes.
-        try:
-            if self._ptr is None or sys.is_finalizing() or not libbpf.loaded():
-                return
-            self.destroy()
-        except Exception:
-            pass
+    def _collectable(self) -> bool:
+        return super()._collectable() and libbpf.loaded()
 
     def __repr__(self) -> str:
-        state = "alive" if self._ptr is not None else "destroyed"
+        state = "alive" if self._handle is not None else "destroyed"
         return f"<Link {self.target!r} {state}>"

@@ -18,6 +18,7 @@ from typing import Iterator
 
 from . import libbpf
 from .errors import BPFError, InterfaceNotFoundError
+from .owner import Owner
 
 __all__ = ["resolve_interface", "interface_name", "Netns", "kernel_at_least"]
 
@@ -60,15 +61,16 @@ def _setns(fd: int) -> None:
         raise BPFError(f"setns(CLONE_NEWNET) failed: {os.strerror(err)}", err)
 
 
-class Netns:
+class Netns(Owner):
     """A reference to a network namespace: by default the one the calling thread is in.
 
     `path` may name another one, e.g. /run/netns/NAME (what `ip netns add` makes).
     """
 
     def __init__(self, path: str = "/proc/thread-self/ns/net") -> None:
-        self._fd: int | None = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        self.inode = os.fstat(self._fd).st_ino
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        self._own(fd)
+        self.inode = os.fstat(fd).st_ino
 
     @staticmethod
     def current_inode() -> int:
@@ -77,14 +79,14 @@ class Netns:
     @contextlib.contextmanager
     def entered(self) -> Iterator[None]:
         """Run the block in this namespace (this thread only), then return to the previous one."""
-        if self._fd is None:
+        if self._handle is None:
             raise BPFError("network namespace reference has been closed")
         if self.current_inode() == self.inode:
             yield
             return
         back = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
         try:
-            _setns(self._fd)
+            _setns(self._handle)
             try:
                 yield
             finally:
@@ -92,16 +94,11 @@ class Netns:
         finally:
             os.close(back)
 
-    def close(self) -> None:
-        fd, self._fd = self._fd, None
-        if fd is not None:
-            os.close(fd)
+    def _free(self, fd: int) -> None:
+        os.close(fd)
 
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
+    def _collectable(self) -> bool:
+        return True  # a plain fd: closing it is safe at any time
 
 
 def kernel_at_least(major: int, minor: int) -> bool:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import sys
 from ctypes import c_bool, c_char_p, c_size_t, c_uint32
 
 from . import libbpf
@@ -18,6 +17,7 @@ from ..kinds.programs import kind_of, needs_of, section_label
 from .caps import has_bpf_privileges
 from .errors import BPFError, LoadError, PermissionDeniedError, errno_name, errno_text
 from .map import Map
+from .owner import Owner
 from .program import Program, destroy_links
 
 TYPE_CHECKING = False
@@ -88,13 +88,13 @@ def _unknown_kind(log: str, section: str) -> str:
             + (f"; they need {needs} or later" if needs else ""))
 
 
-class BpfObject:
+class BpfObject(Owner):
     """A BPF ELF opened (and optionally loaded) through libbpf."""
 
     def __init__(self, ptr: int, elf: ctypes.Array, name: str) -> None:
         # Use BpfObject.open(); this constructor takes an already opened pointer
         # and the buffer it was opened from (libbpf may reference it until close).
-        self._ptr: int | None = ptr
+        self._own(ptr)
         self._elf = elf
         self.name = name
         self.loaded = False
@@ -143,9 +143,9 @@ class BpfObject:
         return cls(ptr, buf, name)
 
     def _live(self) -> int:
-        if self._ptr is None:
+        if self._handle is None:
             raise BPFError(f"BPF object '{self.name}' is closed")
-        return self._ptr
+        return self._handle
 
     def load(self) -> None:
         """Create maps and load programs into the kernel (bpf_object__load).
@@ -230,13 +230,9 @@ class BpfObject:
         """Maps the program declared, without libbpf's global-data maps."""
         return {name: m for name, m in self.maps.items() if not m.internal}
 
-    @property
-    def closed(self) -> bool:
-        return self._ptr is None
-
     def close(self) -> None:
         """Detach all links, then free the object (maps and programs); idempotent."""
-        ptr = self._ptr
+        ptr = self._handle
         if ptr is None:
             return
         try:
@@ -246,29 +242,16 @@ class BpfObject:
             for program in self.programs.values():
                 program._invalidate()
         finally:
-            self._ptr = None
+            self._handle = None
             self.loaded = False
             for bpf_map in self.maps.values():
                 bpf_map._invalidate()
             libbpf.lib().bpf_object__close(ptr)
 
-    def __enter__(self) -> "BpfObject":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            if getattr(self, "_ptr", None) is None:
-                return
-            if sys.is_finalizing() or not libbpf.loaded():
-                return  # process exit releases the fds; libbpf may be unusable
-            self.close()
-        except Exception:
-            pass
+    def _collectable(self) -> bool:
+        return super()._collectable() and libbpf.loaded()  # libbpf may be unusable at exit
 
     def __repr__(self) -> str:
-        state = "closed" if self._ptr is None else ("loaded" if self.loaded else "opened")
+        state = "closed" if self._handle is None else ("loaded" if self.loaded else "opened")
         return (f"<BpfObject {self.name!r} {state} programs={list(self.programs)} "
                 f"maps={list(self.maps)}>")

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import sys
 from typing import Any
 
 from . import libbpf
 from .errors import BPFError, errno_name, errno_text
+from .owner import Owner
 from .runs import Run, runs_of
 
 __all__ = ["PerfBuffer", "SAMPLE_FN", "LOST_FN", "DEFAULT_PAGE_COUNT"]
@@ -34,7 +34,7 @@ LOST_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_uint64)
 DEFAULT_PAGE_COUNT = 64
 
 
-class PerfBuffer:
+class PerfBuffer(Owner):
     """One libbpf `struct perf_buffer *` over a perf event array map (by fd); owns it.
 
     `lost` is the total of samples the kernel dropped because a CPU's ring was full;
@@ -62,7 +62,7 @@ class PerfBuffer:
             err = libbpf.get_errno() or errno.EINVAL
             raise BPFError(f"cannot open perf buffer '{name}': {errno_name(err)} "
                            f"({errno_text(err)})", err)
-        self._ptr: int | None = ptr
+        self._own(ptr)
 
     def _make_sample(self) -> Any:
         append = self._records.append
@@ -88,9 +88,9 @@ class PerfBuffer:
         return on_lost
 
     def _live(self) -> int:
-        if self._ptr is None:
+        if self._handle is None:
             raise BPFError(f"perf buffer '{self.name}' is closed", errno.EBADF)
-        return self._ptr
+        return self._handle
 
     def fileno(self) -> int:
         """An epoll fd that becomes readable when any CPU's ring has data."""
@@ -132,17 +132,8 @@ class PerfBuffer:
     def release(self) -> None:
         """Nothing to give back: records were copied out as they were read."""
 
-    def close(self) -> None:
-        ptr, self._ptr = self._ptr, None
-        if ptr is not None:
-            libbpf.lib().perf_buffer__free(ptr)
-
-    def __del__(self) -> None:
-        try:
-            if getattr(self, "_ptr", None) is not None and not sys.is_finalizing():
-                self.close()
-        except Exception:
-            pass
+    def _free(self, ptr: int) -> None:
+        libbpf.lib().perf_buffer__free(ptr)
 
     def __repr__(self) -> str:
-        return f"<PerfBuffer {self.name!r}{' closed' if self._ptr is None else ''}>"
+        return f"<PerfBuffer {self.name!r}{' closed' if self._handle is None else ''}>"

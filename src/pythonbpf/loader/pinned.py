@@ -10,23 +10,23 @@ from __future__ import annotations
 
 import errno
 import os
-import sys
 
 from . import libbpf
 from .btf import Btf
 from .errors import BPFError, errno_name, errno_text
 from .map import MapInfo, MapOps, _info_of
+from .owner import Owner
 
 __all__ = ["PinnedMap", "unpin_path"]
 
 
-class PinnedMap(MapOps):
+class PinnedMap(MapOps, Owner):
     """A map opened by path; `close()` (or leaving a `with` block) closes the fd."""
 
     def __init__(self, fd: int, path: str) -> None:
-        self._fd: int | None = fd
         self.path = path
         self._info: MapInfo = _info_of(fd, f"pinned map {path}")
+        self._own(fd)  # after the checks: on failure open() closes the fd, not this object
         self.name = self._info.name
 
     @classmethod
@@ -49,9 +49,9 @@ class PinnedMap(MapOps):
 
     @property
     def fd(self) -> int:
-        if self._fd is None:
+        if self._handle is None:
             raise BPFError(f"pinned map {self.path} has been closed", errno.EBADF)
-        return self._fd
+        return self._handle
 
     @property
     def type(self) -> int:
@@ -86,26 +86,11 @@ class PinnedMap(MapOps):
         """Remove the pin; the map lives on while this fd (or a program) holds it."""
         unpin_path(self.path)
 
-    def close(self) -> None:
-        fd, self._fd = self._fd, None
-        if fd is not None:
-            os.close(fd)
-
-    def __enter__(self) -> "PinnedMap":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            if getattr(self, "_fd", None) is not None and not sys.is_finalizing():
-                self.close()
-        except Exception:
-            pass
+    def _free(self, fd: int) -> None:
+        os.close(fd)
 
     def __repr__(self) -> str:
-        state = "closed" if self._fd is None else f"fd {self._fd}"
+        state = "closed" if self._handle is None else f"fd {self._handle}"
         return f"<PinnedMap {self.name!r} at {self.path} ({state})>"
 
 

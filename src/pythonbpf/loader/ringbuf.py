@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import sys
 from typing import Any, Callable
 
 from . import libbpf
 from .errors import BPFError, errno_name, errno_text
+from .owner import Owner
 from .runs import Run, runs_of
 
 __all__ = ["RingBuffer", "SAMPLE_FN"]
@@ -24,7 +24,7 @@ __all__ = ["RingBuffer", "SAMPLE_FN"]
 SAMPLE_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t)
 
 
-class RingBuffer:
+class RingBuffer(Owner):
     """One libbpf `struct ring_buffer *` over one ring buffer map (by fd); owns it."""
 
     def __init__(self, map_fd: int, name: str = "ringbuf") -> None:
@@ -38,7 +38,7 @@ class RingBuffer:
             err = libbpf.get_errno() or errno.EINVAL
             raise BPFError(f"cannot open ring buffer '{name}': {errno_name(err)} "
                            f"({errno_text(err)})", err)
-        self._ptr: int | None = ptr
+        self._own(ptr)
 
     def _make_sample(self, sink: list[bytes]) -> Callable[[Any, int, int], int]:
         append = sink.append
@@ -55,9 +55,9 @@ class RingBuffer:
         return on_sample
 
     def _live(self) -> int:
-        if self._ptr is None:
+        if self._handle is None:
             raise BPFError(f"ring buffer '{self.name}' is closed", errno.EBADF)
-        return self._ptr
+        return self._handle
 
     def fileno(self) -> int:
         """An epoll fd that becomes readable when records arrive."""
@@ -89,17 +89,8 @@ class RingBuffer:
     def release(self) -> None:
         """Nothing to give back: records were copied out as they were read."""
 
-    def close(self) -> None:
-        ptr, self._ptr = self._ptr, None
-        if ptr is not None:
-            libbpf.lib().ring_buffer__free(ptr)
-
-    def __del__(self) -> None:
-        try:
-            if getattr(self, "_ptr", None) is not None and not sys.is_finalizing():
-                self.close()
-        except Exception:
-            pass
+    def _free(self, ptr: int) -> None:
+        libbpf.lib().ring_buffer__free(ptr)
 
     def __repr__(self) -> str:
-        return f"<RingBuffer {self.name!r}{' closed' if self._ptr is None else ''}>"
+        return f"<RingBuffer {self.name!r}{' closed' if self._handle is None else ''}>"

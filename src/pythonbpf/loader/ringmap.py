@@ -26,6 +26,7 @@ import sys
 from ..kinds.constants import BPF_MAP_TYPE_RINGBUF
 from .errors import BPFError
 from .map import MapOps
+from .owner import Owner
 from .runs import Run
 
 __all__ = ["RingReader", "direct_reading_supported"]
@@ -40,7 +41,7 @@ def direct_reading_supported() -> bool:
     return platform.machine() in ("x86_64", "AMD64", "i386", "i686") and sys.byteorder == "little"
 
 
-class RingReader:
+class RingReader(Owner):
     """Reads one ring buffer map (given as a loader map) through its own mappings; owns them."""
 
     def __init__(self, bpf_map: MapOps, name: str | None = None) -> None:
@@ -65,7 +66,7 @@ class RingReader:
         self._pending: int | None = None  # consumer position to publish on release()
         self._epoll = select.epoll()
         self._epoll.register(fd, select.EPOLLIN)
-        self._closed = False
+        self._own(self._epoll)  # with the two mappings and their views
 
     def fileno(self) -> int:
         """An epoll fd that becomes readable when the ring has data."""
@@ -78,7 +79,7 @@ class RingReader:
     def read(self, limit: int | None = None) -> list[Run]:
         """Runs of the committed records available now (at most `limit` records), valid
         until `release()`."""
-        if self._closed:
+        if self._handle is None:
             raise BPFError(f"ring buffer '{self.name}' is closed", errno.EBADF)
         cons = self._cons[0] if self._pending is None else self._pending
         prod = self._prod[0]
@@ -109,7 +110,7 @@ class RingReader:
 
     def release(self) -> None:
         """Give the records of the last `read()` back to the kernel for reuse."""
-        if self._pending is not None and not self._closed:
+        if self._pending is not None and self._handle is not None:
             self._cons[0] = self._pending
         self._pending = None
 
@@ -128,12 +129,9 @@ class RingReader:
         self.wait(timeout_ms)
         return self.read(limit)
 
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
+    def _free(self, epoll: select.epoll) -> None:
         self._pending = None
-        self._epoll.close()
+        epoll.close()
         for view in (self._words, self._data, self._prod, self._cons):
             view.release()
         for mapping in (self._producer, self._consumer):
@@ -142,15 +140,11 @@ class RingReader:
             except BufferError:
                 pass  # a Run kept by the caller still views it: unmapped when that goes
 
-    def __del__(self) -> None:
-        try:
-            if not getattr(self, "_closed", True):
-                self.close()
-        except Exception:
-            pass
+    def _collectable(self) -> bool:
+        return True  # mappings and an epoll fd: releasing them is safe at any time
 
     def __repr__(self) -> str:
-        return f"<RingReader {self.name!r}{' closed' if self._closed else ''}>"
+        return f"<RingReader {self.name!r}{' closed' if self._handle is None else ''}>"
 
 
 def _run_length(heads: list[int], length: int) -> int:

@@ -15,6 +15,7 @@ import time
 from typing import Iterator, NamedTuple
 
 from .errors import PermissionDeniedError
+from .owner import Owner
 # The mount helpers live in mounts.py, which attaching a tracepoint imports without the
 # trace_pipe reader's `re`, `select` and `typing`; this module keeps their names.
 from .mounts import (BPFFS, DEBUGFS_TRACING, TRACEFS, ensure_bpffs,  # noqa: F401
@@ -73,7 +74,7 @@ def parse_trace_line(line: str) -> TraceFields | None:
     )
 
 
-class TracePipe:
+class TracePipe(Owner):
     """Reader of tracefs' trace_pipe, line by line, with optional timeouts.
 
     Reading trace_pipe consumes the lines for every reader on the system,
@@ -83,19 +84,15 @@ class TracePipe:
     def __init__(self, path: str | None = None) -> None:
         self.path = path or os.path.join(tracefs_root(), "trace_pipe")
         try:
-            self._fd: int | None = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            self._own(os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC))
         except PermissionError as exc:
             raise PermissionDeniedError(f"opening {self.path}", exc.errno) from None
         self._buffer = b""
 
-    @property
-    def closed(self) -> bool:
-        return self._fd is None
-
     def fileno(self) -> int:
-        if self._fd is None:
+        if self._handle is None:
             raise ValueError("TracePipe is closed")
-        return self._fd
+        return self._handle
 
     def _split_line(self) -> str | None:
         newline = self._buffer.find(b"\n")
@@ -139,26 +136,14 @@ class TracePipe:
             select.select([self.fileno()], [], [], wait)
 
     def __iter__(self) -> Iterator[str]:
-        while self._fd is not None:
+        while self._handle is not None:
             line = self.read_line(None)
             if line is None:
                 return
             yield line
 
-    def close(self) -> None:
-        """Close the pipe; safe to call more than once."""
-        fd, self._fd = self._fd, None
-        if fd is not None:
-            os.close(fd)
+    def _free(self, fd: int) -> None:
+        os.close(fd)
 
-    def __enter__(self) -> "TracePipe":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
+    def _collectable(self) -> bool:
+        return True  # a plain fd: closing it is safe at any time

@@ -23,16 +23,16 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-import sys
 
 from . import libbpf
+from .owner import Owner
+from .syscall import SYS_BPF, bpf
 
 __all__ = ["prepare", "attach", "close_links", "symbol_offset", "UprobeMultiLink"]
 
 BPF_TRACE_UPROBE_MULTI = 48
 BPF_F_UPROBE_MULTI_RETURN = 1
 _BPF_LINK_CREATE = 28
-_SYS_BPF = {"x86_64": 321, "aarch64": 280, "riscv64": 280, "s390x": 351, "ppc64le": 361}
 _KINDS = ("uprobe", "uretprobe")
 
 
@@ -42,7 +42,7 @@ def _kernel_has_multi() -> bool:
         major, minor = int(release[0]), int(release[1])
     except (ValueError, IndexError):
         return False
-    return (major, minor) >= (6, 6) and os.uname().machine in _SYS_BPF
+    return (major, minor) >= (6, 6) and os.uname().machine in SYS_BPF
 
 
 def resolve(binary: str) -> str:
@@ -104,58 +104,45 @@ class _LinkCreate(ctypes.Structure):
                 ("pid", ctypes.c_uint32), ("_pad", ctypes.c_uint8 * 68)]
 
 
-class UprobeMultiLink:
+class UprobeMultiLink(Owner):
     """One uprobe_multi link, owned through its fd (Link's interface: destroy, fd, alive)."""
 
     def __init__(self, fd: int, target: str, on_destroy: object = None) -> None:
-        self._fd: int | None = fd
+        self._own(fd, fork_safe=True)
         self.target = target
         self._on_destroy = on_destroy
-        self._pid = os.getpid()
 
     @property
     def alive(self) -> bool:
-        return self._fd is not None
+        return self._handle is not None
 
     @property
     def fd(self) -> int:
-        if self._fd is None:
+        if self._handle is None:
             from .errors import BPFError
 
             raise BPFError("link has been destroyed")
-        return self._fd
+        return self._handle
 
     def _take(self) -> "int | None":
         """The fd to close (None if destroyed, or inherited by a forked child), forgotten."""
-        fd, self._fd = self._fd, None
+        fd = super()._take()
         callback, self._on_destroy = self._on_destroy, None
         if callback is not None:
             callback(self)
-        return fd if fd is not None and os.getpid() == self._pid else None
+        return fd
+
+    def _free(self, fd: int) -> None:
+        os.close(fd)
 
     def destroy(self) -> None:
         """Detach (close the link's fd); calling it again does nothing."""
-        fd = self._take()
-        if fd is not None:
-            os.close(fd)
+        self.close()
 
-    close = detach = destroy
-
-    def __enter__(self) -> "UprobeMultiLink":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.destroy()
-
-    def __del__(self) -> None:
-        try:
-            if self._fd is not None and not sys.is_finalizing():
-                self.destroy()
-        except Exception:
-            pass
+    detach = destroy
 
     def __repr__(self) -> str:
-        return f"<UprobeMultiLink {self.target!r} {'alive' if self._fd is not None else 'destroyed'}>"
+        return f"<UprobeMultiLink {self.target!r} {'alive' if self._handle is not None else 'destroyed'}>"
 
 
 def attach(program: object, binary: str, symbol: str, offset: int = 0, pid: int = -1,
@@ -176,13 +163,12 @@ def attach(program: object, binary: str, symbol: str, offset: int = 0, pid: int 
                        path=ctypes.addressof(path), offsets=ctypes.addressof(offsets), cnt=1,
                        multi_flags=BPF_F_UPROBE_MULTI_RETURN if retprobe else 0,
                        pid=max(pid, 0))
-    fd = libbpf.libc().syscall(_SYS_BPF[os.uname().machine], _BPF_LINK_CREATE,
-                               ctypes.byref(attr), ctypes.sizeof(attr))
+    fd = bpf(_BPF_LINK_CREATE, attr)
     if fd < 0:
-        err = libbpf.get_errno()
+        err = -fd
         if err in (errno.EINVAL, errno.EOPNOTSUPP, errno.ENOSYS, 524):
             return None
-        raise AttachError(program.name, target, err or errno.EINVAL, "", program.section)
+        raise AttachError(program.name, target, err, "", program.section)
     link = UprobeMultiLink(fd, target, program._forget_link)
     program.links.append(link)
     return link
