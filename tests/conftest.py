@@ -1,8 +1,6 @@
 """Shared fixtures. Kernel tests skip only when the bpf() syscall is unusable, and say why."""
 from __future__ import annotations
 
-import ctypes
-import errno
 import os
 import sys
 
@@ -11,21 +9,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "src"))
 
-_SYS_BPF = {"x86_64": 321, "aarch64": 280}.get(os.uname().machine, 321)
-
-
-def bpf_unusable_reason() -> str:
-    """Why the bpf() syscall cannot be used here, or '' when it can (creates and frees a map)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    attr = (ctypes.c_uint32 * 30)()
-    attr[0], attr[1], attr[2], attr[3] = 2, 4, 8, 1  # BPF_MAP_TYPE_ARRAY, key 4, value 8, 1 entry
-    fd = libc.syscall(_SYS_BPF, 0, ctypes.byref(attr), ctypes.sizeof(attr))
-    if fd < 0:
-        err = ctypes.get_errno()
-        return f"bpf(BPF_MAP_CREATE) failed: {errno.errorcode.get(err, err)} ({os.strerror(err)})"
-    os.close(fd)
-    return ""
-
+from pythonbpf.loader.syscall import bpf_unusable_reason  # noqa: E402 - after the path
 
 _REASON = bpf_unusable_reason()
 
