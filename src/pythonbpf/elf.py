@@ -6,7 +6,7 @@ rejected or one built elsewhere: nothing can be asked of libbpf); the loader fin
 file offset; user space names stack addresses through a binary's function symbols and lists
 its USDT notes. They share this reader, which takes the bytes (or an mmap) and knows 32- and
 64-bit, little- and big-endian files. It sits outside compiler/ and loader/ so every layer may
-import it, and imports only `struct` and `sys`: it is on the start-up path of uprobe tools.
+import it, and imports only `struct`: it is on the start-up path of uprobe tools.
 
 Names are decoded only when asked for: a libc has thousands of symbols, and the uprobe path
 wants one of them (`find_function` searches the string table for the name's bytes first).
@@ -14,8 +14,6 @@ wants one of them (`find_function` searches the string table for the name's byte
 from __future__ import annotations
 
 import struct
-
-from .record import record
 
 TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
@@ -39,47 +37,84 @@ class ElfError(ValueError):
     """The bytes are not an ELF file (or its headers point outside it)."""
 
 
-@record(frozen=True)
-class Section:
-    index: int
-    name: str
-    type: int
-    flags: int
-    offset: int
-    size: int
-    link: int
-    info: int
-    entsize: int = 0
+class _Value:
+    """Read-only value of a few named fields: equality, hash and repr over `__slots__`.
+    (Not `record`: importing it and building four classes cost the uprobe start ~1.4 ms.)"""
+
+    __slots__ = ()
+
+    def _values(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is read-only")
+
+    def __reduce__(self) -> tuple:
+        return type(self), self._values()
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"{type(self).__name__}({fields})"
+
+
+_set = object.__setattr__
+
+
+class Section(_Value):
+    __slots__ = ("index", "name", "type", "flags", "offset", "size", "link", "info", "entsize")
+
+    def __init__(self, index: int, name: str, type: int, flags: int, offset: int, size: int,
+                 link: int, info: int, entsize: int = 0) -> None:
+        for field, value in zip(self.__slots__, (index, name, type, flags, offset, size, link,
+                                                 info, entsize)):
+            _set(self, field, value)
 
     @property
     def executable(self) -> bool:
         return bool(self.flags & SHF_EXECINSTR)
 
 
-@record(frozen=True)
-class Segment:
+class Segment(_Value):
     """A program header: `offset` in the file, `vaddr` in memory (as symbols give it)."""
 
-    type: int
-    offset: int
-    vaddr: int
-    filesz: int
+    __slots__ = ("type", "offset", "vaddr", "filesz")
+
+    def __init__(self, type: int, offset: int, vaddr: int, filesz: int) -> None:
+        _set(self, "type", type)
+        _set(self, "offset", offset)
+        _set(self, "vaddr", vaddr)
+        _set(self, "filesz", filesz)
 
 
-@record(frozen=True)
-class Symbol:
-    name: str
-    value: int  # an address in an executable or library; an offset in its section in a .o
-    size: int
-    type: int  # STT_*
-    section: int  # st_shndx
+class Symbol(_Value):
+    """`value` is an address in an executable or library, an offset in its section in a .o;
+    `type` is STT_*, `section` the st_shndx."""
+
+    __slots__ = ("name", "value", "size", "type", "section")
+
+    def __init__(self, name: str, value: int, size: int, type: int, section: int) -> None:
+        _set(self, "name", name)
+        _set(self, "value", value)
+        _set(self, "size", size)
+        _set(self, "type", type)
+        _set(self, "section", section)
 
 
-@record(frozen=True)
-class Relocation:
-    offset: int  # byte offset in the section it applies to
-    symbol: Symbol
-    type: int
+class Relocation(_Value):
+    """`offset`: the byte in the section it applies to."""
+
+    __slots__ = ("offset", "symbol", "type")
+
+    def __init__(self, offset: int, symbol: Symbol, type: int) -> None:
+        _set(self, "offset", offset)
+        _set(self, "symbol", symbol)
+        _set(self, "type", type)
 
 
 class _Layout:
