@@ -164,21 +164,37 @@ class ElfFile:
             self.machine = head[1]
             phoff, shoff = head[4], head[5]
             phentsize, phnum, shentsize, shnum, shstrndx = head[8:13]
-            raw = [layout.section.unpack_from(data, shoff + i * shentsize) for i in range(shnum)]
+            # raw headers: Section and Segment objects are made when asked for (the uprobe
+            # path reads one symbol and needs neither)
+            self._headers = [layout.section.unpack_from(data, shoff + i * shentsize)
+                             for i in range(shnum)]
             order = layout.segment_order
-            self.segments: List[Segment] = [
-                Segment(*(ph[j] for j in order)) for ph in
-                (layout.segment.unpack_from(data, phoff + i * phentsize) for i in range(phnum))]
+            self._programs = [tuple(ph[j] for j in order) for ph in
+                              (layout.segment.unpack_from(data, phoff + i * phentsize)
+                               for i in range(phnum))]
         except struct.error as exc:
             raise ElfError(f"truncated ELF headers ({exc})") from None
-        names = raw[shstrndx][4] if shstrndx < shnum else None
-        self.sections: List[Section] = [
-            Section(i, self.string(names + r[0]) if names is not None else "", r[1], r[2], r[4],
-                    r[5], r[6], r[7], r[9]) for i, r in enumerate(raw)]
-        self._by_name: Dict[str, Section] = {}
-        for section in self.sections:
-            self._by_name.setdefault(section.name, section)
+        self._names_at = self._headers[shstrndx][4] if shstrndx < shnum else None
+        self._sections: Optional[List[Section]] = None
+        self._segments: Optional[List[Segment]] = None
+        self._by_name: Optional[Dict[str, Section]] = None
         self._symbols: Optional[List[Symbol]] = None
+
+    @property
+    def sections(self) -> List[Section]:
+        if self._sections is None:
+            names = self._names_at
+            self._sections = [
+                Section(i, self.string(names + r[0]) if names is not None else "", r[1], r[2], r[4],
+                        r[5], r[6], r[7], r[9]) for i, r in enumerate(self._headers)]
+        return self._sections
+
+    @property
+    def segments(self) -> List[Segment]:
+        """The program headers (PT_LOAD and the others), in file order."""
+        if self._segments is None:
+            self._segments = [Segment(*p) for p in self._programs]
+        return self._segments
 
     @property
     def is_shared(self) -> bool:
@@ -193,6 +209,11 @@ class ElfFile:
             "utf-8", "replace")
 
     def section(self, name: str) -> Optional[Section]:
+        """The first section called `name`, or None."""
+        if self._by_name is None:
+            self._by_name = {}
+            for section in reversed(self.sections):
+                self._by_name[section.name] = section
         return self._by_name.get(name)
 
     def contents(self, section: Section) -> bytes:
@@ -200,15 +221,18 @@ class ElfFile:
 
     # ---- symbols ------------------------------------------------------------------------
 
-    def _entries(self, table: Section) -> "Iterator[Tuple[int, ...]]":
-        """The raw entries of a symbol table, as (name offset, info, shndx, value, size)."""
+    def _rows(self, offset: int, size: int, entsize: int) -> "Iterator[Tuple[int, ...]]":
+        """The raw entries of a symbol table, in the struct's own field order."""
         fmt = self._layout.symbol
-        if table.entsize not in (0, fmt.size):
+        if entsize not in (0, fmt.size):
             return iter(())
-        size = table.size - table.size % fmt.size
+        return fmt.iter_unpack(self.data[offset:offset + size - size % fmt.size])
+
+    def _entries(self, table: Section) -> "Iterator[Tuple[int, ...]]":
+        """The entries of a symbol table, as (name offset, info, shndx, value, size)."""
         i_name, i_info, i_shndx, i_value, i_size = self._layout.symbol_order
         return ((e[i_name], e[i_info], e[i_shndx], e[i_value], e[i_size])
-                for e in fmt.iter_unpack(self.data[table.offset:table.offset + size]))
+                for e in self._rows(table.offset, table.size, table.entsize))
 
     def symbol_table(self, table: Section) -> List[Symbol]:
         """Every entry of a SHT_SYMTAB or SHT_DYNSYM section, in order (index 0 included)."""
@@ -233,30 +257,32 @@ class ElfFile:
     def defined_functions(self) -> "Iterator[Tuple[int, int, str]]":
         """(address, size, name) of every defined function (STT_FUNC and GNU ifuncs) of
         .symtab and .dynsym; names are decoded for these entries only."""
-        for table in self.sections:
-            if table.type not in (SHT_SYMTAB, SHT_DYNSYM):
+        i_name, i_info, i_shndx, i_value, i_size = self._layout.symbol_order
+        for header in self._headers:
+            if header[1] not in (SHT_SYMTAB, SHT_DYNSYM):
                 continue
-            strings = self.sections[table.link]
-            end = strings.offset + strings.size
-            for name, info, shndx, value, size in self._entries(table):
-                if info & 0xF in (STT_FUNC, STT_GNU_IFUNC) and shndx != SHN_UNDEF and value:
-                    yield value, size, self.string(strings.offset + name, end)
+            strings = self._headers[header[6]]
+            start, end = strings[4], strings[4] + strings[5]
+            for e in self._rows(header[4], header[5], header[9]):
+                if e[i_info] & 0xF in (STT_FUNC, STT_GNU_IFUNC) and e[i_shndx] != SHN_UNDEF \
+                        and e[i_value]:
+                    yield e[i_value], e[i_size], self.string(start + e[i_name], end)
 
     def find_function(self, name: str) -> Optional[int]:
         """The address of the defined function `name` (.symtab first, then .dynsym), or None.
         Looks for the name's bytes in each string table before reading any symbol."""
         wanted = name.encode() + b"\0"
         for kind in (SHT_SYMTAB, SHT_DYNSYM):
-            for table in self.sections:
-                if table.type == kind:
-                    address = self._find(table, wanted)
+            for header in self._headers:
+                if header[1] == kind:
+                    address = self._find(header, wanted)
                     if address:
                         return address
         return None
 
-    def _find(self, table: Section, wanted: bytes) -> int:
-        strings = self.sections[table.link]
-        start, end = strings.offset, strings.offset + strings.size
+    def _find(self, header: "Tuple[int, ...]", wanted: bytes) -> int:
+        strings = self._headers[header[6]]
+        start, end = strings[4], strings[4] + strings[5]
         names = set()  # where the name can start in the string table (tails of longer names too)
         at = self.data.find(wanted, start, end)
         while at >= 0:
@@ -264,25 +290,27 @@ class ElfFile:
             at = self.data.find(wanted, at + 1, end)
         if not names:
             return 0
-        for st_name, info, shndx, value, _ in self._entries(table):
-            if st_name in names and info & 0xF in (STT_FUNC, STT_GNU_IFUNC) and shndx and value:
-                return value
+        i_name, i_info, i_shndx, i_value, _ = self._layout.symbol_order
+        for e in self._rows(header[4], header[5], header[9]):
+            if e[i_name] in names and e[i_info] & 0xF in (STT_FUNC, STT_GNU_IFUNC) and e[i_shndx] \
+                    and e[i_value]:
+                return e[i_value]
         return 0
 
     # ---- addresses ----------------------------------------------------------------------
 
     def file_offset(self, vaddr: int) -> Optional[int]:
         """The file offset of the byte loaded at `vaddr` (through the PT_LOAD holding it)."""
-        for seg in self.segments:
-            if seg.type == PT_LOAD and seg.vaddr <= vaddr < seg.vaddr + seg.filesz:
-                return vaddr - seg.vaddr + seg.offset
+        for kind, offset, address, filesz in self._programs:
+            if kind == PT_LOAD and address <= vaddr < address + filesz:
+                return vaddr - address + offset
         return None
 
     def vaddr(self, file_offset: int) -> Optional[int]:
         """The virtual address (as symbols give it) of the byte at `file_offset`."""
-        for seg in self.segments:
-            if seg.type == PT_LOAD and seg.offset <= file_offset < seg.offset + seg.filesz:
-                return file_offset - seg.offset + seg.vaddr
+        for kind, offset, address, filesz in self._programs:
+            if kind == PT_LOAD and offset <= file_offset < offset + filesz:
+                return file_offset - offset + address
         return None
 
     # ---- relocations and notes ----------------------------------------------------------
