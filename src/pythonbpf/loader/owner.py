@@ -20,6 +20,12 @@ from __future__ import annotations
 import os
 import sys
 
+TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from typing import TypeVar
+
+    _Self = TypeVar("_Self", bound="Owner")
+
 __all__ = ["Owner"]
 
 
@@ -64,7 +70,7 @@ class Owner:
         owners of a plain fd may say always, owners of libbpf pointers add conditions)."""
         return not sys.is_finalizing()
 
-    def __enter__(self) -> "Owner":
+    def __enter__(self: "_Self") -> "_Self":
         return self
 
     def __exit__(self, *exc: object) -> None:
