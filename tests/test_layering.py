@@ -7,7 +7,9 @@ check the rules:
 - nothing outside compiler/ imports compiler.frontend (the spec and kinds are the interface);
 - nothing outside loader/ loads libbpf or calls the bpf() syscall;
 - the frontend imports no llvmlite; the compiler imports no loader; the loader no compiler;
-- lang/ (what BPF-side code imports) imports nothing heavy.
+- lang/ (what BPF-side code imports) imports nothing heavy;
+- spec/, kinds/ and the small shared modules (elf, mounts, record, lazy), which the compiler and
+  the loader both import, import no layer (else one would import the other through them).
 Kernel-free: nothing is imported or run.
 """
 from __future__ import annotations
@@ -206,6 +208,19 @@ def lang_imports_heavy(modules: Dict[str, List[Use]], pkg: str) -> List[Use]:
             for u in _imports(uses, heavy)]
 
 
+SHARED = ("spec", "kinds", "elf", "mounts", "record", "lazy")  # read by compiler and loader alike
+
+
+def shared_modules_import_a_layer(modules: Dict[str, List[Use]], pkg: str) -> List[Use]:
+    """The spec, the kinds registry and the small shared readers are imported by both the
+    compiler and the loader: one import of a layer from them would make the compiler import
+    the loader (or the loader the compiler) through them."""
+    layers = ["llvmlite", f"{pkg}.compiler", f"{pkg}.loader", f"{pkg}.runtime", f"{pkg}.cli",
+              f"{pkg}.testing"]
+    return [u for m, uses in modules.items() if any(_within(m, f"{pkg}.{s}") for s in SHARED)
+            for u in _imports(uses, layers)]
+
+
 RULES: Dict[str, Callable[[Dict[str, List[Use]], str], List[Use]]] = {
     "nothing outside compiler/ imports compiler.frontend": outside_compiler_imports_frontend,
     "nothing outside loader/ loads libbpf or calls bpf()": outside_loader_loads_libbpf_or_calls_bpf,
@@ -213,6 +228,7 @@ RULES: Dict[str, Callable[[Dict[str, List[Use]], str], List[Use]]] = {
     "the loader imports no compiler": loader_imports_compiler,
     "the compiler imports no loader": compiler_imports_loader,
     "lang/ imports nothing heavy": lang_imports_heavy,
+    "spec/, kinds/ and the shared readers import no layer": shared_modules_import_a_layer,
 }
 
 _MODULES: Optional[Dict[str, List[Use]]] = None
@@ -253,6 +269,8 @@ SYNTHETIC = {
     "loader/libbpf.py": 'import ctypes\nLIB = ctypes.CDLL("libbpf.so.1")\n',
     "loader/program.py": "def f():\n    from ..compiler import frontend\n",
     "lang/types.py": "import ctypes\nfrom ctypes import c_int\n",
+    "spec/__init__.py": "",
+    "spec/types.py": "from ..record import record\n\ndef later():\n    from ..compiler import typed\n",
     "lang/maps.py": "def f():\n    import pythonbpf_fake.compiler.lower\n",
     "runtime/__init__.py": "",
     "runtime/view.py": textwrap.dedent('''\
@@ -297,6 +315,8 @@ EXPECTED = {
         ("pythonbpf_fake.compiler.lower", 2, "pythonbpf_fake.loader.object")},
     "lang/ imports nothing heavy": {
         ("pythonbpf_fake.lang.maps", 2, "pythonbpf_fake.compiler.lower")},
+    "spec/, kinds/ and the shared readers import no layer": {
+        ("pythonbpf_fake.spec.types", 4, "pythonbpf_fake.compiler")},
 }
 
 
