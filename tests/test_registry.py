@@ -113,7 +113,7 @@ def LICENSE() -> str:
 
 
 def helper_ids_called(elf: bytes, section: str) -> set:
-    from pythonbpf.diagnostics.elf import ElfFile
+    from pythonbpf.elf import ElfFile
 
     f = ElfFile(elf)
     code = f.contents(f.section(section))
