@@ -1,8 +1,7 @@
 """Start-up: a start served from the compile cache loads and attaches with the loader alone.
 
-The typed program stays in the cache entry until something asks for it: loading and attaching
-need only the entry's facts (warnings, map pins, attach options), map views and event records
-only its view types. bench/startup.py measures the time; these tests pin down what is
+The typed program stays in the cache entry until something asks for it: loading, attaching,
+map views and event records read only the entry's ObjectSpec (pythonbpf/spec/objects.py). bench/startup.py measures the time; these tests pin down what is
 imported and that the lazily read parts say exactly what the compiled program says.
 """
 from __future__ import annotations
@@ -89,23 +88,24 @@ def _hit(source: str, filename: str) -> CompiledObject:
     return hit
 
 
-def test_a_hit_reads_facts_and_view_types_without_the_program(tmp_path):
+def test_a_hit_reads_the_spec_without_the_program(tmp_path):
     path = str(tmp_path / "perf.py")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fresh = compile_source(PERF, path)
         hit = _hit(PERF, path)
     assert hit.elf == fresh.elf
-    assert hit.facts["pins"] == {"samples": "startup_test_samples"}
-    assert hit.facts["attach"] == fresh.facts["attach"] == cache.program_facts(fresh.program)["attach"]
-    assert hit.facts["attach"]["sample"]["frequency"] == 49
-    assert hit.facts["warnings"] == fresh.facts["warnings"]
-    types = hit.view_types()
-    assert not hit.program_loaded  # view types come from their own pickle
-    assert types == cache.view_types(fresh.program)
-    assert types["maps"]["samples"] == (fresh.program.maps["samples"].key,
-                                        fresh.program.maps["samples"].value)
-    assert types["events"] == fresh.program.event_types
+    assert hit.spec == fresh.spec
+    spec = hit.spec
+    assert spec.pins() == {"samples": "startup_test_samples"}
+    assert spec.programs["sample"].attach == fresh.program.functions["sample"].attach
+    assert spec.programs["sample"].attach["frequency"] == 49
+    assert spec.programs["sample"].kind.name == "perf_event"
+    assert spec.warnings == tuple(fresh.program.warnings) and spec.warnings
+    assert (spec.maps["samples"].key, spec.maps["samples"].value) == (
+        fresh.program.maps["samples"].key, fresh.program.maps["samples"].value)
+    assert spec.events == fresh.program.event_types and spec.events["events"].name == "Sample"
+    assert not hit.program_loaded  # the spec comes with the entry
     assert hit.program == fresh.program  # read on first use, and the same
     assert hit.program_loaded
 
@@ -147,7 +147,7 @@ def test_an_entry_whose_program_does_not_unpickle_is_recompiled(tmp_path, monkey
     path = str(tmp_path / "prog.py")
     good = compile_source(COUNTER, path)
     key = cache.entry_key(COUNTER, path)
-    assert cache.store_entry(key, good.elf, _Unpicklable())
+    assert cache.store_entry(key, good.spec, _Unpicklable())
     with pytest.raises(RuntimeError):
         pickle.loads(pickle.dumps(_Unpicklable()))
     calls = []
@@ -199,7 +199,7 @@ def test_a_cached_start_imports_only_what_loading_and_attaching_need(tmp_path, p
         return [m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY)]
 
     assert heavy(report["attached"]) == []
-    # a declared map's view needs the frontend's type classes, not its program model
+    # a declared map's view needs the spec's type classes, not the program model
     assert "pythonbpf.compiler.typed" not in report["viewed"]
     assert not [m for m in report["viewed"] if m.startswith(("llvmlite", "pythonbpf.btf"))]
     assert report["mine"] >= 1  # the attached program counted this process's getppid()
@@ -298,7 +298,7 @@ b.close()
 def test_a_cached_start_with_consts_and_uprobes_imports_nothing_heavy(tmp_path, private_cache):
     """A Const (BPF(consts=...)), uprobes attached by section and one at run time by path: the
     loader's globals and uprobe_multi modules, not typing, re or the compiler's frontend."""
-    from pythonbpf.compiler.frontend.probes import resolve_library
+    from pythonbpf.binaries import resolve_library
 
     path = tmp_path / "tool.py"
     path.write_text(TOOL)

@@ -22,12 +22,12 @@ class UsageError(Exception):
 class ProgramInput:
     path: str  # as the user wrote it
     elf: bytes
-    program: Any = None  # the typed program, when compiled from Python source
+    spec: Any = None  # the ObjectSpec, when compiled from Python source
     source: Optional[str] = None
 
     @property
     def is_object(self) -> bool:
-        return self.program is None
+        return self.spec is None
 
     @property
     def label(self) -> str:
@@ -43,9 +43,7 @@ class ProgramInput:
         """A BPF object for this input (nothing loaded yet)."""
         from ..runtime.bpf import BPF
 
-        b = BPF(obj=self.elf, name=self.label, **options)
-        b.program = self.program  # map and event types, pins, attach options
-        return b
+        return BPF(obj=self.elf, name=self.label, spec=self.spec, **options)
 
 
 def read_input(path: str, allow_object: bool = True) -> ProgramInput:
@@ -63,7 +61,7 @@ def read_input(path: str, allow_object: bool = True) -> ProgramInput:
 
     source = read_text(path)
     compiled = compile_source(source, path)
-    return ProgramInput(path, compiled.elf, compiled.program, source)
+    return ProgramInput(path, compiled.elf, compiled.spec, source)
 
 
 def read_text(path: str) -> str:

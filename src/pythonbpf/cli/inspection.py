@@ -22,9 +22,8 @@ def cmd_compile(args: argparse.Namespace, out: Output) -> int:
         f.write(program.elf)
     os.replace(tmp, target)  # a failed write never leaves a truncated object behind
     if out.json:
-        names = [fn.name for fn in program.program.programs()]
-        out.record({"output": target, "bytes": len(program.elf), "programs": names,
-                    "maps": sorted(program.program.maps)})
+        out.record({"output": target, "bytes": len(program.elf),
+                    "programs": list(program.spec.programs), "maps": sorted(program.spec.maps)})
     else:
         out.line(target)
         out.progress(f"wrote {len(program.elf)} bytes")
@@ -40,13 +39,11 @@ def cmd_ir(args: argparse.Namespace, out: Output) -> int:
 
 
 def cmd_asm(args: argparse.Namespace, out: Output) -> int:
-    from ..compiler.emit import emit_assembly
-    from ..compiler.frontend import check_source
-    from ..compiler.lower import lower_program
+    from ..compiler import compile_to_assembly
     from .asmview import readable_assembly
 
     source = read_text(args.program)
-    text = emit_assembly(lower_program(check_source(source, args.program)))
+    text = compile_to_assembly(source, args.program)
     out.out.write(text if args.raw else readable_assembly(text, source))
     return 0
 

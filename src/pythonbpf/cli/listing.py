@@ -34,7 +34,7 @@ def _table(rows: List[Any], columns: List[str], out: Output) -> None:
 
 
 def _usdt(args: argparse.Namespace, pattern: str, out: Output) -> int:
-    from ..compiler.frontend.probes import resolve_binary
+    from ..binaries import resolve_binary
     from ..runtime.sdtnotes import usdt_probes
 
     path = resolve_binary(args.binary)

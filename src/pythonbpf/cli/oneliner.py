@@ -266,7 +266,7 @@ def _infer(source: str, lines: List[str], head: str, uses: List[_Use], stack_map
     tail += '\n@bpf\n@bpfglobal\ndef LICENSE() -> str:\n    return "GPL"\n'
     program_text = head + "\n" + "\n".join(probe) + "\n" + tail
     from ..compiler.errors import CompileError
-    from ..compiler.frontend.module import check_source
+    from ..compiler import check_source
 
     try:
         program = check_source(program_text, FILENAME)

@@ -202,7 +202,7 @@ def _program(args: argparse.Namespace) -> ProgramInput:
         compiled = compile_source(expanded.source, FILENAME)
     except CompileError as exc:
         raise shift_error(exc, args.source) from None
-    program = ProgramInput("oneliner", compiled.elf, compiled.program, expanded.source)
+    program = ProgramInput("oneliner", compiled.elf, compiled.spec, expanded.source)
     program.oneliner = expanded
     return program
 

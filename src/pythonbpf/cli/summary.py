@@ -2,16 +2,15 @@
 
 Counters print as `key: count`, smallest first so the biggest ends up next to the prompt;
 maps the program fills with `m[log2(x)] += 1` print as power-of-two histograms. Which maps
-are histograms is read from the typed program (a key computed by `log2()`, directly or through
-a local); for a `.o` a map named like a histogram whose keys are all small bucket numbers is
+are histograms is read from the object's spec (a key the program computes with `log2()`,
+directly or through a local); for a `.o` a map named like a histogram whose keys are all small bucket numbers is
 taken as one.
 """
 from __future__ import annotations
 
 import io
-from typing import Any, Dict, Iterator, List, Set, Tuple
+from typing import Any, Dict, List, Set, Tuple
 
-from ..record import fields, is_record
 from .output import Output, to_json_value
 from ..kinds.maps import MAP_KINDS
 
@@ -20,52 +19,17 @@ __all__ = ["log2_maps", "print_summary", "summary_record", "MAX_ROWS"]
 MAX_ROWS = 1000  # per map in text mode; JSON gets everything
 _EVENT_KINDS = {k.name for k in MAP_KINDS if k.event}
 _ARRAY_KINDS = {k.name for k in MAP_KINDS if k.array}  # every key exists: zero entries say nothing
-# bpf_map_type numbers, for objects without the typed program (.o input)
+# bpf_map_type numbers, for objects without a spec (.o input)
 _KERNEL_KINDS = {k.map_type: k.name for k in MAP_KINDS}
 _HIST_WORDS = ("hist", "lat", "dist", "slot", "bucket")
 
 
-def _nodes(value: Any) -> Iterator[Any]:
-    """Every model node under `value` (statements, expressions), depth first."""
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (list, tuple)):
-            stack.extend(node)
-        elif is_record(node) and not isinstance(node, type):
-            yield node
-            stack.extend(getattr(node, f.name) for f in fields(node)
-                         if f.name not in ("type", "pos"))
-
-
-def _uses_log2(expr: Any, log2_locals: Set[str]) -> bool:
-    for node in _nodes(expr):
-        kind = type(node).__name__
-        if kind == "HelperCall" and getattr(node, "helper", "") == "log2":
-            return True
-        if kind == "LocalRef" and node.name in log2_locals:
-            return True
-    return False
-
-
-def log2_maps(program: Any) -> Set[str]:
-    """Maps whose keys the program computes with log2()."""
-    found: Set[str] = set()
-    if program is None:
-        return found
-    for fn in program.functions.values():
-        log2_locals: Set[str] = set()
-        for _ in range(2):  # a second pass sees locals assigned from other log2 locals
-            for node in _nodes(fn.body):
-                if type(node).__name__ == "Assign" and type(node.target).__name__ == "LocalRef" \
-                        and _uses_log2(node.value, log2_locals):
-                    log2_locals.add(node.target.name)
-        for node in _nodes(fn.body):
-            if type(node).__name__ == "MapCall" and node.args and \
-                    node.method in ("increment", "update", "lookup") and \
-                    _uses_log2(node.args[0], log2_locals):
-                found.add(node.map)
-    return found
+def log2_maps(spec: Any) -> Set[str]:
+    """Maps whose keys the program computes with log2() (the compiler found them: the spec's
+    `log2_key`)."""
+    if spec is None:
+        return set()
+    return {name for name, decl in spec.maps.items() if decl.log2_key}
 
 
 def _count(value: Any) -> Any:
@@ -98,7 +62,7 @@ def _sorted(entries: List[Tuple[Any, Any]]) -> List[Tuple[Any, Any]]:
 
 
 def _kind(b: Any, name: str) -> str:
-    decl = b.program.maps.get(name) if b.program is not None else None
+    decl = b.spec.maps.get(name) if b.spec is not None else None
     if decl is not None:
         return decl.kind
     kmap = b.object.maps.get(name)
@@ -118,7 +82,7 @@ def _user_maps(b: Any) -> Dict[str, Any]:
 
 def _hist_fields(b: Any, hints: Any) -> Dict[str, str]:
     """Histogram maps: name -> the key field holding the log2 slot ("" when the key is it)."""
-    found = {name: "" for name in log2_maps(b.program)}
+    found = {name: "" for name in log2_maps(b.spec)}
     found.update(getattr(hints, "hist_fields", {}) or {})
     return found
 
@@ -147,10 +111,10 @@ def _stack_lines(b: Any, stacks: str, stack_id: Any) -> List[str]:
 
 
 def _globals(b: Any) -> Dict[str, Any]:
-    program = b.program
-    if program is None or not getattr(program, "globals", None):
+    spec = b.spec
+    if spec is None or not spec.globals:
         return {}
-    return {name: b.globals[name] for name, decl in program.globals.items() if not decl.const}
+    return {name: b.globals[name] for name, decl in spec.globals.items() if not decl.const}
 
 
 def print_summary(b: Any, out: Output, hints: Any = None) -> None:
@@ -185,7 +149,7 @@ def print_summary(b: Any, out: Output, hints: Any = None) -> None:
                 out.line(f"  {_group_label(rest)}:")
                 out.out.write(text.getvalue())
             continue
-        if name in hists or (b.program is None and _looks_like_hist(name, entries)):
+        if name in hists or (b.spec is None and _looks_like_hist(name, entries)):
             text = io.StringIO()
             print_log2_hist(dict(entries), name, file=text)
             out.out.write(text.getvalue())
@@ -226,7 +190,7 @@ def summary_record(b: Any, hints: Any = None) -> Dict[str, Any]:
         except Exception as exc:
             maps[name] = {"error": str(exc)}
             continue
-        is_hist = name in hists or (b.program is None and _looks_like_hist(name, entries))
+        is_hist = name in hists or (b.spec is None and _looks_like_hist(name, entries))
         record: Dict[str, Any] = {"kind": "log2_histogram" if is_hist else "map",
                                   "entries": [[to_json_value(k), to_json_value(v)]
                                               for k, v in _sorted(entries)]}

@@ -61,8 +61,7 @@ def report_load_error(exc: Any, program: ProgramInput, out: Output) -> int:
 def scratch_pin_root(program: ProgramInput) -> Optional[str]:
     """A throw-away bpffs directory for maps declared with `pin=`, so that verifying a
     program neither reuses nor leaves behind the pinned maps of a real run."""
-    maps = getattr(program.program, "maps", {}) or {}
-    if not any(getattr(decl, "pin", None) for decl in maps.values()):
+    if program.spec is None or not program.spec.pins():
         return None
     if not os.path.isdir(BPFFS):
         return None

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, Optional
+    from typing import Any, Callable, Optional
 
+    from ..spec.objects import ObjectSpec
     from .frontend import CompileError, Program
 
 
 def compile_source(source: str, filename: str = "<string>") -> "CompiledObject":
-    """Compile a module's source text to a BPF ELF object plus the metadata user space needs.
+    """Compile a module's source text to a BPF ELF object and its spec (what user space reads).
 
     Served from the on-disk compile cache (compiler/cache.py) when it holds this exact input;
     the result is the same either way.
@@ -21,7 +22,7 @@ def compile_source(source: str, filename: str = "<string>") -> "CompiledObject":
     from .cache import cached_compile
 
     compiled = cached_compile(source, filename, _compile_uncached, CompiledObject)
-    messages = compiled.facts["warnings"]  # also when served from the cache
+    messages = compiled.spec.warnings  # also when served from the cache
     if messages:
         import warnings
 
@@ -54,7 +55,7 @@ def _compile_uncached(source: str, filename: str) -> "CompiledObject":
     finally:
         sys.setrecursionlimit(limit)
     check_frames(elf, program, source, filename)
-    return CompiledObject(elf=elf, program=program)
+    return CompiledObject(object_spec(program, elf), program=program)
 
 
 def compile_to_llvm_ir(source: str, filename: str = "<string>") -> str:
@@ -65,21 +66,40 @@ def compile_to_llvm_ir(source: str, filename: str = "<string>") -> str:
     return str(lower_program(check_source(source, filename)))
 
 
-class CompiledObject:
-    """An ELF object and the typed program it came from (names, map and struct types).
+def compile_to_assembly(source: str, filename: str = "<string>") -> str:
+    """The BPF assembly text of a module (LLVM's), for `pythonbpf asm`."""
+    from .emit import emit_assembly
+    from .frontend.module import check_source
+    from .lower import lower_program
 
-    From the compile cache, `program` is unpickled on first access (`load_program`), while
-    `facts` (compiler/cache.py's `program_facts`: warnings, map pins, attach options) come
-    with the entry: loading and attaching need no more, and map views only `view_types()`.
+    return emit_assembly(lower_program(check_source(source, filename)))
+
+
+def object_spec(program: "Program", elf: bytes) -> "ObjectSpec":
+    """The ObjectSpec of a typed program compiled to `elf` (compiler/specs.py)."""
+    from .specs import object_spec as build
+
+    return build(program, elf)
+
+
+class CompiledObject:
+    """A compiled object: its spec (`spec`: the ELF bytes, maps, programs, types - what loading,
+    attaching and user space read) and the typed program it came from (`program`).
+
+    From the compile cache the spec comes with the entry, while `program` is unpickled on first
+    access (`load_program`): only the few users of the program model (`b.program`, the
+    simulator) pay for it.
     """
 
-    def __init__(self, elf: bytes, program: "Optional[Program]" = None,
-                 facts: "Optional[Dict[str, Any]]" = None,
+    def __init__(self, spec: "ObjectSpec", program: "Optional[Program]" = None,
                  load_program: "Optional[Callable[[], Program]]" = None):
-        self.elf = elf
+        self.spec = spec
         self._program = program
         self._load_program = load_program
-        self._facts = facts
+
+    @property
+    def elf(self) -> bytes:
+        return self.spec.elf
 
     @property
     def program(self) -> "Program":
@@ -88,41 +108,14 @@ class CompiledObject:
             self._load_program = None
         return self._program
 
-    @program.setter
-    def program(self, value: "Program") -> None:
-        self._program, self._load_program, self._facts = value, None, None
-
     @property
     def program_loaded(self) -> bool:
         """Whether `program` is in memory (not still waiting in the cache entry)."""
         return self._load_program is None
 
-    @property
-    def facts(self) -> "Dict[str, Any]":
-        if self._facts is None:
-            from .cache import program_facts
 
-            self._facts = program_facts(self._program)
-        return self._facts
-
-    def view_types(self) -> "Dict[str, Dict[str, Any]]":
-        """compiler/cache.py's `view_types` of the program (map key and value types, event
-        record types); while the program is still in the cache entry, from the entry's own
-        smaller pickle."""
-        pickled = (self._facts or {}).get("types") if self._load_program is not None else None
-        if pickled is not None:
-            import pickle
-
-            try:
-                return pickle.loads(pickled)
-            except Exception:  # noqa: BLE001 - the whole program says the same
-                pass
-        from .cache import view_types
-
-        return view_types(self.program)
-
-
-__all__ = ["CompileError", "CompiledObject", "Program", "check_source", "compile_source", "compile_to_llvm_ir"]
+__all__ = ["CompileError", "CompiledObject", "Program", "check_source", "compile_source",
+           "compile_to_assembly", "compile_to_llvm_ir", "object_spec"]
 
 
 def __getattr__(name: str) -> "Any":

@@ -9,20 +9,19 @@ entries record the kernel's BTF identity and are recompiled when it changes.
 
 An entry is one file `<key>.obj`: a magic line, the sizes of the three parts, a checksum of
 them, the kernel identity it was built against (zeros when it does not depend on the kernel),
-then the ELF bytes, the program's facts and the pickled typed program. Anything that does not
+then the ELF bytes, the object's spec (spec/plain.py) and the pickled typed program. Anything that does not
 check out is treated as a miss and overwritten; writes go to a temporary file that is renamed
 into place, so a reader never sees half an entry. `PYTHONBPF_NO_CACHE=1` turns the
 cache off; `PYTHONBPF_CACHE_DIR` moves it (objects live in `<dir>/objects`).
 
-Nothing here imports llvmlite or the frontend. The facts (`program_facts`: warnings, map pins,
-attach options; marshalled, so reading them imports nothing) are all that loading and attaching
-need, so a hit unpickles the typed program - which imports the frontend's model - only when
-something asks for it (`b.program`). Map views and event records decode with `view_types`,
-pickled apart among the facts: unpickling those needs the frontend's type classes only.
+Nothing here imports llvmlite or the frontend. The spec (spec/objects.py: maps, programs and
+their kinds, types, pins, attach options, warnings; marshalled, so decoding it imports only
+spec/, kinds/ and record.py) is all that loading, attaching, map views and event records need,
+so a hit unpickles the typed program - which imports the compiler's program model - only when
+something asks for it (`b.program`).
 """
 from __future__ import annotations
 
-import marshal
 import os
 import sys
 
@@ -30,25 +29,25 @@ TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see Tru
 if TYPE_CHECKING:
     from typing import Any, Callable, Dict, Optional, Tuple
 
+    from ..spec.objects import ObjectSpec
     from . import CompiledObject
 
 __all__ = ["cache_directory", "cache_enabled", "compiler_identity", "kernel_identity",
            "entry_key", "load_entry", "store_entry", "cached_compile", "uses_kernel_types",
-           "clear_memo", "program_facts", "view_types"]
+           "clear_memo"]
 
-MAGIC = b"pythonbpf-object-cache 2\n"
-_SIZE_BYTES = 8  # each of the three sizes (ELF, facts, pickled program), little-endian
+MAGIC = b"pythonbpf-object-cache 3\n"
+_SIZE_BYTES = 8  # each of the three sizes (ELF, spec, pickled program), little-endian
 _ID_BYTES = 20  # blake2b digests: the payload's checksum and the kernel identity
 _CHECKSUM = len(MAGIC) + 3 * _SIZE_BYTES
 _KERNEL = _CHECKSUM + _ID_BYTES
 _PAYLOAD = _KERNEL + _ID_BYTES
 VMLINUX = "/sys/kernel/btf/vmlinux"
 IDENTITY_BYTES = 64 * 1024
-# Source trees whose code decides what the compiler emits ("" = the package's own top-level
-# modules: helper, maps, types, vmlinux).
+# Source trees whose code decides what the compiler emits or how an entry decodes ("" = the
+# package's own top-level modules: helper, maps, types, vmlinux, record).
 _COMPILER_PARTS = ("compiler", "btf", "lang", "kinds", "spec", "")
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
 _memo: "Dict[str, str]" = {}
 
 
@@ -129,17 +128,10 @@ def kernel_identity(btf_path: Optional[str] = None) -> str:
     return found
 
 
-def uses_kernel_types(program: Any) -> bool:
-    """Whether the compiled result depends on the running kernel's types."""
-    if getattr(program, "kernel_structs", None):
-        return True
-    from ..kinds.programs import kind_of
-
-    for fn in getattr(program, "functions", {}).values():
-        kind = kind_of(fn.section or "")  # typed from the running kernel (tracepoint formats, BTF)?
-        if kind is not None and kind.kernel_types:
-            return True
-    return False
+def uses_kernel_types(spec: ObjectSpec) -> bool:
+    """Whether the compiled result depends on the running kernel's types (the spec says: a
+    kernel struct read through CO-RE, or a program kind typed from the kernel)."""
+    return bool(getattr(spec, "kernel_types", True))
 
 
 def entry_key(source: str, filename: str) -> str:
@@ -161,37 +153,15 @@ def _digest(payload: Any) -> bytes:
     return h.digest()
 
 
-def program_facts(program: Any) -> Dict[str, Any]:
-    """What loading and attaching need from a typed program, in plain (marshallable) data:
-    its warnings, the bpffs pin name of each pinned map, each function's attach options."""
-    maps = getattr(program, "maps", None) or {}
-    functions = getattr(program, "functions", None) or {}
-    return {
-        "warnings": list(getattr(program, "warnings", None) or ()),
-        "pins": {decl.name: decl.pin for decl in maps.values() if getattr(decl, "pin", None)},
-        "attach": {name: dict(fn.attach) for name, fn in functions.items()
-                   if getattr(fn, "attach", None)},
-    }
-
-
-def view_types(program: Any) -> Dict[str, Dict[str, Any]]:
-    """What user-space views decode with: each map's (key type, value type) and each event
-    map's record type. Stored pickled among an entry's facts; unpickling it needs only the
-    frontend's type classes, not the whole program model."""
-    maps = getattr(program, "maps", None) or {}
-    return {"maps": {name: (decl.key, decl.value) for name, decl in maps.items()},
-            "events": dict(getattr(program, "event_types", None) or {})}
-
-
 def _size(data: bytes, index: int) -> int:
     start = len(MAGIC) + index * _SIZE_BYTES
     return int.from_bytes(data[start:start + _SIZE_BYTES], "little")
 
 
 def load_entry(key: str, directory: Optional[str] = None
-               ) -> Optional[Tuple[bytes, Dict[str, Any], bytes]]:
-    """(elf, facts, pickled program) of a valid entry, or None for a miss, a stale or a
-    corrupt entry."""
+               ) -> Optional[Tuple[ObjectSpec, bytes]]:
+    """(spec, pickled program) of a valid entry, or None for a miss, a stale or a corrupt
+    entry."""
     try:
         with open(_entry_path(key, directory), "rb") as f:
             data = f.read()
@@ -200,38 +170,40 @@ def load_entry(key: str, directory: Optional[str] = None
     try:
         if not data.startswith(MAGIC) or len(data) < _PAYLOAD:
             return None
-        elf_size, facts_size, program_size = _size(data, 0), _size(data, 1), _size(data, 2)
+        elf_size, spec_size, program_size = _size(data, 0), _size(data, 1), _size(data, 2)
         kernel = data[_KERNEL:_KERNEL + _ID_BYTES]
         payload = memoryview(data)[_PAYLOAD:]
-        if len(payload) != elf_size + facts_size + program_size:
+        if len(payload) != elf_size + spec_size + program_size:
             return None
         if _digest(payload) != data[_CHECKSUM:_CHECKSUM + _ID_BYTES]:
             return None
         if kernel != bytes(_ID_BYTES) and kernel != bytes.fromhex(kernel_identity()):
             return None
-        facts = marshal.loads(payload[elf_size:elf_size + facts_size])
-        if not isinstance(facts, dict):
-            return None
-        return bytes(payload[:elf_size]), facts, bytes(payload[elf_size + facts_size:])
+        from ..spec.plain import loads
+
+        spec = loads(bytes(payload[elf_size:elf_size + spec_size]), bytes(payload[:elf_size]))
+        return spec, bytes(payload[elf_size + spec_size:])
     except Exception:  # any damage is a miss: the entry is rewritten after compiling
         return None
 
 
-def store_entry(key: str, elf: bytes, program: Any, directory: Optional[str] = None) -> bool:
-    """Write an entry atomically; False (and no entry) when it cannot be written."""
+def store_entry(key: str, spec: ObjectSpec, program: Any, directory: Optional[str] = None) -> bool:
+    """Write an entry (the spec, with its ELF, and the typed program) atomically; False (and
+    no entry) when it cannot be written."""
     import pickle
     import tempfile
 
+    from ..spec.plain import dumps
+
     try:
         pickled = pickle.dumps(program, protocol=pickle.HIGHEST_PROTOCOL)
-        facts_dict = program_facts(program)
-        facts_dict["types"] = pickle.dumps(view_types(program), protocol=pickle.HIGHEST_PROTOCOL)
-        facts = marshal.dumps(facts_dict)
+        encoded = dumps(spec)
     except Exception:  # a program holding something unpicklable is simply not cached
         return False
-    payload = bytes(elf) + facts + pickled
-    kernel = bytes.fromhex(kernel_identity()) if uses_kernel_types(program) else bytes(_ID_BYTES)
-    sizes = b"".join(len(part).to_bytes(_SIZE_BYTES, "little") for part in (elf, facts, pickled))
+    elf = bytes(spec.elf)
+    payload = elf + encoded + pickled
+    kernel = bytes.fromhex(kernel_identity()) if uses_kernel_types(spec) else bytes(_ID_BYTES)
+    sizes = b"".join(len(part).to_bytes(_SIZE_BYTES, "little") for part in (elf, encoded, pickled))
     header = MAGIC + sizes + _digest(payload) + kernel
     folder = directory or cache_directory()
     try:
@@ -257,15 +229,15 @@ def cached_compile(source: str, filename: str,
                    make: Callable[..., "CompiledObject"]) -> "CompiledObject":
     """`compile_fn(source, filename)`, served from the cache when an entry is valid.
 
-    A hit is `make(elf, facts=..., load_program=...)`: the typed program is unpickled when
-    first asked for (and, should that ever fail, recompiled, and the entry rewritten).
+    A hit is `make(spec, load_program=...)`: the typed program is unpickled when first asked
+    for (and, should that ever fail, recompiled, and the entry rewritten).
     """
     if not cache_enabled():
         return compile_fn(source, filename)
     key = entry_key(source, filename)
     hit = load_entry(key)
     if hit is not None:
-        elf, facts, pickled = hit
+        spec, pickled = hit
 
         def load_program() -> Any:
             import pickle
@@ -274,10 +246,10 @@ def cached_compile(source: str, filename: str,
                 return pickle.loads(pickled)
             except Exception:  # an entry that checks out but does not unpickle: recompile
                 compiled = compile_fn(source, filename)
-                store_entry(key, compiled.elf, compiled.program)
+                store_entry(key, compiled.spec, compiled.program)
                 return compiled.program
 
-        return make(elf, facts=facts, load_program=load_program)
+        return make(spec, load_program=load_program)
     compiled = compile_fn(source, filename)
-    store_entry(key, compiled.elf, compiled.program)
+    store_entry(key, compiled.spec, compiled.program)
     return compiled

@@ -24,6 +24,6 @@ def plan(b: Any, metrics: Optional[Mapping[str, Any]] = None
         metrics = metrics_of(b)
     if metrics is None:
         return default_specs(infos, reserved=SELF_SPECS)
-    program = getattr(b, "program", None)
-    globals_ = list(program.globals) if program is not None else None
+    spec = getattr(b, "spec", None)
+    globals_ = list(spec.globals) if spec is not None else None
     return build_specs(infos, metrics, globals_, reserved=SELF_SPECS), []

@@ -53,8 +53,7 @@ def metrics_of(b: Any) -> Optional[Dict[str, Any]]:
     """The METRICS of the source a BPF object was compiled from: its file, or the text `BPF()`
     recovered in a notebook, `python -c` or the REPL (None for compiled objects and for
     `BPF(source=...)`, whose caller passes metrics_from_source(text))."""
-    program = getattr(b, "program", None)
-    filename = getattr(program, "filename", None)
+    filename = getattr(getattr(b, "spec", None), "filename", None)
     if not filename:
         return None
     if os.path.isfile(filename):

@@ -105,11 +105,11 @@ class MetricSpec:
 
 
 def map_infos(b: Any) -> Dict[str, MapInfo]:
-    """The maps of a BPF object by Python name: from the compiled program's declarations when
-    there is one (no kernel access), else from the loaded object's views (`BPF(obj=...)`)."""
-    program = getattr(b, "program", None)
-    if program is not None:
-        return {name: MapInfo(name, d.map_type, d.key, d.value) for name, d in program.maps.items()}
+    """The maps of a BPF object by Python name: from its spec's declarations when it has one
+    (no kernel access), else from the loaded object's views (`BPF(obj=...)`)."""
+    spec = getattr(b, "spec", None)
+    if spec is not None:
+        return {name: MapInfo(name, d.map_type, d.key, d.value) for name, d in spec.maps.items()}
     infos = {}
     for name, view in b.maps.items():
         kmap = getattr(view, "map", None)

@@ -18,6 +18,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable, Dict, List, Optional, Union
 
+    from ..spec.objects import ObjectSpec
     from .globalsview import GlobalsView
     from .programs import ProgramsView
 
@@ -51,6 +52,13 @@ def needs_a_target(section: str) -> bool:
     return (kind is not None and kind.attach in RUN_TIME_TARGETS) or target_at_run_time(section)
 
 
+def _spec_of(program: Any, elf: bytes) -> ObjectSpec:
+    """The spec of a typed program given with its object (the compiler summarises it)."""
+    from ..compiler import object_spec
+
+    return object_spec(program, elf)
+
+
 def _name_of(target: Union[str, Callable[..., Any]]) -> str:
     return target if isinstance(target, str) else getattr(target, "__name__", str(target))
 
@@ -63,17 +71,25 @@ class BPF(StreamsMixin, NetworkAttachMixin, ProbeAttachMixin):
     the kernel until `load()`; `close()` (or leaving a `with` block, or interpreter exit)
     detaches and frees everything. Maps declared with `pin="name"` are reused from (or pinned
     at) `<pin_root>/name`, `pin_root` defaulting to /sys/fs/bpf.
+
+    `spec` (pythonbpf/spec/objects.py) is what the compiler said about the object: map and
+    event record types, pins, program kinds and attach options. A compiled object given with
+    `obj` may come with its `spec` (or the typed `program`, which the spec is made from);
+    without either, maps are typed from the object's BTF.
     """
 
     def __init__(self, source: Optional[str] = None, path: Optional[str] = None,
                  obj: Union[bytes, str, None] = None, consts: Optional[Dict[str, int]] = None,
-                 name: Optional[str] = None, pin_root: Optional[str] = None, program: Any = None):
+                 name: Optional[str] = None, pin_root: Optional[str] = None, program: Any = None,
+                 spec: Optional[ObjectSpec] = None):
         self._program = program  # the typed program, when compiled from source (or given with obj)
         self._compiled: Any = None  # a compile whose program is still in the cache entry
-        self._types: Any = None  # its view_types, once read
+        self.spec: Optional[ObjectSpec] = spec
         self._sources: Dict[str, str] = {}
         if obj is not None:
             elf = obj if isinstance(obj, bytes) else open(obj, "rb").read()
+            if spec is None and program is not None:
+                self.spec = _spec_of(program, elf)
             label = name or (os.path.basename(obj) if isinstance(obj, str) else "pythonbpf")
             self._source_recovered = False
         else:
@@ -101,10 +117,11 @@ class BPF(StreamsMixin, NetworkAttachMixin, ProbeAttachMixin):
 
                 raise relocate(exc, recovered) from None  # at the cell or input, not the combined text
             elf = compiled.elf
+            self.spec = compiled.spec
             if compiled.program_loaded:
                 self._program = compiled.program
             else:
-                self._compiled = compiled  # loading and attaching need only its facts
+                self._compiled = compiled  # everything but `b.program` reads only its spec
             self._sources[filename] = source  # verifier errors point at its lines
             self._source_recovered = recovered is not None  # BPF() found the caller's text itself
             label = name or (os.path.splitext(os.path.basename(path))[0] if path else "pythonbpf")
@@ -138,39 +155,16 @@ class BPF(StreamsMixin, NetworkAttachMixin, ProbeAttachMixin):
     @program.setter
     def program(self, value: Any) -> None:
         self._program, self._compiled = value, None
+        self.spec = _spec_of(value, self.elf) if value is not None else None
 
     def _map_types(self, name: str) -> Any:
-        """The declared (key, value) types of map `name` (None when it has no declaration),
-        read without the whole program while that is still in the compile cache."""
-        if self._compiled is not None:
-            if self._types is None:
-                self._types = self._compiled.view_types()
-            found = self._types["maps"].get(name)
-            if found is None:
-                return None
-            from types import SimpleNamespace
-
-            return SimpleNamespace(key=found[0], value=found[1])
-        return self.program.maps.get(name) if self.program else None
+        """The declared map `name` (its MapSpec: key and value types), None when the object
+        has no spec or does not declare it."""
+        return self.spec.maps.get(name) if self.spec is not None else None
 
     def _event_type(self, name: str) -> Any:
         """The record type the program outputs to event map `name`, if it says."""
-        if self._compiled is not None:
-            if self._types is None:
-                self._types = self._compiled.view_types()
-            return self._types["events"].get(name)
-        program = self.program
-        return program.event_types.get(name) if program is not None else None
-
-    def _facts(self) -> Dict[str, Any]:
-        """What load and attach need of the program (compiler/cache.py's program_facts)."""
-        if self._compiled is not None:
-            return self._compiled.facts
-        if self._program is None:
-            return {}
-        from ..compiler.cache import program_facts
-
-        return program_facts(self._program)
+        return self.spec.events.get(name) if self.spec is not None else None
 
     def _usable(self) -> "BPF":
         """Self, unless closed: a view kept past close() must not reload the object."""
@@ -199,7 +193,7 @@ class BPF(StreamsMixin, NetworkAttachMixin, ProbeAttachMixin):
     def _apply_pins(self, opened: BpfObject) -> None:
         """Point each `pin="name"` map at `<pin_root>/name` (reused if it exists at load)."""
         root = self._pin_root or "/sys/fs/bpf"
-        for name, pin in (self._facts().get("pins") or {}).items():
+        for name, pin in (self.spec.pins() if self.spec is not None else {}).items():
             if name in opened.maps:
                 opened.maps[name].set_pin_path(os.path.join(root, pin))
 
@@ -225,9 +219,10 @@ class BPF(StreamsMixin, NetworkAttachMixin, ProbeAttachMixin):
     def _diagnose(self, exc: LoadError) -> None:
         """Attach the Python-line account of a verifier rejection (shown by str(exc))."""
         kind = getattr(exc, "unsupported_kind", None)
-        fn = self.program.functions.get(exc.program) if self.program and exc.program else None
+        spec = self.spec
+        fn = spec.programs.get(exc.program) if spec is not None and exc.program else None
         if kind and fn is not None:  # name the Python line of the program libbpf cannot load
-            where = next(iter(self._sources), "") or getattr(self.program, "filename", "")
+            where = next(iter(self._sources), "") or spec.filename
             exc.summary = f"{where}:{fn.line}: {exc.summary}" if where else \
                 f"line {fn.line}: {exc.summary}"
             exc.args = (exc.summary,)
@@ -378,7 +373,8 @@ class BPF(StreamsMixin, NetworkAttachMixin, ProbeAttachMixin):
 
     def _attach_options(self, name: str) -> Dict[str, int]:
         """What the program's decorator said about attaching (perf_event frequency/period)."""
-        return dict((self._facts().get("attach") or {}).get(name) or {})
+        found = self.spec.programs.get(name) if self.spec is not None else None
+        return dict(found.attach) if found is not None else {}
 
     def attach_perf_event(self, name: Union[str, Callable[..., Any], None] = None,
                           frequency: Optional[int] = None, period: Optional[int] = None,

@@ -8,20 +8,14 @@ if TYPE_CHECKING:
 
 def _library(name: str) -> str:
     """A path as given; a library name ("libc") found the way the compiler finds it."""
-    if "/" in name:
-        return name  # (importing the compiler's resolver costs a cached start its frontend)
-    from ..compiler.frontend.probes import resolve_library
+    from ..binaries import resolve_library
 
     return resolve_library(name)
 
 
 def _binary(name: str) -> str:
     """A USDT target as the compiler's resolve_binary gives it (symlinks resolved)."""
-    if "/" in name:
-        import os
-
-        return os.path.realpath(name) if os.path.isabs(name) and os.path.exists(name) else name
-    from ..compiler.frontend.probes import resolve_binary
+    from ..binaries import resolve_binary
 
     return resolve_binary(name)
 

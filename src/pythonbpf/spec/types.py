@@ -2,13 +2,16 @@
 
 Plain frozen records (pythonbpf/record.py: dataclass semantics, cheaper to define), shared by
 lowering (to pick LLVM types), the runtime (to decode map contents) and the reference
-semantics. No LLVM here.
+semantics. No LLVM here, and no `typing` at run time: a cached start decodes the spec's
+map and event types with these classes, and typing costs milliseconds to import.
 """
 from __future__ import annotations
 
-from typing import Optional, Tuple, Union
-
 from ..record import record
+
+TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from typing import Optional, Tuple, Union
 
 
 @record(frozen=True)
@@ -182,9 +185,14 @@ class VoidType:
         return "None"
 
 
-ValueType = Union[IntType, StrType, StructType, ArrayType]
-Type = Union[IntType, LiteralInt, BoolType, StrType, StructType, ArrayType, RefType, CtxType, CursorType,
-             KernelPtrType, VoidType]
+if TYPE_CHECKING:
+    ValueType = Union[IntType, StrType, StructType, ArrayType]
+    Type = Union[IntType, LiteralInt, BoolType, StrType, StructType, ArrayType, RefType, CtxType,
+                 CursorType, KernelPtrType, VoidType]
+else:  # the same classes, for isinstance() (annotations are strings at run time)
+    ValueType = (IntType, StrType, StructType, ArrayType)
+    Type = (IntType, LiteralInt, BoolType, StrType, StructType, ArrayType, RefType, CtxType,
+            CursorType, KernelPtrType, VoidType)
 
 I8, I16, I32, I64 = (IntType(b, True) for b in (8, 16, 32, 64))
 U8, U16, U32, U64 = (IntType(b, False) for b in (8, 16, 32, 64))

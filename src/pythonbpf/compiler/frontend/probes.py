@@ -8,47 +8,19 @@ is resolved to the file this machine would load.
 from __future__ import annotations
 
 import ast
-import os
-import platform
 from typing import Dict, Optional, Tuple
 
-from ...elf import is_elf
+from ...binaries import resolve_binary, resolve_library
 from ...kinds.registers import ARG_REGISTERS, RETURN_REGISTER
 
 PROGRAM_DECORATORS = {"tracepoint", "raw_tracepoint", "tp_btf", "uprobe", "uretprobe", "usdt", "kprobe",
                       "kretprobe", "perf_event", "xdp", "tc", "socket_filter"}
 BARE = {"xdp": "xdp", "tc": "tc", "socket_filter": "socket"}
-LIBRARY_DIRS = ("/lib/{arch}-linux-gnu", "/usr/lib/{arch}-linux-gnu", "/lib64", "/usr/lib64", "/lib",
-                "/usr/lib", "/usr/local/lib")
 PROBE_KINDS = {"uprobe", "uretprobe", "kprobe", "kretprobe"}
 # struct pt_regs on x86_64 (arch/x86/include/asm/ptrace.h): the original's `ctx.di`, `ctx.r15`
 PT_REGS = {"x86_64": {name: 8 * i for i, name in enumerate((
     "r15", "r14", "r13", "r12", "bp", "bx", "r11", "r10", "r9", "r8", "ax", "cx", "dx", "si", "di",
     "orig_ax", "ip", "cs", "flags", "sp", "ss"))}}
-
-
-def resolve_library(name: str) -> str:
-    """`libc` -> /lib/x86_64-linux-gnu/libc.so.6; paths and unknown names are kept as given."""
-    if "/" in name:
-        return name
-    import glob  # here: most programs name no library, and each import costs start-up time
-
-    arch = platform.machine()
-    base = name if name.startswith("lib") or ".so" in name else f"lib{name}"
-    for folder in LIBRARY_DIRS:
-        folder = folder.format(arch=arch)
-        for pattern in (base, f"{base}.so.*", f"{base}.so"):
-            for found in sorted(glob.glob(os.path.join(folder, pattern))):
-                if is_elf(found):  # libc.so itself is a linker script
-                    return found
-    return name
-
-
-def resolve_binary(name: str) -> str:
-    """A USDT target: a library name as for uprobes, and symlinks resolved (`/usr/bin/python3`
-    -> `/usr/bin/python3.11`), since the probe notes are read from the file itself."""
-    path = resolve_library(name)
-    return os.path.realpath(path) if os.path.isabs(path) and os.path.exists(path) else path
 
 
 class DecoratorReader:

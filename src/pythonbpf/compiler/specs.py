@@ -1,0 +1,80 @@
+"""The typed program, summarised as the ObjectSpec that everything after the compiler reads.
+
+The spec (pythonbpf/spec/objects.py) holds what loading, attaching, map views, event records,
+export and the command line need: maps with their kinds and types, programs with their kinds
+(each section parsed once, by the registry) and attach options, globals, event record types,
+warnings. Facts that take a walk over function bodies (which maps a program keys with
+log2()) are found here, once per compile, so that user space never reads the program model.
+"""
+from __future__ import annotations
+
+from ..kinds.programs import parse_section
+from ..record import fields, is_record
+from ..spec.objects import GlobalSpec, MapSpec, ObjectSpec, ProgramSpec
+from . import typed as m
+
+TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from typing import Any, Iterator, Set
+
+__all__ = ["object_spec", "log2_maps"]
+
+
+def object_spec(program: m.Program, elf: bytes) -> ObjectSpec:
+    """The spec of `program` compiled to `elf`."""
+    log2 = log2_maps(program)
+    maps = {name: MapSpec(name, d.kind, d.map_type, d.key, d.value, d.max_entries, d.key_size,
+                          d.value_size, d.flags, d.pin, d.line, name in log2)
+            for name, d in program.maps.items()}
+    programs = {}
+    for fn in program.programs():
+        parsed = parse_section(fn.section)
+        kind, target = (parsed.kind, parsed.target) if parsed else (None, fn.section.partition("/")[2])
+        programs[fn.name] = ProgramSpec(fn.name, fn.section, kind, target, dict(fn.attach), fn.line)
+    globals_ = {name: GlobalSpec(name, g.type, g.value, g.section, g.line)
+                for name, g in program.globals.items()}
+    kernel_types = bool(program.kernel_structs) or any(
+        p.kind is None or p.kind.kernel_types for p in programs.values())
+    return ObjectSpec(program.filename, bytes(elf), maps, programs, globals_,
+                      dict(program.event_types), tuple(program.warnings), program.license,
+                      kernel_types)
+
+
+def _nodes(value: "Any") -> "Iterator[Any]":
+    """Every model node under `value` (statements, expressions), depth first."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (list, tuple)):
+            stack.extend(node)
+        elif is_record(node) and not isinstance(node, type):
+            yield node
+            stack.extend(getattr(node, f.name) for f in fields(node)
+                         if f.name not in ("type", "pos"))
+
+
+def _uses_log2(expr: "Any", log2_locals: "Set[str]") -> bool:
+    for node in _nodes(expr):
+        if isinstance(node, m.HelperCall) and node.helper == "log2":
+            return True
+        if isinstance(node, m.LocalRef) and node.name in log2_locals:
+            return True
+    return False
+
+
+def log2_maps(program: m.Program) -> "Set[str]":
+    """Maps whose keys the program computes with log2(), directly or through a local."""
+    found: "Set[str]" = set()
+    for fn in program.functions.values():
+        log2_locals: "Set[str]" = set()
+        for _ in range(2):  # a second pass sees locals assigned from other log2 locals
+            for node in _nodes(fn.body):
+                if isinstance(node, m.Assign) and isinstance(node.target, m.LocalRef) \
+                        and _uses_log2(node.value, log2_locals):
+                    log2_locals.add(node.target.name)
+        for node in _nodes(fn.body):
+            if isinstance(node, m.MapCall) and node.args and \
+                    node.method in ("increment", "update", "lookup") and \
+                    _uses_log2(node.args[0], log2_locals):
+                found.add(node.map)
+    return found
