@@ -1,0 +1,247 @@
+"""The ObjectSpec: what the compiler hands to loading, attaching, user space and export.
+
+Kernel-free: these compile programs and check what their specs say - maps with kinds and
+types, programs with the kind the registry parsed from their section, globals, event record
+types, warnings - and that the compile cache gives back an equal spec in a process that never
+imports the compiler's frontend.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import warnings
+
+import pytest
+
+from pythonbpf.compiler import cache, compile_source
+from pythonbpf.kinds import ProgramKind
+from pythonbpf.spec import plain
+from pythonbpf.spec.objects import MapSpec, ObjectSpec, ProgramSpec
+from pythonbpf.spec.types import IntType, StrType, StructType
+
+SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                   "src")
+
+PROGRAM = '''\
+from pythonbpf import Const, Global, bpf, bpfglobal, perf_event, section, struct, xdp
+from pythonbpf.helper import comm, ktime, log2, pid
+from pythonbpf.maps import ArrayMap, HashMap, RingBuf
+from pythonbpf.types import u32, u64
+
+@struct
+class Key:
+    pid: u32
+    cpu: u32
+
+@struct
+class Sample:
+    pid: u32
+    ts: u64
+    name: str(16)
+
+WANTED = Const(u32, 7)
+seen = Global(u64)
+
+per_key = HashMap(key=Key, value=u64, max_entries=128, pin="spec_test_per_key")
+hist = ArrayMap(key=u32, value=u64, max_entries=64)
+events = RingBuf(max_entries=4096)
+
+@perf_event(frequency=49)
+def sample(ctx):
+    global seen
+    k = Key()
+    k.pid = pid()
+    k.cpu = 0
+    per_key[k] += 1
+    seen += 1
+    e = Sample()
+    e.pid = pid()
+    e.ts = ktime()
+    e.name = comm()
+    events.output(e)
+    return 0
+
+@bpf
+@section("tracepoint/syscalls/sys_enter_getppid")
+def on_getppid(ctx):
+    slot = log2(ktime() // 1000)
+    hist[slot] += 1
+    return 0
+
+@xdp
+def passer(ctx):
+    if pid() == WANTED:
+        return 1
+    return 2
+
+@bpf
+@bpfglobal
+def LICENSE() -> str:
+    return "GPL"
+'''
+
+XDP_ONLY = '''\
+from pythonbpf import bpf, bpfglobal, xdp
+from pythonbpf.maps import ArrayMap
+from pythonbpf.types import u32, u64
+
+packets = ArrayMap(key=u32, value=u64, max_entries=1)
+
+@xdp
+def count(ctx):
+    packets[0] += 1
+    return 2
+
+@bpf
+@bpfglobal
+def LICENSE() -> str:
+    return "GPL"
+'''
+
+
+def _compile(source: str, path: str):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return compile_source(source, path)
+
+
+def test_maps_have_their_kind_types_and_options(tmp_path):
+    spec = _compile(PROGRAM, str(tmp_path / "prog.py")).spec
+    assert isinstance(spec, ObjectSpec)
+    assert sorted(spec.maps) == ["events", "hist", "per_key"]
+    per_key = spec.maps["per_key"]
+    assert isinstance(per_key, MapSpec)
+    assert (per_key.kind, per_key.map_type, per_key.max_entries) == ("hash", 1, 128)
+    assert isinstance(per_key.key, StructType) and per_key.key.name == "Key"
+    assert [f.name for f in per_key.key.fields] == ["pid", "cpu"]
+    assert per_key.value == IntType(64, False)
+    assert per_key.pin == "spec_test_per_key" and spec.pins() == {"per_key": "spec_test_per_key"}
+    assert (spec.maps["hist"].kind, spec.maps["hist"].map_type) == ("array", 2)
+    assert (spec.maps["events"].kind, spec.maps["events"].map_type) == ("ringbuf", 27)
+    # which maps the program keys with log2(): the command line prints those as histograms
+    assert [name for name, m in spec.maps.items() if m.log2_key] == ["hist"]
+
+
+def test_programs_carry_the_kind_parsed_from_their_section(tmp_path):
+    spec = _compile(PROGRAM, str(tmp_path / "prog.py")).spec
+    assert list(spec.programs) == ["sample", "on_getppid", "passer"]
+    tp = spec.programs["on_getppid"]
+    assert isinstance(tp, ProgramSpec) and isinstance(tp.kind, ProgramKind)
+    assert (tp.section, tp.kind.name, tp.kind.prog_type, tp.target) == (
+        "tracepoint/syscalls/sys_enter_getppid", "tracepoint", 5, "syscalls/sys_enter_getppid")
+    perf = spec.programs["sample"]
+    assert (perf.kind.name, perf.kind.prog_type, perf.attach) == ("perf_event", 7,
+                                                                    {"frequency": 49})
+    xdp = spec.programs["passer"]
+    assert (xdp.kind.name, xdp.kind.prog_type, xdp.target, xdp.kind.packet) == ("xdp", 6, "", True)
+    assert spec.kernel_types  # the tracepoint's record comes from this kernel's format
+
+
+def test_globals_events_warnings_and_license(tmp_path):
+    compiled = _compile(PROGRAM, str(tmp_path / "prog.py"))
+    spec = compiled.spec
+    assert spec.filename == str(tmp_path / "prog.py") and spec.elf == compiled.elf
+    assert spec.elf.startswith(b"\x7fELF")
+    assert spec.license == "GPL"
+    assert spec.globals["WANTED"].const and spec.globals["WANTED"].value == 7
+    assert not spec.globals["seen"].const and spec.globals["seen"].type == IntType(64, False)
+    record = spec.events["events"]
+    assert isinstance(record, StructType) and record.name == "Sample"
+    assert record.field("name").type == StrType(16)
+    assert spec.warnings == tuple(compiled.program.warnings)
+    # RingBuf(max_entries=4096) is a page multiple: no warning; 5000 would be rounded up
+    assert not any("4096" in w for w in spec.warnings)
+
+
+def test_a_program_that_reads_no_kernel_types_does_not_depend_on_the_kernel(tmp_path):
+    spec = _compile(XDP_ONLY, str(tmp_path / "xdp.py")).spec
+    assert not spec.kernel_types
+    assert cache.uses_kernel_types(spec) is False
+
+
+def test_the_plain_encoding_round_trips_and_refuses_what_a_spec_cannot_hold(tmp_path):
+    spec = _compile(PROGRAM, str(tmp_path / "prog.py")).spec
+    data = plain.dumps(spec)
+    assert spec.elf not in data  # stored beside the spec, not twice
+    again = plain.loads(data, spec.elf)
+    assert again == spec
+    assert again.programs["sample"].kind is spec.programs["sample"].kind  # the registry's row
+    foreign = ObjectSpec("x.py", b"", maps={"m": MapSpec("m", "hash", 1, object(), None, 1)})
+    with pytest.raises(TypeError):
+        plain.dumps(foreign)
+    with pytest.raises(ValueError):
+        plain.loads(b"not marshal data", b"")
+    unknown = ProgramKind("no_such_kind", ("no_such_kind",), 0, "")
+    odd = ObjectSpec("x.py", b"", programs={"p": ProgramSpec("p", "no_such_kind", unknown, "")})
+    with pytest.raises(ValueError):  # a kind the registry no longer has: a cache miss
+        plain.loads(plain.dumps(odd), b"")
+
+
+def test_an_entry_naming_a_kind_the_registry_lacks_is_a_miss(tmp_path):
+    path = str(tmp_path / "xdp.py")
+    good = _compile(XDP_ONLY, path)
+    key = cache.entry_key(XDP_ONLY, path)
+    assert cache.load_entry(key) is not None
+    unknown = ProgramKind("retired_kind", ("retired_kind",), 6, "xdp_md")
+    program = good.spec.programs["count"]
+    spec = ObjectSpec(good.spec.filename, good.spec.elf, good.spec.maps,
+                      {"count": ProgramSpec("count", program.section, unknown, "")})
+    assert cache.store_entry(key, spec, good.program)
+    assert cache.load_entry(key) is None
+    assert _compile(XDP_ONLY, path).spec == good.spec  # recompiled, and the entry rewritten
+    assert cache.load_entry(key)[0] == good.spec
+
+
+CHILD = '''
+import sys
+from pythonbpf.compiler import compile_source
+from pythonbpf.spec import plain
+compiled = compile_source(open({path!r}).read(), {path!r})
+spec = compiled.spec
+modules = sorted(sys.modules)
+import json  # (json imports re)
+print(json.dumps({{"modules": modules, "loaded": compiled.program_loaded,
+                   "spec": plain.dumps(spec).hex(), "elf": spec.elf.hex()}}))
+'''
+# A cache hit decodes the spec with spec/, kinds/ and record.py alone.
+NOT_ON_A_HIT = ("pythonbpf.compiler.frontend", "pythonbpf.compiler.typed",
+                "pythonbpf.compiler.lower", "pythonbpf.compiler.specs", "llvmlite", "typing",
+                "pickle", "dataclasses", "re")
+
+
+def test_a_cache_hit_gives_an_equal_spec_without_the_compiler(tmp_path, spec_cache):
+    path = tmp_path / "prog.py"
+    path.write_text(PROGRAM)
+    fresh = _compile(PROGRAM, str(path))  # fills the cache
+    env = dict(os.environ, PYTHONPATH=SRC, PYTHONBPF_CACHE_DIR=str(spec_cache))
+    env.pop("PYTHONBPF_NO_CACHE", None)
+    result = subprocess.run([sys.executable, "-c", CHILD.format(path=str(path))],
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert not report["loaded"]  # served from the cache: the typed program stayed there
+    heavy = [m for m in report["modules"]
+             if any(m == h or m.startswith(h + ".") for h in NOT_ON_A_HIT)]
+    assert heavy == []
+    assert "pythonbpf.spec.objects" in report["modules"]
+    hit = plain.loads(bytes.fromhex(report["spec"]), bytes.fromhex(report["elf"]))
+    assert hit == fresh.spec
+
+
+def test_bpf_reads_the_spec_it_is_given_or_makes_it_from_a_program(tmp_path):
+    from pythonbpf import BPF
+
+    compiled = _compile(PROGRAM, str(tmp_path / "prog.py"))
+    with BPF(obj=compiled.elf, spec=compiled.spec) as given:
+        assert given.spec is compiled.spec
+        assert given._map_types("per_key").key.name == "Key"
+        assert given._event_type("events").name == "Sample"
+        assert given._attach_options("sample") == {"frequency": 49}
+    with BPF(obj=compiled.elf, program=compiled.program) as made:
+        assert made.spec == compiled.spec and made.program is compiled.program
+    with BPF(obj=compiled.elf) as bare:  # a .o alone: types come from its BTF once loaded
+        assert bare.spec is None and bare._attach_options("sample") == {}
+        bare.program = compiled.program
+        assert bare.spec == compiled.spec
