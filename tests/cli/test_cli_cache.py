@@ -184,3 +184,54 @@ print(json.dumps({{"llvmlite": sorted(m for m in sys.modules if m.startswith("ll
     report = json.loads(result.stdout)
     assert report == {"llvmlite": [], "lower": False, "elf": report["elf"], "maps": ["parents"]}
     assert report["elf"] > 0
+
+
+def _package_copy(tmp_path, monkeypatch):
+    """A copy of the package's sources for the identity to hash (so that a test may edit it)."""
+    import shutil
+
+    package = tmp_path / "pkg"
+    shutil.copytree(cache._PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(cache, "_PACKAGE", str(package))
+    cache.clear_memo()
+    return package
+
+
+def test_the_compiler_identity_is_reused_while_its_files_stat_the_same(tmp_path, private_cache,
+                                                                      monkeypatch):
+    import time
+
+    package = _package_copy(tmp_path, monkeypatch)
+    monkeypatch.setattr(cache, "_SETTLED_SECONDS", 0.0)
+    first = cache.compiler_identity()
+    (memo,) = private_cache.glob("identity-*")  # beside objects/, not among the entries
+    cache.clear_memo()
+    data = memo.read_bytes()
+    memo.write_bytes(data[:20] + b"f" * 40)  # a start with unchanged files reads, not hashes
+    assert cache.compiler_identity() == "f" * 40
+    cache.clear_memo()
+    time.sleep(0.05)  # past the timestamps' granularity
+    target = package / "compiler" / "specs.py"
+    before = target.stat()
+    text = target.read_bytes()
+    target.write_bytes(text.replace(b"The typed program", b"the typed program", 1))
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))  # same size, same mtime
+    after = target.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    edited = cache.compiler_identity()  # the ctime moved: hashed again
+    assert edited not in (first, "f" * 40)
+    cache.clear_memo()
+    time.sleep(0.05)
+    target.write_bytes(text)
+    assert cache.compiler_identity() == first  # contents, not stat: the same text, the same key
+
+
+def test_a_compiler_identity_of_just_changed_files_is_not_kept(tmp_path, private_cache,
+                                                               monkeypatch):
+    _package_copy(tmp_path, monkeypatch)  # every file was written a moment ago
+    first = cache.compiler_identity()
+    assert list(private_cache.glob("identity-*")) == []
+    monkeypatch.setattr(cache, "_SETTLED_SECONDS", 0.0)
+    cache.clear_memo()
+    assert cache.compiler_identity() == first
+    assert len(list(private_cache.glob("identity-*"))) == 1

@@ -22,12 +22,14 @@ something asks for it (`b.program`).
 """
 from __future__ import annotations
 
+import marshal
 import os
 import sys
+import time
 
 TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, Optional, Tuple
+    from typing import Any, Callable, Dict, List, Optional, Tuple
 
     from ..spec.objects import ObjectSpec
     from . import CompiledObject
@@ -48,6 +50,7 @@ IDENTITY_BYTES = 64 * 1024
 # package's own top-level modules: helper, maps, types, vmlinux, record).
 _COMPILER_PARTS = ("compiler", "btf", "lang", "kinds", "spec", "")
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_SETTLED_SECONDS = 2.0  # how old a source file's last change must be for its hash to be kept
 _memo: "Dict[str, str]" = {}
 
 
@@ -81,27 +84,79 @@ def compiler_identity() -> str:
     """The compiler's version plus the contents of each of its source files.
 
     Contents, not mtimes: the same compiler installed twice (a wheel and a checkout) shares
-    entries, and an edit that keeps the mtime still invalidates them. Hashing ~400 KB costs
-    about a millisecond, once per process.
+    entries, and an edit that keeps the mtime still invalidates them. Reading and hashing the
+    ~90 files (~400 KB) costs 1.5 ms, the biggest part of a cached start; so the hash is kept in
+    the cache's directory (beside `objects/`) with the files' stat (size, mtime, ctime, inode), and a start whose
+    files stat the same reuses it (0.3 ms). Any write to a file changes its ctime, which no tool
+    can set back; files changed within the last `_SETTLED_SECONDS` (less than a timestamp's
+    granularity might hide a second write) are hashed again at every start until they settle.
     """
     found = _memo.get("compiler")
     if found is None:
         from .. import __version__
 
-        h = _hasher()
-        h.update(f"{__version__} {sys.implementation.cache_tag} {os.uname().machine}".encode())
-        for part in _COMPILER_PARTS:
-            root = os.path.join(_PACKAGE, part)
-            for folder, dirs, files in os.walk(root):
-                dirs[:] = sorted(d for d in dirs if d != "__pycache__") if part else []
-                for name in sorted(files):
-                    if name.endswith(".py"):
-                        full = os.path.join(folder, name)
-                        h.update(os.path.relpath(full, _PACKAGE).encode() + b"\0")
-                        with open(full, "rb") as f:
-                            h.update(f.read())
-        found = _memo["compiler"] = h.hexdigest()
+        header = f"{__version__} {sys.implementation.cache_tag} {os.uname().machine}"
+        files = _compiler_files()
+        stats = []
+        for rel, full in files:
+            st = os.stat(full)
+            stats.append((rel, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev))
+        signature = _digest(marshal.dumps((header, _PACKAGE, stats)))
+        memo_path = os.path.join(os.path.dirname(cache_directory()),  # beside objects/
+                                 "identity-" + _digest((header + _PACKAGE).encode()).hex()[:16])
+        found = _read_identity(memo_path, signature)
+        if found is None:
+            h = _hasher()
+            h.update(header.encode())
+            for rel, full in files:
+                h.update(rel.encode() + b"\0")
+                with open(full, "rb") as f:
+                    h.update(f.read())
+            found = h.hexdigest()
+            newest = max((max(st[2], st[3]) for st in stats), default=0)
+            if newest < (time.time() - _SETTLED_SECONDS) * 1e9:
+                _write_identity(memo_path, signature, found)
+        _memo["compiler"] = found
     return found
+
+
+def _compiler_files() -> List[Tuple[str, str]]:
+    """(path relative to the package, full path) of each source file the compiler depends on."""
+    found = []
+    for part in _COMPILER_PARTS:
+        root = os.path.join(_PACKAGE, part)
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__") if part else []
+            for name in sorted(files):
+                if name.endswith(".py"):
+                    full = os.path.join(folder, name)
+                    found.append((os.path.relpath(full, _PACKAGE), full))
+    return found
+
+
+def _read_identity(path: str, signature: bytes) -> Optional[str]:
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    if len(data) != _ID_BYTES * 3 or data[:_ID_BYTES] != signature:
+        return None
+    return data[_ID_BYTES:].decode("ascii", "replace")
+
+
+def _write_identity(path: str, signature: bytes, identity: str) -> None:
+    tmp = f"{path}.tmp{os.getpid()}"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(tmp, "wb") as f:
+            f.write(signature + identity.encode("ascii"))
+        os.replace(tmp, path)
+    except OSError:  # a read-only cache directory: hash the files at every start
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
 
 
 def kernel_identity(btf_path: Optional[str] = None) -> str:
