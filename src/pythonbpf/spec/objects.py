@@ -6,6 +6,7 @@ records, export and the command line read one typed description - never the comp
 program model, and never anything that needs the compiler imported. Like cilium/ebpf's
 `CollectionSpec`, it depends only on the compile's inputs: nothing here knows about the
 running kernel (a map's file descriptor, a program's id come with loading, in loader/).
+The records are frozen: a spec is a description, shared by everything that reads it.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 __all__ = ["ObjectSpec", "MapSpec", "ProgramSpec", "GlobalSpec"]
 
 
-@record
+@record(frozen=True)
 class MapSpec:
     """A map the object declares.
 
@@ -46,7 +47,7 @@ class MapSpec:
     log2_key: bool = False
 
 
-@record
+@record(frozen=True)
 class ProgramSpec:
     """A program of the object: its ELF section, parsed once into its kind and target.
 
@@ -70,7 +71,7 @@ class ProgramSpec:
         return self.kind.name if self.kind is not None else self.section.partition("/")[0]
 
 
-@record
+@record(frozen=True)
 class GlobalSpec:
     """A Global or Const: its type, initial value and section (`.rodata` for a Const)."""
 
@@ -85,7 +86,7 @@ class GlobalSpec:
         return self.section == ".rodata"
 
 
-@record
+@record(frozen=True)
 class ObjectSpec:
     """A compiled object: the ELF bytes and what user space needs to know about them.
 
