@@ -11,8 +11,8 @@ import os
 
 __all__ = ["LIBRARY_DIRS", "resolve_library", "resolve_binary"]
 
-LIBRARY_DIRS = ("/lib/{arch}-linux-gnu", "/usr/lib/{arch}-linux-gnu", "/lib64", "/usr/lib64", "/lib",
-                "/usr/lib", "/usr/local/lib")
+LIBRARY_DIRS = ("/lib/{arch}-linux-gnu", "/usr/lib/{arch}-linux-gnu", "/lib64", "/usr/lib64",
+                "/lib", "/usr/lib", "/usr/local/lib")
 
 
 def resolve_library(name: str) -> str:

@@ -1,8 +1,9 @@
 """Start-up: a start served from the compile cache loads and attaches with the loader alone.
 
 The typed program stays in the cache entry until something asks for it: loading, attaching,
-map views and event records read only the entry's ObjectSpec (pythonbpf/spec/objects.py). bench/startup.py measures the time; these tests pin down what is
-imported and that the lazily read parts say exactly what the compiled program says.
+map views and event records read only the entry's ObjectSpec (pythonbpf/spec/objects.py).
+bench/startup.py measures the time; these tests pin down what is imported and that the lazily
+read parts say exactly what the compiled program says.
 """
 from __future__ import annotations
 

@@ -3,8 +3,8 @@
 Counters print as `key: count`, smallest first so the biggest ends up next to the prompt;
 maps the program fills with `m[log2(x)] += 1` print as power-of-two histograms. Which maps
 are histograms is read from the object's spec (a key the program computes with `log2()`,
-directly or through a local); for a `.o` a map named like a histogram whose keys are all small bucket numbers is
-taken as one.
+directly or through a local); for a `.o` a map named like a histogram whose keys are all
+small bucket numbers is taken as one.
 """
 from __future__ import annotations
 

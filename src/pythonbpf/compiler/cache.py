@@ -9,9 +9,9 @@ entries record the kernel's BTF identity and are recompiled when it changes.
 
 An entry is one file `<key>.obj`: a magic line, the sizes of the three parts, a checksum of
 them, the kernel identity it was built against (zeros when it does not depend on the kernel),
-then the ELF bytes, the object's spec (spec/plain.py) and the pickled typed program. Anything that does not
-check out is treated as a miss and overwritten; writes go to a temporary file that is renamed
-into place, so a reader never sees half an entry. `PYTHONBPF_NO_CACHE=1` turns the
+then the ELF bytes, the object's spec (spec/plain.py) and the pickled typed program. Anything
+that does not check out is treated as a miss and overwritten; writes go to a temporary file that
+is renamed into place, so a reader never sees half an entry. `PYTHONBPF_NO_CACHE=1` turns the
 cache off; `PYTHONBPF_CACHE_DIR` moves it (objects live in `<dir>/objects`).
 
 Nothing here imports llvmlite or the frontend. The spec (spec/objects.py: maps, programs and
@@ -86,8 +86,8 @@ def compiler_identity() -> str:
     Contents, not mtimes: the same compiler installed twice (a wheel and a checkout) shares
     entries, and an edit that keeps the mtime still invalidates them. Reading and hashing the
     ~90 files (~400 KB) costs 1.5 ms, the biggest part of a cached start; so the hash is kept in
-    the cache's directory (beside `objects/`) with the files' stat (size, mtime, ctime, inode), and a start whose
-    files stat the same reuses it (0.3 ms). Any write to a file changes its ctime, which no tool
+    the cache's directory (beside `objects/`) with the files' stat (size, mtime, ctime, inode),
+    and a start whose files stat the same reuses it (a few tenths of a millisecond). Any write to a file changes its ctime, which no tool
     can set back; files changed within the last `_SETTLED_SECONDS` (less than a timestamp's
     granularity might hide a second write) are hashed again at every start until they settle.
     """

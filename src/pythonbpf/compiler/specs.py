@@ -29,7 +29,10 @@ def object_spec(program: m.Program, elf: bytes) -> ObjectSpec:
     programs = {}
     for fn in program.programs():
         parsed = parse_section(fn.section)
-        kind, target = (parsed.kind, parsed.target) if parsed else (None, fn.section.partition("/")[2])
+        if parsed is not None:
+            kind, target = parsed.kind, parsed.target
+        else:
+            kind, target = None, fn.section.partition("/")[2]
         programs[fn.name] = ProgramSpec(fn.name, fn.section, kind, target, dict(fn.attach), fn.line)
     globals_ = {name: GlobalSpec(name, g.type, g.value, g.section, g.line)
                 for name, g in program.globals.items()}
