@@ -69,15 +69,19 @@ def log2_maps(program: m.Program) -> "Set[str]":
     """Maps whose keys the program computes with log2(), directly or through a local."""
     found: "Set[str]" = set()
     for fn in program.functions.values():
+        assigns, calls = [], []
+        for node in _nodes(fn.body):
+            if isinstance(node, m.Assign) and isinstance(node.target, m.LocalRef):
+                assigns.append(node)
+            elif isinstance(node, m.MapCall) and node.args and \
+                    node.method in ("increment", "update", "lookup"):
+                calls.append(node)
+        if not calls:
+            continue
         log2_locals: "Set[str]" = set()
         for _ in range(2):  # a second pass sees locals assigned from other log2 locals
-            for node in _nodes(fn.body):
-                if isinstance(node, m.Assign) and isinstance(node.target, m.LocalRef) \
-                        and _uses_log2(node.value, log2_locals):
+            for node in assigns:
+                if _uses_log2(node.value, log2_locals):
                     log2_locals.add(node.target.name)
-        for node in _nodes(fn.body):
-            if isinstance(node, m.MapCall) and node.args and \
-                    node.method in ("increment", "update", "lookup") and \
-                    _uses_log2(node.args[0], log2_locals):
-                found.add(node.map)
+        found.update(node.map for node in calls if _uses_log2(node.args[0], log2_locals))
     return found
