@@ -3,12 +3,15 @@
 The compiler's frontend asks this package what kernel structs, tracepoint
 contexts and packet headers look like. It reads files only (no bpf() calls,
 no libbpf, no llvmlite) and decodes lazily: see reader.py for the costs.
+Which kernel is an input: a `KernelTypes` (kernel.py) names the BTF file and
+the tracepoint formats, this machine's by default.
 
-    btf = kernel_btf()
+    kernel = KernelTypes(btf="vmlinux-6.1.btf")   # or KernelTypes() for this machine
+    btf = kernel.btf()
     task = btf.type_by_name("task_struct")
     chain = field_chain("task_struct", ["real_parent", "tgid"])
     chain.reads[-1].access          # "0:N" CO-RE access string of tgid in task_struct
-    tracepoint_format("syscalls", "sys_enter_openat").field("filename")
+    kernel.tracepoint_format("syscalls", "sys_enter_openat").field("filename")
     NETWORK_HEADERS["iphdr"]
 
 Every name is imported on first use (PEP 562), so a program pays only for what it
@@ -20,8 +23,8 @@ from __future__ import annotations
 # Every name loads with its module on first use (PEP 562): checking that a tracepoint exists
 # needs only the tracefs reader, not the BTF reader with its index, hashing and dataclasses.
 _LAZY = {
-    **dict.fromkeys(("CACHE", "KernelCache", "kernel_btf", "list_tracepoints",
-                     "tracepoint_format"), "cache"),
+    **dict.fromkeys(("KernelTypes", "kernel_btf", "list_tracepoints", "tracepoint_format"),
+                    "kernel"),
     "KernelTypeError": "errors",
     **dict.fromkeys(("ChainStep", "Field", "FieldChain", "field_chain", "member_names",
                      "resolve_field"), "fields"),
@@ -42,7 +45,7 @@ _LAZY = {
 __all__ = [
     "kernel_btf", "field_chain", "resolve_field", "member_names", "tracepoint_format",
     "list_tracepoints", "parse_format", "NETWORK_HEADERS", "KernelTypeError", "BTFReader",
-    "KernelCache", "CACHE", "Field", "ChainStep", "FieldChain", "TracepointField",
+    "KernelTypes", "Field", "ChainStep", "FieldChain", "TracepointField",
     "TracepointFormat", "Kind", "sizeof", "enum_constant",
     "Type", "TypeSource", "Void", "Int", "Float", "Ptr", "Array", "Member", "Composite",
     "Struct", "Union", "Enum", "EnumValue", "Fwd", "Modifier", "Typedef", "Const", "Volatile",

@@ -168,7 +168,7 @@ def field_chain(root: _U[str, Type], steps: Sequence[Step],
     an array. `btf` (default: this machine's kernel BTF) is used for names."""
     if isinstance(root, str):
         if btf is None:
-            from .cache import kernel_btf
+            from .kernel import kernel_btf
             btf = kernel_btf()
         root_type = btf.type_by_name(root)  # type: ignore[attr-defined]
     else:

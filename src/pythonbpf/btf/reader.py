@@ -15,7 +15,7 @@ import mmap
 import sys
 from typing import Any, Dict, FrozenSet, Iterable, Iterator, Optional, Tuple, Union as _U
 
-from .cache import VMLINUX
+from .kernel import VMLINUX
 from .decode import decode_record
 from .errors import KernelTypeError, close_matches
 from .format import KIND_NAMES, Header, Kind, info_kind, parse_header

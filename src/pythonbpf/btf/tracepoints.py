@@ -168,18 +168,30 @@ def parse_format(text: str, category: str, name: str) -> TracepointFormat:
 
 
 class Tracefs:
-    """Formats and the event list of one tracefs mount, read once per process.
+    """Formats and the event list of one tracefs mount, or of a copy of its `events/` directory.
 
-    It reads, and mounts the running kernel's tracefs when none is mounted (pythonbpf.mounts).
+    Each is read once per object. Without `root` or `events_dir` it reads the running kernel's
+    tracefs, and mounts it when none is mounted (pythonbpf.mounts); `events_dir` (another
+    kernel's `events/`, copied) is read as it is and never mounts anything.
     """
 
-    def __init__(self, root: Optional[str] = None) -> None:
+    def __init__(self, root: Optional[str] = None, events_dir: Optional[str] = None) -> None:
         self._root = root
+        self._events_dir = events_dir
         self._formats: Dict[Tuple[str, str], TracepointFormat] = {}
         self._events: Optional[Tuple[str, ...]] = None
 
     @property
+    def events_dir(self) -> str:
+        """The directory holding `<category>/<name>/format`."""
+        if self._events_dir is None:
+            self._events_dir = os.path.join(self.root, "events")
+        return self._events_dir
+
+    @property
     def root(self) -> str:
+        if self._root is None and self._events_dir is not None:
+            self._root = os.path.dirname(os.path.abspath(self._events_dir))
         if self._root is None:
             for candidate in TRACEFS_ROOTS:
                 if os.path.isdir(os.path.join(candidate, "events")):
@@ -209,6 +221,9 @@ class Tracefs:
     def events(self) -> Tuple[str, ...]:
         """Every tracepoint as "category:name", sorted."""
         if self._events is None:
+            if self._events_dir is not None:  # a copy: only what it holds
+                self._events = self._walk_events()
+                return self._events
             path = os.path.join(self.root, "available_events")
             try:
                 with open(path) as f:
@@ -218,9 +233,13 @@ class Tracefs:
         return self._events
 
     def _walk_events(self) -> Tuple[str, ...]:
-        base = os.path.join(self.root, "events")
+        base = self.events_dir
         found = []
-        for category in os.listdir(base):
+        try:
+            categories = os.listdir(base)
+        except OSError as e:
+            raise KernelTypeError(f"cannot read tracepoint formats in {base}: {e.strerror}") from None
+        for category in categories:
             cdir = os.path.join(base, category)
             if os.path.isdir(cdir):
                 found.extend(f"{category}:{n}" for n in os.listdir(cdir)
@@ -240,7 +259,7 @@ class Tracefs:
         if found is None:
             if not _is_component(category) or not _is_component(name):
                 raise self._unknown(category, name)
-            path = os.path.join(self.root, "events", category, name, "format")
+            path = os.path.join(self.events_dir, category, name, "format")
             try:
                 with open(path) as f:
                     text = f.read()

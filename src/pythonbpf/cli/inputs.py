@@ -46,8 +46,9 @@ class ProgramInput:
         return BPF(obj=self.elf, name=self.label, spec=self.spec, **options)
 
 
-def read_input(path: str, allow_object: bool = True) -> ProgramInput:
-    """Compile PROG.py (through the compile cache) or read PROG.o."""
+def read_input(path: str, allow_object: bool = True, kernel: Any = None) -> ProgramInput:
+    """Compile PROG.py (through the compile cache; for `kernel`, a KernelTypes, when given)
+    or read PROG.o."""
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such file")
     if os.path.isdir(path):
@@ -60,7 +61,7 @@ def read_input(path: str, allow_object: bool = True) -> ProgramInput:
     from ..compiler import compile_source
 
     source = read_text(path)
-    compiled = compile_source(source, path)
+    compiled = compile_source(source, path, kernel=kernel)
     return ProgramInput(path, compiled.elf, compiled.spec, source)
 
 

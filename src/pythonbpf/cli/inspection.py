@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import Any
 
 from .inputs import read_input, read_text
 from .output import Output
@@ -15,7 +16,7 @@ __all__ = ["cmd_compile", "cmd_ir", "cmd_asm", "cmd_btf"]
 
 
 def cmd_compile(args: argparse.Namespace, out: Output) -> int:
-    program = read_input(args.program, allow_object=False)
+    program = read_input(args.program, allow_object=False, kernel=_kernel_types(args))
     target = args.output or os.path.splitext(args.program)[0] + ".o"
     tmp = f"{target}.tmp{os.getpid()}"
     with open(tmp, "wb") as f:
@@ -28,6 +29,23 @@ def cmd_compile(args: argparse.Namespace, out: Output) -> int:
         out.line(target)
         out.progress(f"wrote {len(program.elf)} bytes")
     return 0
+
+
+def _kernel_types(args: argparse.Namespace) -> Any:
+    """The KernelTypes `--btf FILE` and `--tracepoints DIR` name (None: this machine's)."""
+    btf, tracepoints = getattr(args, "btf", None), getattr(args, "tracepoints", None)
+    if btf is None and tracepoints is None:
+        return None
+    from ..btf.kernel import KernelTypes
+    from .inputs import UsageError
+
+    if btf is not None and not os.path.isfile(btf):
+        raise UsageError(f"--btf {btf}: no such file (give a copy of the target kernel's "
+                         "/sys/kernel/btf/vmlinux)")
+    if tracepoints is not None and not os.path.isdir(tracepoints):
+        raise UsageError(f"--tracepoints {tracepoints}: not a directory (give a copy of the "
+                         "target kernel's tracefs events/ directory)")
+    return KernelTypes(btf=btf, tracepoints=tracepoints)
 
 
 def cmd_ir(args: argparse.Namespace, out: Output) -> int:

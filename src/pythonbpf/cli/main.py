@@ -60,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compile", help="compile PROG.py to a BPF object file")
     p.add_argument("program")
     p.add_argument("-o", "--output", help="object file (default: PROG.o next to PROG.py)")
+    p.add_argument("--btf", metavar="FILE",
+                   help="compile for the kernel whose vmlinux BTF this is (a copy of its "
+                        "/sys/kernel/btf/vmlinux); nothing is read from this machine's")
+    p.add_argument("--tracepoints", metavar="DIR",
+                   help="that kernel's tracepoint formats: a copy of its tracefs events/ "
+                        "(default: this machine's)")
     _common(p, verbose=False)
     p.set_defaults(func=_lazy("inspection", "cmd_compile"))
 

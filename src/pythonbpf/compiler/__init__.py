@@ -9,19 +9,28 @@ TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see Tru
 if TYPE_CHECKING:
     from typing import Any, Callable, Optional
 
+    from ..btf.kernel import KernelTypes
     from ..spec.objects import ObjectSpec
     from .frontend import CompileError, Program
 
 
-def compile_source(source: str, filename: str = "<string>") -> "CompiledObject":
+def compile_source(source: str, filename: str = "<string>",
+                   kernel: "Optional[KernelTypes]" = None) -> "CompiledObject":
     """Compile a module's source text to a BPF ELF object and its spec (what user space reads).
 
+    `kernel` is the kernel whose types CO-RE reads, BTF-typed arguments and tracepoint
+    contexts are checked against (`KernelTypes.running()`, this machine's, when None).
     Served from the on-disk compile cache (compiler/cache.py) when it holds this exact input;
     the result is the same either way.
     """
     from .cache import cached_compile
 
-    compiled = cached_compile(source, filename, _compile_uncached, CompiledObject)
+    compile_fn = _compile_uncached
+    if kernel is not None:
+        from functools import partial
+
+        compile_fn = partial(_compile_uncached, kernel=kernel)
+    compiled = cached_compile(source, filename, compile_fn, CompiledObject, kernel=kernel)
     messages = compiled.spec.warnings  # also when served from the cache
     if messages:
         import warnings
@@ -31,39 +40,33 @@ def compile_source(source: str, filename: str = "<string>") -> "CompiledObject":
     return compiled
 
 
-def _compile_uncached(source: str, filename: str) -> "CompiledObject":
+def _compile_uncached(source: str, filename: str,
+                      kernel: "Optional[KernelTypes]" = None) -> "CompiledObject":
     from .emit import emit_object
     from .frames import check_frames
     from .lower import lower_program
 
     from .frontend.module import check_source
 
-    import sys
-
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, 20000))  # `a + b + ... ` nests one AST level per term
     try:
-        program = check_source(source, filename)
+        program = check_source(source, filename, kernel)
         module = lower_program(program)
         elf = emit_object(module)
-    except RecursionError:
-        from .errors import CompileError
+    except RecursionError:  # the process's limit is left alone (frontend/nesting.py says why)
+        from .frontend.nesting import nesting_error
 
-        raise CompileError(f"{filename}: an expression nests too deeply to compile",
-                           hint="split long chains like `a + b + c + ...` over several "
-                                "statements") from None
-    finally:
-        sys.setrecursionlimit(limit)
+        raise nesting_error(source, filename) from None
     check_frames(elf, program, source, filename)
     return CompiledObject(object_spec(program, elf), program=program)
 
 
-def compile_to_llvm_ir(source: str, filename: str = "<string>") -> str:
+def compile_to_llvm_ir(source: str, filename: str = "<string>",
+                       kernel: "Optional[KernelTypes]" = None) -> str:
     """The LLVM IR text of a module, for `pythonbpf ir` and `compile_to_ir`."""
     from .frontend.module import check_source
     from .lower import lower_program
 
-    return str(lower_program(check_source(source, filename)))
+    return str(lower_program(check_source(source, filename, kernel)))
 
 
 def compile_to_assembly(source: str, filename: str = "<string>") -> str:

@@ -4,8 +4,11 @@ A cold compile pays for the llvmlite import (~25 ms) and the frontend; a hit rea
 The key is a hash of everything the result depends on: the source text, the file name (it is
 in the debug info), this compiler (its version and the contents of its own source
 files) and the machine's architecture. Programs that read the kernel's types (CO-RE
-structs, tracepoint formats, BTF-typed arguments) also depend on the running kernel, so their
-entries record the kernel's BTF identity and are recompiled when it changes.
+structs, tracepoint formats, BTF-typed arguments) also depend on the kernel they were compiled
+for (`KernelTypes`, btf/kernel.py), so their entries record its identity and are recompiled
+when it changes: a reboot into another kernel recompiles those, not packet programs. A compile
+for an explicitly given kernel (`compile --btf`) has the kernel's identity in its key as well,
+so building for several kernels keeps one entry per kernel instead of overwriting one.
 
 An entry is one file `<key>.obj`: a magic line, the sizes of the three parts, a checksum of
 them, the kernel identity it was built against (zeros when it does not depend on the kernel),
@@ -31,6 +34,7 @@ TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see Tru
 if TYPE_CHECKING:
     from typing import Any, Callable, Dict, List, Optional, Tuple
 
+    from ..btf.kernel import KernelTypes
     from ..spec.objects import ObjectSpec
     from . import CompiledObject
 
@@ -45,13 +49,12 @@ _CHECKSUM = len(MAGIC) + 3 * _SIZE_BYTES
 _KERNEL = _CHECKSUM + _ID_BYTES
 _PAYLOAD = _KERNEL + _ID_BYTES
 VMLINUX = "/sys/kernel/btf/vmlinux"
-IDENTITY_BYTES = 64 * 1024
 # Source trees whose code decides what the compiler emits or how an entry decodes ("" = the
 # package's own top-level modules: helper, maps, types, vmlinux, record).
 _COMPILER_PARTS = ("compiler", "btf", "lang", "kinds", "spec", "")
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _SETTLED_SECONDS = 2.0  # how old a source file's last change must be for its hash to be kept
-_memo: "Dict[str, str]" = {}
+_memo: "Dict[str, str]" = {}  # the compiler identity: a constant of the loaded code (see there)
 
 
 def _hasher() -> Any:
@@ -160,28 +163,17 @@ def _write_identity(path: str, signature: bytes, identity: str) -> None:
             pass
 
 
-def kernel_identity(btf_path: Optional[str] = None) -> str:
-    """Which kernel's types a CO-RE or tracepoint program was compiled against.
+def kernel_identity(kernel: "Optional[KernelTypes | str]" = None) -> str:
+    """Which kernel's types a CO-RE or tracepoint program was compiled against: the
+    `identity` of a KernelTypes (a BTF path stands for `KernelTypes(btf=path)`), by default
+    of `KernelTypes.running()`, the kernel the frontend reads when given none."""
+    from ..btf.kernel import KernelTypes
 
-    The size and first 64 KiB of the kernel's BTF (header, and the start of the type table)
-    and `uname` release and build. `PYTHONBPF_KERNEL_BTF` (or `btf_path`) points it at
-    another file, which is how the tests pretend the kernel changed.
-    """
-    path = btf_path or os.environ.get("PYTHONBPF_KERNEL_BTF") or VMLINUX
-    memo_key = "kernel:" + path
-    found = _memo.get(memo_key)
-    if found is None:
-        h = _hasher()
-        uname = os.uname()
-        h.update(f"{uname.release} {uname.version} {uname.machine}\n".encode())
-        try:
-            with open(path, "rb") as f:
-                h.update(os.fstat(f.fileno()).st_size.to_bytes(8, "little"))
-                h.update(f.read(IDENTITY_BYTES))
-        except OSError:
-            h.update(b"no kernel BTF")
-        found = _memo[memo_key] = h.hexdigest()
-    return found
+    if kernel is None:
+        kernel = KernelTypes.running()
+    elif isinstance(kernel, str):
+        kernel = KernelTypes(btf=kernel)
+    return kernel.identity
 
 
 def uses_kernel_types(spec: ObjectSpec) -> bool:
@@ -190,12 +182,17 @@ def uses_kernel_types(spec: ObjectSpec) -> bool:
     return bool(getattr(spec, "kernel_types", True))
 
 
-def entry_key(source: str, filename: str) -> str:
+def entry_key(source: str, filename: str, kernel: "Optional[KernelTypes]" = None) -> str:
+    """The entry's name: the compiler, file name and source, and an explicitly given kernel's
+    identity (None, the running kernel, is checked against the entry instead, so entries of
+    kernel-independent programs survive a reboot into another kernel)."""
     h = _hasher()
     h.update(MAGIC)
     h.update(compiler_identity().encode())
     h.update(filename.encode("utf-8", "surrogatepass") + b"\0")
     h.update(source.encode("utf-8", "surrogatepass"))
+    if kernel is not None:
+        h.update(b"\0kernel " + kernel.identity.encode())
     return h.hexdigest()
 
 
@@ -214,7 +211,7 @@ def _size(data: bytes, index: int) -> int:
     return int.from_bytes(data[start:start + _SIZE_BYTES], "little")
 
 
-def load_entry(key: str, directory: Optional[str] = None
+def load_entry(key: str, directory: Optional[str] = None, kernel: "Optional[KernelTypes]" = None
                ) -> Optional[Tuple[ObjectSpec, bytes]]:
     """(spec, pickled program) of a valid entry, or None for a miss, a stale or a corrupt
     entry."""
@@ -227,13 +224,13 @@ def load_entry(key: str, directory: Optional[str] = None
         if not data.startswith(MAGIC) or len(data) < _PAYLOAD:
             return None
         elf_size, spec_size, program_size = _size(data, 0), _size(data, 1), _size(data, 2)
-        kernel = data[_KERNEL:_KERNEL + _ID_BYTES]
+        built_for = data[_KERNEL:_KERNEL + _ID_BYTES]
         payload = memoryview(data)[_PAYLOAD:]
         if len(payload) != elf_size + spec_size + program_size:
             return None
         if _digest(payload) != data[_CHECKSUM:_CHECKSUM + _ID_BYTES]:
             return None
-        if kernel != bytes(_ID_BYTES) and kernel != bytes.fromhex(kernel_identity()):
+        if built_for != bytes(_ID_BYTES) and built_for != bytes.fromhex(kernel_identity(kernel)):
             return None
         from ..spec.plain import loads
 
@@ -243,7 +240,8 @@ def load_entry(key: str, directory: Optional[str] = None
         return None
 
 
-def store_entry(key: str, spec: ObjectSpec, program: Any, directory: Optional[str] = None) -> bool:
+def store_entry(key: str, spec: ObjectSpec, program: Any, directory: Optional[str] = None,
+                kernel: "Optional[KernelTypes]" = None) -> bool:
     """Write an entry (the spec, with its ELF, and the typed program) atomically; False (and
     no entry) when it cannot be written."""
     import pickle
@@ -258,9 +256,10 @@ def store_entry(key: str, spec: ObjectSpec, program: Any, directory: Optional[st
         return False
     elf = bytes(spec.elf)
     payload = elf + encoded + pickled
-    kernel = bytes.fromhex(kernel_identity()) if uses_kernel_types(spec) else bytes(_ID_BYTES)
+    built_for = bytes.fromhex(kernel_identity(kernel)) if uses_kernel_types(spec) \
+        else bytes(_ID_BYTES)
     sizes = b"".join(len(part).to_bytes(_SIZE_BYTES, "little") for part in (elf, encoded, pickled))
-    header = MAGIC + sizes + _digest(payload) + kernel
+    header = MAGIC + sizes + _digest(payload) + built_for
     folder = directory or cache_directory()
     try:
         os.makedirs(folder, exist_ok=True)
@@ -282,16 +281,18 @@ def store_entry(key: str, spec: ObjectSpec, program: Any, directory: Optional[st
 
 def cached_compile(source: str, filename: str,
                    compile_fn: Callable[[str, str], "CompiledObject"],
-                   make: Callable[..., "CompiledObject"]) -> "CompiledObject":
-    """`compile_fn(source, filename)`, served from the cache when an entry is valid.
+                   make: Callable[..., "CompiledObject"],
+                   kernel: "Optional[KernelTypes]" = None) -> "CompiledObject":
+    """`compile_fn(source, filename)`, served from the cache when an entry is valid for
+    `kernel` (what compile_fn compiles against; None: the running kernel's types).
 
     A hit is `make(spec, load_program=...)`: the typed program is unpickled when first asked
     for (and, should that ever fail, recompiled, and the entry rewritten).
     """
     if not cache_enabled():
         return compile_fn(source, filename)
-    key = entry_key(source, filename)
-    hit = load_entry(key)
+    key = entry_key(source, filename, kernel)
+    hit = load_entry(key, kernel=kernel)
     if hit is not None:
         spec, pickled = hit
 
@@ -302,10 +303,10 @@ def cached_compile(source: str, filename: str,
                 return pickle.loads(pickled)
             except Exception:  # an entry that checks out but does not unpickle: recompile
                 compiled = compile_fn(source, filename)
-                store_entry(key, compiled.spec, compiled.program)
+                store_entry(key, compiled.spec, compiled.program, kernel=kernel)
                 return compiled.program
 
         return make(spec, load_program=load_program)
     compiled = compile_fn(source, filename)
-    store_entry(key, compiled.spec, compiled.program)
+    store_entry(key, compiled.spec, compiled.program, kernel=kernel)
     return compiled

@@ -16,6 +16,10 @@ from ...spec.types import (BOOL, CursorType, I64, LITERAL, U64, ArrayType, BoolT
                     RefType,
                     StrType, StructType, Type, common_int_type, is_int)
 
+TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from ...btf.kernel import KernelTypes
+
 UNSUPPORTED = {
     ast.List: ("lists are not supported in BPF programs", "use a map, or a struct with fields"),
     ast.Dict: ("dicts are not supported in BPF programs", "declare a HashMap at module level"),
@@ -47,8 +51,10 @@ class MapHandle(m.Expr):
 
 
 class ExprChecker(OperatorChecker, KernelAccessChecker, ast.NodeVisitor):
-    def __init__(self, src: SourceFile, names: Names, decls: Declarations, program: m.Program):
+    def __init__(self, src: SourceFile, names: Names, decls: Declarations, program: m.Program,
+                 kernel: "KernelTypes"):
         self.src = src
+        self.kernel = kernel  # the kernel whose types CO-RE reads and contexts are checked against
         self.names = names
         self.decls = decls
         self.program = program

@@ -25,6 +25,10 @@ from ...spec.types import (I32, I64, ArrayType, BoolType, CtxType, CursorType, I
                     RefType, StrType,
                     StructType, Type, VOID, VoidType)
 
+TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from ...btf.kernel import KernelTypes
+
 STATEMENT_HINTS = {
     ast.AsyncFor: ("async for is not supported in BPF programs", "use `for i in range(N):`"),
     ast.Try: ("try is not supported in BPF programs", "BPF programs cannot raise; test values instead"),
@@ -107,8 +111,8 @@ class Signature:
 
 class FunctionChecker(BindingChecker, RawPacketChecker, LoopChecker, NarrowingChecker, ReservationChecker, CallChecker, ExprChecker):
     def __init__(self, src: SourceFile, names: Names, decls: Declarations, program: m.Program,
-                 signatures: Dict[str, Signature]):
-        super().__init__(src, names, decls, program)
+                 signatures: Dict[str, Signature], kernel: "KernelTypes"):
+        super().__init__(src, names, decls, program, kernel)
         self.signatures = signatures
         self.calls: List[Tuple[str, ast.Call]] = []
         self.sig: Optional[Signature] = None

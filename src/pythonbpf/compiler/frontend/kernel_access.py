@@ -18,13 +18,15 @@ class KernelAccessChecker:
     """Mixin for ExprChecker."""
 
     def kernel_btf(self, node: ast.AST):
-        from ...btf import KernelTypeError, kernel_btf
+        """The BTF of the kernel being compiled for (`self.kernel`, the compile's input)."""
+        from ...btf import KernelTypeError
 
         try:
-            return kernel_btf()
+            return self.kernel.btf()
         except (KernelTypeError, OSError) as exc:
             raise self.src.error(node, f"cannot read the kernel's types: {exc}",
-                                 hint="kernel types need BTF at /sys/kernel/btf/vmlinux") from None
+                                 hint=f"kernel types need BTF at {self.kernel.where()} "
+                                      "(pythonbpf compile --btf FILE names another)") from None
 
     def kernel_struct(self, name: str, node: ast.AST):
         from ...btf import KernelTypeError

@@ -20,6 +20,10 @@ from .probes import PROGRAM_DECORATORS, DecoratorReader
 from .tracing import tracepoint_name
 from .stack import STACK_LIMIT, function_stacks, stack_items, walk
 
+TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from ...btf.kernel import KernelTypes
+
 DECORATORS = {"bpf", "map", "section", "bpfglobal", "struct"}
 ENUM_BASES = {"IntEnum", "IntFlag"}
 GPL_COMPATIBLE = {"GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL", "Dual MIT/GPL",
@@ -46,8 +50,16 @@ def gpl_only_use(node, program: Program) -> str:
     return ""
 
 
-def check_source(source: str, filename: str = "<string>") -> Program:
-    """Parse and check a module's source; the typed program, or a located CompileError."""
+def check_source(source: str, filename: str = "<string>",
+                 kernel: Optional[KernelTypes] = None) -> Program:
+    """Parse and check a module's source; the typed program, or a located CompileError.
+
+    Kernel structs, BTF-typed arguments and tracepoint contexts are typed from `kernel`
+    (`KernelTypes.running()`, this machine's, when None): the only kernel input there is."""
+    if kernel is None:
+        from ...btf.kernel import KernelTypes
+
+        kernel = KernelTypes.running()
     src = SourceFile(source, filename)
     try:
         tree = ast.parse(source, filename)
@@ -55,13 +67,14 @@ def check_source(source: str, filename: str = "<string>") -> Program:
         line = (exc.text or "").rstrip("\n")
         raise CompileError(f"invalid Python syntax: {exc.msg}",
                            Location(filename, exc.lineno or 0, exc.offset or 0), line) from None
-    return ModuleChecker(src, tree).check()
+    return ModuleChecker(src, tree, kernel).check()
 
 
 class ModuleChecker:
-    def __init__(self, src: SourceFile, tree: ast.Module):
+    def __init__(self, src: SourceFile, tree: ast.Module, kernel: KernelTypes):
         self.src = src
         self.tree = tree
+        self.kernel = kernel
         self.names = Names(tree)
         self.decls = Declarations(src, self.names)
         self.program = Program(filename=src.filename)
@@ -104,10 +117,10 @@ class ModuleChecker:
             raise self.src.error(where, f"'{section}' lacks a category: tracepoints are named "
                                         "tracepoint/CATEGORY/NAME", hint='e.g. "tracepoint/syscalls/sys_enter_openat"')
         if name is not None:
-            from ...btf import KernelTypeError, tracepoint_format
+            from ...btf import KernelTypeError
 
             try:
-                tracepoint_format(*name)
+                self.kernel.tracepoint_format(*name)
             except KernelTypeError as exc:
                 if "permission" in exc.message.lower() or "not mounted" in exc.message.lower():
                     return
@@ -175,7 +188,8 @@ class ModuleChecker:
                                      "USDT argument reader the compiler adds", hint="rename this function")
         calls = {}
         for fn in functions:
-            checker = FunctionChecker(self.src, self.names, self.decls, self.program, signatures)
+            checker = FunctionChecker(self.src, self.names, self.decls, self.program, signatures,
+                                      self.kernel)
             self.program.functions[fn.name] = checker.check(fn)
             self.program.functions[fn.name].attach = self.attach_options.get(fn.name, {})
             calls[fn.name] = checker.calls

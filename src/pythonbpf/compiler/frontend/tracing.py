@@ -111,7 +111,7 @@ class TracingChecker:
             proto = btf.type_by_name(target, "func").proto
         except (KernelTypeError, AttributeError):
             raise self.src.error(node, f"the kernel has no BTF function '{target}'",
-                                 hint="fentry/fexit need a function in /sys/kernel/btf/vmlinux") from None
+                                 hint=f"fentry/fexit need a function in {self.kernel.where()}") from None
         params = list(proto.params)
         names = [p.name for p in params]
         if node.attr == "ret" and self.kind == "fexit" and "ret" not in names:
@@ -178,10 +178,10 @@ class TracingChecker:
                           name, offset)
 
     def tracepoint_format(self, node: ast.AST):
-        from ...btf import KernelTypeError, tracepoint_format
+        from ...btf import KernelTypeError
 
         try:
-            return tracepoint_format(*self.tracepoint)
+            return self.kernel.tracepoint_format(*self.tracepoint)
         except KernelTypeError as exc:
             hint = ("did you mean " + ", ".join(exc.suggestions) + "?") if exc.suggestions else \
                 "list them with `pythonbpf list tracepoints 'syscalls:*'`"

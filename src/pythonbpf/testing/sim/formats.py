@@ -12,7 +12,7 @@ import os
 from typing import Dict, Mapping, Optional, Tuple, Union
 
 from ...btf import KernelTypeError
-from ...btf.cache import CACHE
+from ...btf.kernel import KernelTypes
 from ...btf.tracepoints import TracepointFormat, parse_format
 
 ENV = "PYTHONBPF_TRACEPOINTS"
@@ -21,7 +21,7 @@ Formats = Union[str, "os.PathLike[str]", Mapping[str, str]]
 
 def save_tracepoint_formats(directory: Union[str, "os.PathLike[str]"], *names: str) -> None:
     """Copy the format files of tracepoints "category:name" from tracefs (needs root)."""
-    root = CACHE.tracefs().root
+    root = KernelTypes.running().tracefs().root
     for name in names:
         category, event = name.split(":", 1)
         with open(os.path.join(root, "events", category, event, "format")) as f:
@@ -61,7 +61,7 @@ def provide_formats(source: Optional[Formats] = None) -> None:
         source = os.environ.get(ENV) or None
     if source is None:
         return
-    tracefs = CACHE.tracefs()
+    tracefs = KernelTypes.running().tracefs()
     for key, fmt in read_formats(source).items():
         if key in tracefs._formats:  # noqa: SLF001 - the compiler's per-process format cache
             continue
