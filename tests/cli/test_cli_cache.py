@@ -103,8 +103,18 @@ def test_changed_source_with_the_same_mtime_is_recompiled(tmp_path, private_cach
     assert second.program.maps["counts"].max_entries == 32
 
 
-def test_kernel_btf_identity_invalidates_only_kernel_dependent_entries(tmp_path, private_cache,
-                                                                       monkeypatch):
+DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data",
+                    "kernel-6.1")
+
+
+def test_kernel_identity_invalidates_only_kernel_dependent_entries(tmp_path, private_cache,
+                                                                   monkeypatch):
+    """An entry records the kernel it was compiled for; another kernel (here: the running one
+    "changed" to 6.1's vendored BTF and formats) recompiles the CO-RE program, not the packet
+    program. The changed kernel is a KernelTypes, the very object the frontend reads, where
+    this test used to point only the cache key at a fake file with PYTHONBPF_KERNEL_BTF."""
+    from pythonbpf.btf import KernelTypes
+
     if not os.path.exists(cache.VMLINUX):
         pytest.fail("this machine has kernel BTF; the CO-RE program needs it")
     calls = _counting(monkeypatch)
@@ -112,16 +122,44 @@ def test_kernel_btf_identity_invalidates_only_kernel_dependent_entries(tmp_path,
     compile_source(XDP, "xdp.py")
     compile_source(CORE, "core.py")
     assert calls == ["core.py", "xdp.py"]
-    fake = tmp_path / "vmlinux"
-    fake.write_bytes(b"\x9f\xeb\x01\x00" + bytes(100))  # another kernel's BTF
-    monkeypatch.setenv("PYTHONBPF_KERNEL_BTF", str(fake))
-    cache.clear_memo()
-    compiled = compile_source(CORE, "core.py")  # stale: recompiled (against the real BTF)
+    other = KernelTypes(btf=os.path.join(DATA, "vmlinux.btf"),
+                        tracepoints=os.path.join(DATA, "events"))
+    monkeypatch.setattr(KernelTypes, "_running", other)  # "reboot" into 6.1
+    compiled = compile_source(CORE, "core.py")  # stale: recompiled, against 6.1's types
     compile_source(XDP, "xdp.py")  # a packet program does not depend on kernel types
     assert calls == ["core.py", "xdp.py", "core.py"]
     compile_source(CORE, "core.py")  # the rewritten entry is valid for the "new" kernel
     assert calls == ["core.py", "xdp.py", "core.py"]
-    assert compiled.program.kernel_structs
+    offset = other.btf().type_by_name("task_struct", "struct").member("real_parent").byte_offset
+    assert compiled.program.kernel_structs["task_struct"]["real_parent"][0] == offset
+
+
+def test_an_explicit_kernel_keys_its_own_entries(private_cache, monkeypatch):
+    """Building for two kernels alternately keeps an entry for each (compile --btf)."""
+    from pythonbpf.btf import KernelTypes
+
+    calls = _counting_any(monkeypatch)
+    old = KernelTypes(btf=os.path.join(DATA, "vmlinux.btf"), tracepoints=os.path.join(DATA, "events"))
+    here = KernelTypes.running()
+    for kernel in (old, here, old, here, None):
+        compile_source(CORE, "core.py", kernel=kernel)
+    assert calls == [("core.py", old), ("core.py", here), ("core.py", None)]
+    assert len(_entries(private_cache)) == 3
+
+
+def _counting_any(monkeypatch) -> list:
+    """Record each real compile with the kernel it was given (None: the default)."""
+    import pythonbpf.compiler as compiler
+
+    calls = []
+    real = compiler._compile_uncached
+
+    def counted(source, filename, kernel=None):
+        calls.append((filename, kernel))
+        return real(source, filename, kernel)
+
+    monkeypatch.setattr(compiler, "_compile_uncached", counted)
+    return calls
 
 
 def test_identity_parameter_and_uname(tmp_path):

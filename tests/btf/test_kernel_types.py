@@ -1,0 +1,188 @@
+"""KernelTypes: the kernel a compile is for is an input, and nothing else is read.
+
+The vendored tests/data/kernel-6.1 holds 763 bytes of Debian 6.1's vmlinux BTF (task_struct
+with five members, do_sys_openat2, sched_switch's BTF tracepoint, TASK_COMM_LEN; written by
+tools/btf_subset.py from the guest kernel's BTF) and six of its tracepoint format files.
+"""
+from __future__ import annotations
+
+import builtins
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+from pythonbpf.btf import BTFReader, KernelTypes, enum_constant, resolve_field
+from pythonbpf.btf.writer import subset_btf
+from pythonbpf.compiler import CompileError, compile_source
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DATA = os.path.join(ROOT, "tests", "data", "kernel-6.1")
+BTF = os.path.join(DATA, "vmlinux.btf")
+EVENTS = os.path.join(DATA, "events")
+
+CORE = '''\
+from pythonbpf import bpf, bpfglobal, section, tracepoint
+from pythonbpf.helper import current_task
+from pythonbpf.maps import HashMap
+from pythonbpf.types import u32, u64
+from vmlinux import TASK_COMM_LEN
+
+seen = HashMap(key=u32, value=u64, max_entries=8)
+
+@tracepoint("syscalls:sys_enter_getppid")
+def on_getppid(ctx):
+    task = current_task()
+    seen[1] = task.real_parent.tgid
+    seen[2] = task.pid + TASK_COMM_LEN
+    return 0
+
+@bpf
+@section("fentry/do_sys_openat2")
+def on_open(ctx):
+    seen[3] = ctx.dfd
+    return 0
+
+@bpf
+@bpfglobal
+def LICENSE() -> str:
+    return "GPL"
+'''
+
+
+def kernel_61() -> KernelTypes:
+    return KernelTypes(btf=BTF, tracepoints=EVENTS)
+
+
+def test_a_compile_types_kernel_structs_from_the_given_btf(monkeypatch):
+    monkeypatch.setenv("PYTHONBPF_NO_CACHE", "1")
+    compiled = compile_source(CORE, "core.py", kernel=kernel_61())
+    members = compiled.program.kernel_structs["task_struct"]
+    # 6.1's offsets (Debian 6.1.0 amd64), not this machine's kernel
+    assert {name: members[name][0] for name in ("real_parent", "tgid", "pid")} == \
+        {"real_parent": 2432, "tgid": 2420, "pid": 2416}
+    assert compiled.elf.startswith(b"\x7fELF")
+
+
+def test_nothing_is_read_from_sys_kernel_btf_with_an_explicit_btf(monkeypatch):
+    """Opening anything under /sys/kernel/btf fails the test; the same compile with this
+    machine's kernel does open it (so the trap is live)."""
+    monkeypatch.setenv("PYTHONBPF_NO_CACHE", "1")
+    real_open, real_os_open = builtins.open, os.open
+    opened = []
+
+    def trap(path):
+        if str(path).startswith("/sys/kernel/btf"):
+            opened.append(str(path))
+            raise PermissionError(13, "test: /sys/kernel/btf must not be read", str(path))
+
+    def fake_open(path, *args, **kwargs):
+        trap(path)
+        return real_open(path, *args, **kwargs)
+
+    def fake_os_open(path, *args, **kwargs):
+        trap(path)
+        return real_os_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+    monkeypatch.setattr(os, "open", fake_os_open)
+    compile_source(CORE, "core.py", kernel=kernel_61())
+    assert opened == []
+    with pytest.raises(CompileError, match="cannot read the kernel's types"):
+        compile_source(CORE, "core.py", kernel=KernelTypes(tracepoints=EVENTS))
+    assert opened and opened[0].startswith("/sys/kernel/btf/vmlinux")
+
+
+def test_cli_compile_as_nobody_with_sys_kernel_btf_hidden(monkeypatch):
+    """`pythonbpf compile --btf --tracepoints` as an unprivileged user, in a mount namespace
+    where /sys/kernel/btf is an empty tmpfs: the object equals the in-process compile."""
+    for tool in ("unshare", "setpriv"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} (util-linux, essential in Debian) is missing")
+    monkeypatch.setenv("PYTHONBPF_NO_CACHE", "1")
+    with tempfile.TemporaryDirectory(prefix="pbpf-nobody-") as folder:  # pytest's tmp is 0700
+        os.chmod(folder, 0o777)
+        _compile_as_nobody(pathlib.Path(folder))
+
+
+def _compile_as_nobody(work: "pathlib.Path") -> None:
+    program = work / "core.py"
+    program.write_text(CORE)
+    output = work / "core.o"
+    script = ("mount -t tmpfs tmpfs /sys/kernel/btf && test -z \"$(ls /sys/kernel/btf)\" && "
+              "exec setpriv --reuid=65534 --regid=65534 --clear-groups "
+              f"{sys.executable} -m pythonbpf compile {program} --btf {BTF} "
+              f"--tracepoints {EVENTS} -o {output}")
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "src"), PYTHONBPF_NO_CACHE="1",
+               HOME=str(work), XDG_CACHE_HOME=str(work / "cache"))
+    done = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert output.read_bytes() == compile_source(CORE, str(program), kernel=kernel_61()).elf
+
+
+def test_fentry_arguments_and_their_errors_come_from_the_given_btf(monkeypatch):
+    monkeypatch.setenv("PYTHONBPF_NO_CACHE", "1")
+    other = CORE.replace("fentry/do_sys_openat2", "fentry/vfs_read")
+    with pytest.raises(CompileError) as info:
+        compile_source(other, "core.py", kernel=kernel_61())
+    assert "no BTF function 'vfs_read'" in info.value.message
+    assert BTF in info.value.hint
+
+
+def test_tracepoints_come_from_the_given_directory(monkeypatch):
+    monkeypatch.setenv("PYTHONBPF_NO_CACHE", "1")
+    other = CORE.replace("sys_enter_getppid", "sys_enter_getpid")  # not in the copy
+    with pytest.raises(CompileError) as info:
+        compile_source(other, "core.py", kernel=kernel_61())
+    assert "no tracepoint syscalls:sys_enter_getpid" in info.value.message
+    assert "sys_enter_getppid" in info.value.hint
+    kernel = kernel_61()
+    assert kernel.list_tracepoints("syscalls:*") == [
+        "syscalls:sys_enter_getppid", "syscalls:sys_enter_openat", "syscalls:sys_exit_openat"]
+    # a copy of the tracefs root (holding events/) is accepted as well
+    assert KernelTypes(tracepoints=DATA).tracepoints_dir == EVENTS
+
+
+def test_identity_names_contents_not_paths(tmp_path):
+    data = open(BTF, "rb").read()
+    copy = tmp_path / "copy.btf"
+    copy.write_bytes(data)
+    assert KernelTypes(btf=BTF).identity == KernelTypes(btf=str(copy)).identity
+    assert KernelTypes(btf=BTF).identity == KernelTypes(btf=data).identity
+    changed = bytearray(data)
+    changed[-2] ^= 1
+    assert KernelTypes(btf=bytes(changed)).identity != KernelTypes(btf=data).identity
+    assert kernel_61().identity != KernelTypes(btf=BTF).identity  # formats: copy vs this machine
+    assert KernelTypes(btf=BTF).identity != KernelTypes().identity
+    assert len(KernelTypes().identity) == 40
+
+
+def test_a_subset_keeps_the_layouts_of_this_kernel(tmp_path):
+    """tools/btf_subset.py's writer against this machine's BTF: what the compiler asks of the
+    subset is what it gets from the whole."""
+    whole = KernelTypes().btf()
+    raw = subset_btf(whole, {"task_struct": ["pid", "tgid", "real_parent", "comm", "flags"]},
+                     names=["do_sys_openat2"], enumerators=["TASK_COMM_LEN"])
+    small = BTFReader(raw)
+    assert len(raw) < 2048 and small.type_count < 40
+    for name in ("pid", "tgid", "real_parent", "comm", "flags"):
+        big_field = resolve_field(whole.type_by_name("task_struct", "struct"), name)
+        small_field = resolve_field(small.type_by_name("task_struct", "struct"), name)
+        assert (small_field.byte_offset, small_field.type.c_name) == \
+            (big_field.byte_offset, big_field.type.c_name)
+    assert small.type_by_name("task_struct").size == whole.type_by_name("task_struct").size
+    assert small.type_by_name("do_sys_openat2", "func").proto.c_name == \
+        whole.type_by_name("do_sys_openat2", "func").proto.c_name
+    assert enum_constant(small, "TASK_COMM_LEN") == enum_constant(whole, "TASK_COMM_LEN")
+    tool = tmp_path / "t.btf"
+    done = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "btf_subset.py"),
+                           "-o", str(tool), "--struct", "task_struct:pid,tgid,real_parent,comm,flags",
+                           "--name", "do_sys_openat2", "--enum", "TASK_COMM_LEN"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert tool.read_bytes() == raw
