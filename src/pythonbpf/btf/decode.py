@@ -6,7 +6,6 @@ element and target types stay ids until someone asks for them.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence, Tuple
 
 from .format import (INT_BOOL, INT_CHAR, INT_SIGNED, LINKAGE_NAMES, Kind, info_kflag,
                      info_kind, info_vlen)
@@ -14,7 +13,12 @@ from .model import (Array, Const, Enum, EnumValue, Float, Fwd, Int, Member, Ptr,
                     Struct, Type, TypeSource, TypeTag, Typedef, Union, Volatile)
 from .symbols import Datasec, DeclTag, Func, FuncProto, Param, SecInfo, Var
 
-StringAt = Callable[[int], str]
+TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from typing import Callable, Sequence, Tuple
+
+    StringAt = Callable[[int], str]
+
 _CHAR_NAMES = frozenset({"char", "signed char", "unsigned char"})
 
 
@@ -75,7 +79,7 @@ def decode_record(words: Sequence[int], at: int, type_id: int, string: StringAt,
         linkage = words[body]
         return Var(type_id, name, size_or_type, LINKAGE_NAMES.get(linkage, str(linkage)), btf=btf)
     if kind == Kind.DATASEC:
-        secinfos = tuple(SecInfo(words[p], words[p + 1], words[p + 2])
+        secinfos = tuple(SecInfo(words[p], words[p + 1], words[p + 2], btf=btf)
                          for p in range(body, body + 3 * vlen, 3))
         return Datasec(type_id, name, size_or_type, secinfos, btf=btf)
     if kind == Kind.FLOAT:

@@ -10,7 +10,6 @@ implicit: the n-th record of the type section has id n; id 0 is `void`.
 from __future__ import annotations
 
 import struct
-from typing import NamedTuple
 
 MAGIC = 0xEB9F
 
@@ -72,17 +71,23 @@ def info_kflag(info: int) -> bool:
     return bool(info >> 31)
 
 
-class Header(NamedTuple):
-    """btf_header; offsets are relative to the end of the header (hdr_len)."""
+class Header:
+    """btf_header; offsets are relative to the end of the header (hdr_len). A plain class, not
+    a NamedTuple: typing costs the loader milliseconds at start-up."""
 
-    byte_order: str  # "<" or ">"
-    version: int
-    flags: int
-    hdr_len: int
-    type_off: int
-    type_len: int
-    str_off: int
-    str_len: int
+    __slots__ = ("byte_order", "version", "flags", "hdr_len", "type_off", "type_len", "str_off",
+                 "str_len")
+
+    def __init__(self, byte_order: str, version: int, flags: int, hdr_len: int, type_off: int,
+                 type_len: int, str_off: int, str_len: int) -> None:
+        self.byte_order = byte_order  # "<" or ">"
+        self.version = version
+        self.flags = flags
+        self.hdr_len = hdr_len
+        self.type_off = type_off
+        self.type_len = type_len
+        self.str_off = str_off
+        self.str_len = str_len
 
     @property
     def types_start(self) -> int:

@@ -11,14 +11,15 @@ keyed by the BTF content, and loaded without copying (~1 ms).
 from __future__ import annotations
 
 import array
-import hashlib
 import os
 import sys
-import tempfile
 from bisect import bisect_left, bisect_right
-from typing import Optional, Sequence, Tuple
 
 from .format import EXTRA_WORDS, ITEM_WORDS
+
+TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from typing import Optional, Sequence, Tuple
 
 _FORMAT_VERSION = b"PBTFIDX1"
 _FILE_HEADER = 16  # magic (8 bytes), word count (u32), reserved (u32)
@@ -85,7 +86,11 @@ def content_key(data, header_len: int) -> str:
     two kernels' BTF apart. mtime is left out on purpose: sysfs reports boot
     time, which would throw the cache away at every boot of the same kernel.
     """
-    h = hashlib.blake2b(digest_size=16)
+    try:
+        from _blake2 import blake2b  # hashlib would pull in OpenSSL (~3 ms at start-up)
+    except ImportError:  # pragma: no cover - CPython always has it
+        from hashlib import blake2b
+    h = blake2b(digest_size=16)
     h.update(_FORMAT_VERSION + sys.byteorder.encode())
     h.update(len(data).to_bytes(8, "little"))
     h.update(data[:header_len])
@@ -131,6 +136,8 @@ class IndexCache:
         return memoryview(raw)[_FILE_HEADER:].cast("I")
 
     def store(self, key: str, part: str, words: "array.array[int]") -> bool:
+        import tempfile
+
         try:
             os.makedirs(self.directory, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".btf-")

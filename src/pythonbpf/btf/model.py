@@ -12,10 +12,13 @@ in symbols.py.
 
 from __future__ import annotations
 
-from typing import Any, Optional, Tuple
 
 from ..record import field
 from .record import Record, record
+
+TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from typing import Any, Optional, Tuple
 
 POINTER_SIZE = 8  # BPF is a 64-bit target on every architecture
 
@@ -78,6 +81,33 @@ class Int(Type):
     bits: int = 0        # value bits; less than size*8 only in old-style bitfield encodings
     bit_offset: int = 0
     btf: Optional[TypeSource] = btf_field()
+
+    # -- values of this type, for user space (globals, map keys and values) -------------------
+
+    @property
+    def min(self) -> int:
+        return -(1 << (self.bits - 1)) if self.signed else 0
+
+    @property
+    def max(self) -> int:
+        return (1 << (self.bits - 1)) - 1 if self.signed else (1 << self.bits) - 1
+
+    def decode(self, raw: bytes) -> int:
+        """Little-endian bytes of this int's size -> Python int."""
+        return int.from_bytes(raw[:self.size], "little", signed=self.signed)
+
+    def encode(self, value: int, what: str = "value") -> bytes:
+        """Python int -> bytes; ValueError (naming `what`) if it does not fit."""
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, bool) and self.is_bool:
+                value = int(value)
+            else:
+                raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+        if not self.min <= value <= self.max:
+            kind = "signed" if self.signed else "unsigned"
+            raise ValueError(f"{what} = {value} does not fit a {self.bits}-bit {kind} "
+                             f"integer ({self.min}..{self.max})")
+        return value.to_bytes(self.size, "little", signed=self.signed)
 
 
 @record
@@ -169,6 +199,10 @@ class Composite(Type):
             if m.name == name:
                 return m
         return None
+
+    @property
+    def is_union(self) -> bool:
+        return self.kind == "union"
 
     @property
     def c_name(self) -> str:

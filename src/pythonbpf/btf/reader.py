@@ -13,7 +13,6 @@ from __future__ import annotations
 import array
 import mmap
 import sys
-from typing import Any, Dict, FrozenSet, Iterable, Iterator, Optional, Tuple, Union as _U
 
 from .kernel import VMLINUX
 from .decode import decode_record
@@ -21,7 +20,11 @@ from .errors import KernelTypeError, close_matches
 from .format import KIND_NAMES, Header, Kind, info_kind, parse_header
 from .index import (IndexCache, NameIndex, build_name_index, content_key, default_cache_dir,
                     scan_offsets)
-from .model import Type, TypeSource, Void
+from .model import Type, TypeSource, Void, sizeof
+
+TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from typing import Any, Dict, FrozenSet, Iterable, Iterator, Optional, Tuple, Union as _U
 
 
 # Which kinds a name may denote, for the `kind=` argument of type_by_name.
@@ -234,6 +237,55 @@ class BTFReader(TypeSource):
             name_off = words[at]
             if name_off and (wanted is None or (words[at + 1] >> 24 & 0x1F) in wanted):
                 yield type_id, string(name_off)
+
+    # -- the whole table: an object's BTF, as user space reads it (loader/btf.py) ----------
+
+    def __getitem__(self, type_id: int) -> Type:
+        if not isinstance(type_id, int) or not 0 <= type_id < len(self._offsets):
+            raise KeyError(f"no BTF type with id {type_id}")
+        return self.type_by_id(type_id)
+
+    def __len__(self) -> int:
+        """Number of ids, `void` (0) included."""
+        return len(self._offsets)
+
+    def __iter__(self) -> Iterator[Type]:
+        """Every type in id order, `void` first (decodes them all)."""
+        return (self.type_by_id(i) for i in range(len(self._offsets)))
+
+    def find(self, name: str, kind: Optional[_U[str, int]] = None) -> Optional[Type]:
+        """The first type called `name` (of `kind`, if given), or None: a lookup that may
+        miss, without type_by_name's suggestions."""
+        wanted = self._kind_filter(kind)
+        for type_id in self.ids_by_name(name):
+            if wanted is None or self.kind_of(type_id) in wanted:
+                return self.type_by_id(type_id)
+        return None
+
+    def resolve(self, type_or_id: _U[Type, int]) -> Type:
+        """The type under typedefs and qualifiers."""
+        return (self[type_or_id] if isinstance(type_or_id, int) else type_or_id).strip()
+
+    def size_of(self, type_or_id: _U[Type, int]) -> int:
+        """Byte size of a type (a variable's: of its type), 0 for what has none."""
+        t = self.resolve(type_or_id)
+        if t.kind == "var":
+            return self.size_of(t.type_id)  # type: ignore[attr-defined]
+        if t.kind == "datasec":
+            return t.size  # type: ignore[attr-defined]
+        try:
+            return sizeof(t)
+        except TypeError:
+            return 0
+
+    @property
+    def datasecs(self) -> Dict[str, Any]:
+        """Data sections (".rodata", ".data", ".bss", ...) by name."""
+        return {self.name_of(i): self.type_by_id(i) for i in range(1, len(self._offsets))
+                if self.kind_of(i) == Kind.DATASEC}
+
+    def datasec(self, name: str) -> Optional[Any]:
+        return self.find(name, "datasec")
 
     def __repr__(self) -> str:
         return f"<BTFReader {self.path}: {self.type_count} types, {self.decoded_count} decoded>"

@@ -7,10 +7,13 @@ DATASEC records. Same conventions as model.py: ids, lazy `.type` properties.
 
 from __future__ import annotations
 
-from typing import Optional, Tuple
 
 from .model import Type, TypeSource, btf_field
 from .record import Record, record
+
+TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from typing import Optional, Tuple
 
 
 @record
@@ -75,12 +78,50 @@ class Var(Type):
     linkage: str
     btf: Optional[TypeSource] = btf_field()
 
+    @property
+    def type(self) -> Type:
+        """The variable's type as declared (const/volatile-qualified ones included)."""
+        return self._resolve(self.type_id)
+
 
 @record
 class SecInfo(Record):
+    """A variable placed in a data section: the VAR's id (`type_id`, as BTF names it), its
+    byte offset and size in the section."""
+
     type_id: int
     offset: int
     size: int
+    btf: Optional[TypeSource] = btf_field()
+
+    @property
+    def var(self) -> Var:
+        if self.btf is None:
+            raise LookupError("a section entry detached from its BTF")
+        found = self.btf.type_by_id(self.type_id)
+        assert isinstance(found, Var), found
+        return found
+
+    @property
+    def name(self) -> str:
+        return self.var.name
+
+    @property
+    def type(self) -> Type:
+        """The variable's declared type."""
+        return self.var.type
+
+    @property
+    def is_const(self) -> bool:
+        """Whether a const qualifier comes before the type under the qualifiers."""
+        from .model import Modifier
+
+        t = self.type
+        while isinstance(t, Modifier):
+            if t.kind == "const":
+                return True
+            t = t.target
+        return False
 
 
 @record
@@ -91,6 +132,12 @@ class Datasec(Type):
     size: int
     vars: Tuple[SecInfo, ...]
     btf: Optional[TypeSource] = btf_field()
+
+    def var(self, name: str) -> SecInfo:
+        for v in self.vars:
+            if v.name == name:
+                return v
+        raise KeyError(f"section {self.name} has no variable {name!r}")
 
 
 @record

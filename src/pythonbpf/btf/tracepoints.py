@@ -178,6 +178,7 @@ class Tracefs:
     def __init__(self, root: Optional[str] = None, events_dir: Optional[str] = None) -> None:
         self._root = root
         self._events_dir = events_dir
+        self._copy = events_dir is not None  # a copied events/: no available_events, no mount
         self._formats: Dict[Tuple[str, str], TracepointFormat] = {}
         self._events: Optional[Tuple[str, ...]] = None
 
@@ -190,7 +191,7 @@ class Tracefs:
 
     @property
     def root(self) -> str:
-        if self._root is None and self._events_dir is not None:
+        if self._root is None and self._copy:
             self._root = os.path.dirname(os.path.abspath(self._events_dir))
         if self._root is None:
             for candidate in TRACEFS_ROOTS:
@@ -221,7 +222,7 @@ class Tracefs:
     def events(self) -> Tuple[str, ...]:
         """Every tracepoint as "category:name", sorted."""
         if self._events is None:
-            if self._events_dir is not None:  # a copy: only what it holds
+            if self._copy:  # only what it holds
                 self._events = self._walk_events()
                 return self._events
             path = os.path.join(self.root, "available_events")

@@ -21,9 +21,13 @@ import mmap
 
 from ..record import record
 from . import libbpf
-from .btf import Btf, BtfType, IntType
 from .errors import BPFError
 from .map import Map
+
+TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from ..btf.model import Int, Type
+    from .btf import Btf
 
 __all__ = ["GlobalVar", "GlobalData"]
 
@@ -39,7 +43,7 @@ class GlobalVar:
     section: str  # ".rodata", ".data", ".bss" (or ".data.<x>" ...)
     offset: int
     size: int
-    type: BtfType  # as declared, possibly const/volatile-qualified
+    type: Type  # as declared, possibly const/volatile-qualified
 
     @property
     def is_const(self) -> bool:
@@ -47,10 +51,12 @@ class GlobalVar:
         return self.section == ".rodata" or self.section.startswith(".rodata.")
 
     @property
-    def int_type(self) -> IntType | None:
+    def int_type(self) -> Int | None:
         """The integer type behind qualifiers and typedefs, if it is one."""
-        resolved = self.type.resolved()
-        return resolved if isinstance(resolved, IntType) else None
+        from ..btf.model import Int
+
+        resolved = self.type.strip()
+        return resolved if isinstance(resolved, Int) else None
 
     def decode(self, raw: bytes) -> int | bytes:
         int_type = self.int_type

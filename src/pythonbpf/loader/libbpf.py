@@ -78,6 +78,7 @@ _LIBBPF_FUNCTIONS: dict[str, tuple[object, tuple[object, ...]]] = {
     "btf__type_cnt": (_c.c_uint32, (_P,)),
     "btf__type_by_id": (_P, (_P, _c.c_uint32)),
     "btf__name_by_offset": (_c.c_char_p, (_P, _c.c_uint32)),
+    "btf__raw_data": (_P, (_P, _c.POINTER(_c.c_uint32))),
     "bpf_map__initial_value": (_P, (_P, _c.POINTER(_c.c_size_t))),
     "bpf_map__set_initial_value": (_c.c_int, (_P, _P, _c.c_size_t)),
     "bpf_map__map_flags": (_c.c_uint32, (_P,)),

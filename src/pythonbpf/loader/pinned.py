@@ -12,12 +12,15 @@ import errno
 import os
 
 from . import libbpf
-from .btf import Btf
 from .errors import BPFError, errno_name, errno_text
 from .map import MapInfo, MapOps, _info_of
 from .owner import Owner
 
 __all__ = ["PinnedMap", "unpin_path"]
+
+TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from .btf import Btf
 
 
 class PinnedMap(MapOps, Owner):
@@ -78,7 +81,9 @@ class PinnedMap(MapOps, Owner):
         if not ptr:
             return None
         try:
-            return Btf(ptr)
+            from .btf import Btf  # the BTF reader loads only when someone asks
+
+            return Btf.from_pointer(ptr, f"<BTF id {self._info.btf_id}>")
         finally:
             api.btf__free(ptr)
 

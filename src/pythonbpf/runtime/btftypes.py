@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from typing import Dict, Optional, Tuple
 
+from ..btf import model as B
 from ..spec.types import ArrayType, Field, IntType, StrType, StructType, ValueType
-from ..loader import btf as B
+
+TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from ..loader.btf import Btf
 
 __all__ = ["value_type", "declared_map_types"]
 
@@ -22,7 +26,7 @@ def _raw(size: int) -> ValueType:
     return ArrayType(_U8, size)
 
 
-def value_type(btf: Optional[B.Btf], type_id: int,
+def value_type(btf: "Optional[Btf]", type_id: int,
                _seen: Optional[Dict[int, ValueType]] = None) -> Optional[ValueType]:
     """The value type for BTF type `type_id`, or None when there is no BTF or no type."""
     if btf is None or not type_id:
@@ -32,22 +36,18 @@ def value_type(btf: Optional[B.Btf], type_id: int,
         return seen[type_id]
     t = btf.resolve(type_id)
     result: Optional[ValueType]
-    if isinstance(t, B.IntType):
-        result = IntType(t.byte_size * 8, t.signed) if t.byte_size in (1, 2, 4, 8) \
-            else _raw(t.byte_size)
-    elif isinstance(t, B.EnumType):
-        result = IntType(t.byte_size * 8, t.signed) if t.byte_size in (1, 2, 4, 8) \
-            else _raw(t.byte_size)
-    elif isinstance(t, B.PointerType):
+    if isinstance(t, (B.Int, B.Enum)):
+        result = IntType(t.size * 8, t.signed) if t.size in (1, 2, 4, 8) else _raw(t.size)
+    elif isinstance(t, B.Ptr):
         result = IntType(64, False)
-    elif isinstance(t, B.ArrayType):
-        elem = btf.resolve(t.element_id)
-        if isinstance(elem, B.IntType) and elem.byte_size == 1 and elem.name == "char":
-            result = StrType(t.length)  # `char name[N]` (LLVM sets no BTF CHAR flag: go by name)
+    elif isinstance(t, B.Array):
+        elem = btf.resolve(t.elem_id)
+        if isinstance(elem, B.Int) and elem.size == 1 and elem.name == "char":
+            result = StrType(t.count)  # `char name[N]` (LLVM sets no BTF CHAR flag: go by name)
         else:
-            inner = value_type(btf, t.element_id, seen)
-            result = ArrayType(inner, t.length) if inner is not None and t.length else None
-    elif isinstance(t, B.StructType) and not t.is_union \
+            inner = value_type(btf, t.elem_id, seen)
+            result = ArrayType(inner, t.count) if inner is not None and t.count else None
+    elif isinstance(t, B.Struct) \
             and not any(m.is_bitfield or m.bit_offset % 8 for m in t.members):
         fields = []
         for member in t.members:
@@ -56,8 +56,8 @@ def value_type(btf: Optional[B.Btf], type_id: int,
                 ftype = _raw(btf.size_of(member.type_id))
                 if not member.name:
                     continue
-            fields.append(Field(member.name, ftype, member.offset))
-        result = StructType(t.name or f"struct_{type_id}", tuple(fields), t.byte_size, 1)
+            fields.append(Field(member.name, ftype, member.byte_offset))
+        result = StructType(t.name or f"struct_{type_id}", tuple(fields), t.size, 1)
     else:
         size = btf.size_of(type_id)
         result = _raw(size) if size else None
@@ -65,7 +65,7 @@ def value_type(btf: Optional[B.Btf], type_id: int,
     return result
 
 
-def declared_map_types(btf: Optional[B.Btf], map_name: str) -> Tuple[int, int]:
+def declared_map_types(btf: "Optional[Btf]", map_name: str) -> Tuple[int, int]:
     """(key type id, value type id) from the map's BTF definition in `.maps` (0 if absent).
 
     The definition keeps `key`/`value` even where libbpf leaves them out of the created
@@ -77,13 +77,13 @@ def declared_map_types(btf: Optional[B.Btf], map_name: str) -> Tuple[int, int]:
     for var in section.vars:
         if var.name != map_name:
             continue
-        definition = btf.resolve(var.type_id)
-        if not isinstance(definition, B.StructType):
+        definition = var.type.strip()
+        if not isinstance(definition, B.Struct):
             return 0, 0
         ids = {}
         for member in definition.members:
             pointer = btf.resolve(member.type_id)
-            if member.name in ("key", "value") and isinstance(pointer, B.PointerType):
+            if member.name in ("key", "value") and isinstance(pointer, B.Ptr):
                 ids[member.name] = pointer.target_id
         return ids.get("key", 0), ids.get("value", 0)
     return 0, 0
