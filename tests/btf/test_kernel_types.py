@@ -186,3 +186,17 @@ def test_a_subset_keeps_the_layouts_of_this_kernel(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert tool.read_bytes() == raw
+
+
+def test_btf_tracepoint_arguments_come_from_the_given_btf(monkeypatch):
+    """tp_btf: the argument names and types are btf_trace_<name> and its __bpf_trace stub."""
+    monkeypatch.setenv("PYTHONBPF_NO_CACHE", "1")
+    source = CORE.replace('@tracepoint("syscalls:sys_enter_getppid")\ndef on_getppid(ctx):\n'
+                          '    task = current_task()\n',
+                          '@tp_btf("sched_switch")\ndef on_getppid(ctx):\n    task = ctx.next\n')
+    source = source.replace("import bpf, bpfglobal, section, tracepoint",
+                            "import bpf, bpfglobal, section, tp_btf")
+    compiled = compile_source(source, "switch.py", kernel=kernel_61())
+    assert compiled.program.kernel_structs["task_struct"]["real_parent"][0] == 2432
+    with pytest.raises(CompileError, match="has no argument 'nxt'"):
+        compile_source(source.replace("ctx.next", "ctx.nxt"), "switch.py", kernel=kernel_61())
