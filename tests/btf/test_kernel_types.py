@@ -200,3 +200,21 @@ def test_btf_tracepoint_arguments_come_from_the_given_btf(monkeypatch):
     assert compiled.program.kernel_structs["task_struct"]["real_parent"][0] == 2432
     with pytest.raises(CompileError, match="has no argument 'nxt'"):
         compile_source(source.replace("ctx.next", "ctx.nxt"), "switch.py", kernel=kernel_61())
+
+
+def test_cli_compile_refuses_missing_inputs(tmp_path, capsys):
+    from pythonbpf.cli.main import main
+
+    program = tmp_path / "core.py"
+    program.write_text(CORE)
+    assert main(["compile", str(program), "--btf", str(tmp_path / "nope.btf")]) == 2
+    assert "--btf" in capsys.readouterr().err
+    assert main(["compile", str(program), "--btf", BTF, "--tracepoints", BTF]) == 2
+    assert "not a directory" in capsys.readouterr().err
+    not_btf = tmp_path / "not.btf"
+    not_btf.write_bytes(b"\x7fELF" + bytes(100))  # a vmlinux, say
+    assert main(["compile", str(program), "--btf", str(not_btf), "--tracepoints", EVENTS,
+                 "-o", str(tmp_path / "x.o")]) == 1
+    err = capsys.readouterr().err
+    assert "core.py:11:12: error: cannot read the kernel's types" in err, err
+    assert "is an ELF file" in err and "--extract" in err, err

@@ -36,9 +36,8 @@ __all__ = ["KernelTypes", "VMLINUX", "kernel_btf", "tracepoint_format", "list_tr
 
 VMLINUX = "/sys/kernel/btf/vmlinux"
 _ID_BYTES = 20  # the compile cache stores a 20-byte kernel identity
-_SAMPLE_STRIDE = 64 * 1024
-_SAMPLE_BYTES = 64
 _HEAD_BYTES = 64 * 1024
+_TAIL_BYTES = 16 * 1024
 
 
 class KernelTypes:
@@ -87,12 +86,22 @@ class KernelTypes:
         if self._reader is None:
             from .reader import BTFReader
 
-            if self._data is not None:
-                from .index import IndexCache, default_cache_dir
+            from .errors import KernelTypeError
 
-                self._reader = BTFReader(self._data, cache=IndexCache(default_cache_dir()))
-            else:
-                self._reader = BTFReader.open(self.btf_path)
+            try:
+                if self._data is not None:
+                    from .index import IndexCache, default_cache_dir
+
+                    self._reader = BTFReader(self._data, cache=IndexCache(default_cache_dir()))
+                else:
+                    self._reader = BTFReader.open(self.btf_path)
+            except KernelTypeError:
+                if not self._elf():
+                    raise
+                raise KernelTypeError(
+                    f"{self.where()} is an ELF file (a vmlinux?), not raw BTF: give its .BTF "
+                    "section (python tools/btf_subset.py --from VMLINUX --extract -o FILE) or "
+                    "a copy of the kernel's /sys/kernel/btf/vmlinux") from None
         return self._reader
 
     def tracefs(self) -> "Tracefs":
@@ -112,6 +121,12 @@ class KernelTypes:
         bare name pattern matching in any category)."""
         return self.tracefs().list(pattern)
 
+    def _elf(self) -> bool:
+        if self._data is not None:
+            return self._data[:4] == b"\x7fELF"
+        with open(self.btf_path, "rb") as f:
+            return f.read(4) == b"\x7fELF"
+
     def where(self) -> str:
         """Where kernel types come from, for messages."""
         return self.btf_path if self._data is None else "the BTF given in memory"
@@ -122,9 +137,10 @@ class KernelTypes:
     def identity(self) -> str:
         """40 hex digits naming the contents of both inputs (the compile cache's kernel key).
 
-        The BTF's size, its first 64 KiB, 64 bytes every 64 KiB and its last 4 KiB: hashing all
-        of a 5 MB vmlinux BTF would cost milliseconds at every start, and two kernels' BTF never
-        agree on all of these. Tracepoint formats: for this machine's tracefs, the running
+        The BTF's size, its first 64 KiB (the header and the start of the type table) and its
+        last 16 KiB (the end of the string table): hashing all of a 5 MB vmlinux BTF would cost
+        milliseconds at every cached start, and any change to a kernel's types changes the
+        size of its BTF or one of its ends. Tracepoint formats: for this machine's tracefs, the running
         kernel's release and build (they are fixed by the kernel); for a copied directory, the
         name, size and modification time of every file in it.
         """
@@ -151,9 +167,7 @@ class KernelTypes:
                     _sample(h, data, len(data))
                 else:
                     h.update(size.to_bytes(8, "little") + head)
-                    for offset in range(_HEAD_BYTES, size, _SAMPLE_STRIDE):
-                        h.update(os.pread(f.fileno(), _SAMPLE_BYTES, offset))
-                    h.update(os.pread(f.fileno(), 4096, max(0, size - 4096)))
+                    h.update(os.pread(f.fileno(), _TAIL_BYTES, max(0, size - _TAIL_BYTES)))
         except OSError as e:
             h.update(f"unreadable {self.btf_path}: {e.errno}".encode())
         return h.digest()
@@ -195,9 +209,7 @@ def _sample(h, data: bytes, size: int) -> None:
     """What `identity` hashes of a BTF held in memory (same samples as of a file)."""
     h.update(size.to_bytes(8, "little") + bytes(data[:_HEAD_BYTES]))
     if size > _HEAD_BYTES:
-        for offset in range(_HEAD_BYTES, size, _SAMPLE_STRIDE):
-            h.update(bytes(data[offset:offset + _SAMPLE_BYTES]))
-        h.update(bytes(data[max(0, size - 4096):]))
+        h.update(bytes(data[max(0, size - _TAIL_BYTES):]))
 
 
 # -- this machine's kernel, for code outside the compiler (CLI listings, the simulator) ----

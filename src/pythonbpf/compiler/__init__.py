@@ -27,9 +27,8 @@ def compile_source(source: str, filename: str = "<string>",
 
     compile_fn = _compile_uncached
     if kernel is not None:
-        from functools import partial
-
-        compile_fn = partial(_compile_uncached, kernel=kernel)
+        def compile_fn(source: str, filename: str) -> "CompiledObject":
+            return _compile_uncached(source, filename, kernel)
     compiled = cached_compile(source, filename, compile_fn, CompiledObject, kernel=kernel)
     messages = compiled.spec.warnings  # also when served from the cache
     if messages:
