@@ -127,6 +127,11 @@ class KernelTypes:
         with open(self.btf_path, "rb") as f:
             return f.read(4) == b"\x7fELF"
 
+    def inputs(self) -> "tuple":
+        """(btf, tracepoints) as given, to make the same KernelTypes elsewhere (a child
+        process: compiler/deep.py)."""
+        return (self._data if self._data is not None else self.btf_path, self.tracepoints_dir)
+
     def where(self) -> str:
         """Where kernel types come from, for messages."""
         return self.btf_path if self._data is None else "the BTF given in memory"

@@ -51,10 +51,10 @@ def _compile_uncached(source: str, filename: str,
         program = check_source(source, filename, kernel)
         module = lower_program(program)
         elf = emit_object(module)
-    except RecursionError:  # the process's limit is left alone (frontend/nesting.py says why)
-        from .frontend.nesting import nesting_error
+    except RecursionError:  # deeper than this process's limit allows: deep.py says why
+        from .deep import compile_in_child
 
-        raise nesting_error(source, filename) from None
+        return compile_in_child(source, filename, kernel)
     check_frames(elf, program, source, filename)
     return CompiledObject(object_spec(program, elf), program=program)
 

@@ -1,12 +1,12 @@
 """The located error for source that nests deeper than the compiler's recursive passes follow.
 
-The checker and the lowering walk the syntax tree recursively, about six Python frames per
-level, so `a + b + c + ...` with a couple of hundred terms exhausts Python's recursion limit
-(1000 by default). The compiler does not raise that limit: it is the whole process's, not the
-compiler's. When a pass hits it, the compile becomes this CompileError, at the deepest
-expression, found here without recursion. Measuring every program's depth up front would cost
-a full extra tree walk on every compile (0.2-0.6 ms on the examples) for a case that almost
-never happens; the RecursionError is the measurement.
+The checker and the lowering walk the syntax tree recursively, about five Python frames per
+level. The compiler never raises the process's recursion limit (it is the whole process's):
+a compile that runs out of frames is redone in a child process with a higher limit
+(compiler/deep.py), and a program too deep even there (some 4000 levels) is this
+CompileError, at the deepest expression, found here without recursion. Measuring every
+program's depth up front would cost a full extra tree walk on every compile (0.2-0.6 ms on the
+examples) for a case that almost never happens; the RecursionError is the measurement.
 """
 from __future__ import annotations
 
