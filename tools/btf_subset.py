@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import struct
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src"))
@@ -29,32 +28,20 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 from pythonbpf.btf.kernel import VMLINUX  # noqa: E402
 from pythonbpf.btf.reader import BTFReader  # noqa: E402
 from pythonbpf.btf.writer import subset_btf  # noqa: E402
-
-
-def elf_section(data: bytes, wanted: str) -> bytes:
-    """The contents of section `wanted` of a little-endian ELF64 file."""
-    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
-        raise ValueError("not a little-endian ELF64 file")
-    shoff, = struct.unpack_from("<Q", data, 0x28)
-    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
-
-    def header(i: int):  # name, offset, size
-        name, _, _, _, offset, size = struct.unpack_from("<IIQQQQ", data, shoff + i * shentsize)
-        return name, offset, size
-
-    _, names_at, _ = header(shstrndx)
-    for i in range(shnum):
-        name, offset, size = header(i)
-        end = data.index(b"\0", names_at + name)
-        if data[names_at + name:end].decode() == wanted:
-            return data[offset:offset + size]
-    raise ValueError(f"no {wanted} section")
+from pythonbpf.elf import ElfFile, is_elf  # noqa: E402
 
 
 def read_btf(path: str) -> bytes:
+    """Raw BTF: the file itself, or the `.BTF` section of an ELF vmlinux."""
     with open(path, "rb") as f:
         data = f.read()
-    return elf_section(data, ".BTF") if data[:4] == b"\x7fELF" else data
+    if not is_elf(path):
+        return data
+    elf = ElfFile(data)
+    section = elf.section(".BTF")
+    if section is None:
+        raise SystemExit(f"{path}: no .BTF section")
+    return elf.contents(section)
 
 
 def main(argv=None) -> int:

@@ -212,9 +212,30 @@ def test_cli_compile_refuses_missing_inputs(tmp_path, capsys):
     assert main(["compile", str(program), "--btf", BTF, "--tracepoints", BTF]) == 2
     assert "not a directory" in capsys.readouterr().err
     not_btf = tmp_path / "not.btf"
-    not_btf.write_bytes(b"\x7fELF" + bytes(100))  # a vmlinux, say
+    not_btf.write_bytes(b"\x7fELF" + bytes(100))  # neither BTF nor an ELF with .BTF
     assert main(["compile", str(program), "--btf", str(not_btf), "--tracepoints", EVENTS,
                  "-o", str(tmp_path / "x.o")]) == 1
     err = capsys.readouterr().err
     assert "core.py:11:12: error: cannot read the kernel's types" in err, err
-    assert "is an ELF file" in err and "--extract" in err, err
+    assert str(not_btf) in err, err
+
+
+def test_a_vmlinux_elf_is_read_through_its_btf_section(tmp_path, monkeypatch):
+    """--btf also takes the kernel image a package ships (an ELF vmlinux with .BTF): here an
+    ELF made around the vendored BTF, read with pythonbpf.elf."""
+    import struct
+
+    monkeypatch.setenv("PYTHONBPF_NO_CACHE", "1")
+    btf = open(BTF, "rb").read()
+    names = b"\0.BTF\0.shstrtab\0"
+    body = btf + names
+    shoff = 64 + len(body)
+    header = b"\x7fELF" + bytes([2, 1, 1]) + bytes(9) + struct.pack(
+        "<HHIQQQIHHHHHH", 2, 62, 1, 0, 0, shoff, 0, 64, 0, 0, 64, 3, 2)
+    sections = bytes(64) + struct.pack("<IIQQQQIIQQ", 1, 1, 0, 0, 64, len(btf), 0, 0, 1, 0) \
+        + struct.pack("<IIQQQQIIQQ", 6, 3, 0, 0, 64 + len(btf), len(names), 0, 0, 1, 0)
+    image = tmp_path / "vmlinux"
+    image.write_bytes(header + body + sections)
+    elf_kernel = KernelTypes(btf=str(image), tracepoints=EVENTS)
+    assert compile_source(CORE, "core.py", kernel=elf_kernel).elf == \
+        compile_source(CORE, "core.py", kernel=kernel_61()).elf

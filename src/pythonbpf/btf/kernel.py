@@ -8,6 +8,7 @@ differ, and the compile cache must know which kernel an entry was built against.
 
     KernelTypes()                                  # this machine: /sys/kernel/btf/vmlinux, tracefs
     KernelTypes(btf="vmlinux-6.1.btf")             # another kernel's BTF, this machine's tracefs
+    KernelTypes(btf="/boot/vmlinux-6.1.0-57-amd64")  # a vmlinux ELF: its .BTF section
     KernelTypes(btf=data, tracepoints="events/")   # raw BTF bytes, a copy of tracefs events/
 
 Nothing is read before it is asked for, and what was parsed is kept with the object (a second
@@ -98,11 +99,31 @@ class KernelTypes:
             except KernelTypeError:
                 if not self._elf():
                     raise
-                raise KernelTypeError(
-                    f"{self.where()} is an ELF file (a vmlinux?), not raw BTF: give its .BTF "
-                    "section (python tools/btf_subset.py --from VMLINUX --extract -o FILE) or "
-                    "a copy of the kernel's /sys/kernel/btf/vmlinux") from None
+                self._reader = self._elf_btf()
         return self._reader
+
+    def _elf_btf(self) -> "BTFReader":
+        """The reader of a vmlinux ELF's `.BTF` section (what a kernel package ships)."""
+        from ..elf import ElfError, ElfFile
+        from .errors import KernelTypeError
+        from .index import IndexCache, default_cache_dir
+        from .reader import BTFReader
+
+        data = self._data
+        if data is None:
+            with open(self.btf_path, "rb") as f:
+                data = f.read()
+        try:
+            elf = ElfFile(data)
+            section = elf.section(".BTF")
+        except ElfError as e:
+            raise KernelTypeError(f"{self.where()}: {e}") from None
+        if section is None:
+            raise KernelTypeError(
+                f"{self.where()} is an ELF file without a .BTF section (a kernel built without "
+                "CONFIG_DEBUG_INFO_BTF?); give the kernel's /sys/kernel/btf/vmlinux instead")
+        return BTFReader(elf.contents(section), path=f"{self.where()} (.BTF)",
+                         cache=IndexCache(default_cache_dir()))
 
     def tracefs(self) -> "Tracefs":
         if self._tracefs is None:
