@@ -11,6 +11,9 @@ TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see Tru
 if TYPE_CHECKING:
     from typing import Dict, Tuple
 
+# enum bpf_cmd (the bpf() commands the loader issues itself)
+BPF_LINK_CREATE = 28
+
 # enum bpf_prog_type
 BPF_PROG_TYPE_SOCKET_FILTER = 1
 BPF_PROG_TYPE_KPROBE = 2

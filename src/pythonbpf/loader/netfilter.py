@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import ctypes
 import errno as E
-import os
 from typing import Any
 
-from ..kinds.constants import BPF_NETFILTER, BPF_PROG_TYPE_NETFILTER
-from . import libbpf
+from ..kinds.constants import BPF_LINK_CREATE, BPF_NETFILTER, BPF_PROG_TYPE_NETFILTER
 from .attachment import FdLink, program_fd, raise_attach_error
 
 __all__ = ["attach_netfilter", "NetfilterLink", "NF_HOOKS", "NF_FAMILIES", "NF_ACCEPT",
@@ -66,13 +64,10 @@ def _choice(value: str | int, table: dict[str, int], what: str) -> tuple[str, in
 
 
 def _link_create(attr: _LinkCreate) -> int:
-    """bpf(BPF_LINK_CREATE, attr): the link's fd, or -1 (errno in libbpf.get_errno())."""
-    from .uprobemulti import _BPF_LINK_CREATE, _SYS_BPF
+    """bpf(BPF_LINK_CREATE, attr): the link's fd, or -errno."""
+    from .syscall import bpf
 
-    number = _SYS_BPF.get(os.uname().machine)
-    if number is None:
-        raise OSError(E.ENOSYS, f"bpf() syscall number unknown on {os.uname().machine}")
-    return libbpf.libc().syscall(number, _BPF_LINK_CREATE, ctypes.byref(attr), ctypes.sizeof(attr))
+    return bpf(BPF_LINK_CREATE, attr)
 
 
 def attach_netfilter(prog: Any, hook: str | int, family: str | int = "ipv4", priority: int = 0,
@@ -92,7 +87,7 @@ def attach_netfilter(prog: Any, hook: str | int, family: str | int = "ipv4", pri
                        priority=priority, nf_flags=BPF_F_NETFILTER_IP_DEFRAG if defrag else 0)
     link_fd = _link_create(attr)
     if link_fd < 0:
-        raise_attach_error(name, target, libbpf.get_errno() or E.EINVAL, "netfilter", {
+        raise_attach_error(name, target, -link_fd, "netfilter", {
             E.EINVAL: "the kernel refused the hook (netfilter links need Linux 6.4; defrag 6.6)",
             E.EOPNOTSUPP: "this kernel has no netfilter BPF links (Linux 6.4, CONFIG_NETFILTER_BPF_LINK)",
             E.EBUSY: f"another netfilter BPF program holds priority {priority} on this hook; "

@@ -24,6 +24,7 @@ import ctypes
 import errno
 import os
 
+from ..kinds.constants import BPF_LINK_CREATE
 from . import libbpf
 from .owner import Owner
 from .syscall import SYS_BPF, bpf
@@ -32,7 +33,6 @@ __all__ = ["prepare", "attach", "close_links", "symbol_offset", "UprobeMultiLink
 
 BPF_TRACE_UPROBE_MULTI = 48
 BPF_F_UPROBE_MULTI_RETURN = 1
-_BPF_LINK_CREATE = 28
 _KINDS = ("uprobe", "uretprobe")
 
 
@@ -163,7 +163,7 @@ def attach(program: object, binary: str, symbol: str, offset: int = 0, pid: int 
                        path=ctypes.addressof(path), offsets=ctypes.addressof(offsets), cnt=1,
                        multi_flags=BPF_F_UPROBE_MULTI_RETURN if retprobe else 0,
                        pid=max(pid, 0))
-    fd = bpf(_BPF_LINK_CREATE, attr)
+    fd = bpf(BPF_LINK_CREATE, attr)
     if fd < 0:
         err = -fd
         if err in (errno.EINVAL, errno.EOPNOTSUPP, errno.ENOSYS, 524):
