@@ -151,7 +151,7 @@ def test_line_info_agrees_with_the_verifier_log(tmp_path):
 @pytest.mark.kernel
 def test_verbose_shows_the_full_log_and_text_mode_points_at_it(tmp_path, cli):
     path = tmp_path / "rejected.py"
-    path.write_text(HELPER_NOT_ALLOWED)
+    path.write_text(TAIL_CALL_IN_CALLBACK)
     _, _, err = cli("verify", str(path))
     assert "-v shows the verifier's full log" in err and "--- verifier log ---" not in err
     _, _, err = cli("verify", "-v", str(path))
@@ -161,13 +161,13 @@ def test_verbose_shows_the_full_log_and_text_mode_points_at_it(tmp_path, cli):
 @pytest.mark.kernel
 def test_a_compiled_object_is_diagnosed_too(tmp_path, cli):
     source = tmp_path / "rejected.py"
-    source.write_text(HELPER_NOT_ALLOWED)
+    source.write_text(TAIL_CALL_IN_CALLBACK)
     obj = tmp_path / "rejected.o"
     assert cli("compile", str(source), "-o", str(obj))[0] == 0
     code, _, err = cli("verify", str(obj))
     assert code == 1
     # the object names the source by its absolute path; the file is still there to quote
-    assert f"{source}:{HELPER_LINE}:" in err and "stacks.get_stackid(ctx)" in err
+    assert f"{source}:{TAIL_CALL_LINE}:" in err and "progs.tail_call(ctx, 0)" in err
 
 
 def test_log_parsing_without_a_kernel():
@@ -202,3 +202,15 @@ def test_log_parsing_without_a_kernel():
 def test_advice_table(message, words):
     explanation, advice = explain(message)
     assert words in explanation and advice
+
+
+def test_a_helper_refused_for_the_kind_is_explained_from_the_registry():
+    """An older kernel refuses a helper a newer one lets the kind call: the words say from
+    which Linux (kinds/helpers.py `later`); one no kernel allows says so; a helper pythonbpf
+    does not know keeps the kernel's own account."""
+    explanation, _ = explain("unknown func bpf_get_current_pid_tgid#14", "xdp")
+    assert "from Linux 6.12" in explanation and "bpf_get_current_pid_tgid" in explanation
+    explanation, _ = explain("program of this type cannot use helper bpf_get_stackid#27", "xdp")
+    assert "cannot call bpf_get_stackid on any Linux" in explanation
+    explanation, _ = explain("unknown func bpf_nothing_like_it#999", "xdp")
+    assert "does not have the helper bpf_nothing_like_it#999" in explanation
