@@ -268,6 +268,21 @@ def check(cells: Dict[str, dict], release: str) -> List[str]:
     return problems
 
 
+def compare(runs: List[dict]) -> str:
+    """Where kernels differ, one line per probe and pattern: the kinds and each kernel's result
+    ('-' where a kernel could not load the kind at all)."""
+    groups: Dict[Tuple[str, Tuple[str, ...]], List[str]] = {}
+    for key, cell in runs[0]["cells"].items():
+        results = tuple(run["cells"].get(key, {}).get("result", "-") for run in runs)
+        results = tuple("-" if r == "other" else r for r in results)
+        if len(set(results) - {"-"}) > 1:
+            groups.setdefault((cell["probe"], results), []).append(cell["kind"])
+    lines = ["kernels: " + ", ".join(run["kernel"] for run in runs)]
+    for (probe, results), kinds in groups.items():
+        lines.append(f"{probe:<22} {' '.join(f'{r:<6}' for r in results)} {', '.join(kinds)}")
+    return "\n".join(lines)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -311,13 +326,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         for name in args.files:
             with open(name) as f:
                 runs.append(json.load(f))
-        keys = list(runs[0]["cells"])
-        for key in keys:
-            results = [run["cells"].get(key, {}).get("result", "-") for run in runs]
-            if len(set(results)) > 1:
-                cell = runs[0]["cells"][key]
-                shown = ", ".join(f"{run['kernel']}: {res}" for run, res in zip(runs, results))
-                print(f"{cell['probe']:<24} {cell['kind']:<18} {shown}")
+        print(compare(runs))
         return 0
     with open(args.file) as f:
         run = json.load(f)
