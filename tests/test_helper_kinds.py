@@ -117,3 +117,16 @@ def test_later_notes_name_kinds_and_versions_after_the_helper():
             assert as_tuple(version) > as_tuple(helper.since), helper.name
             assert all(since_in(helper.name, k) == version for k in kinds)
     assert since_in("get_current_pid_tgid", "kprobe") == HELPERS_BY_NAME["get_current_pid_tgid"].since
+
+
+def test_the_loaders_probe_names_the_kind_and_version():
+    """When a load fails, the loader probes each helper for the program's type
+    (loader/features.py); the helper's words then say for which kind and from which Linux."""
+    from pythonbpf.kinds.constants import BPF_PROG_TYPE_KPROBE, BPF_PROG_TYPE_XDP
+    from pythonbpf.kinds.helpers import describe
+
+    pid_tgid, stackid = HELPERS_BY_NAME["get_current_pid_tgid"].id, HELPERS_BY_NAME["get_stackid"].id
+    assert describe(pid_tgid, BPF_PROG_TYPE_XDP) == \
+        f"the bpf_get_current_pid_tgid helper in xdp programs (Linux {since_in('get_current_pid_tgid', 'xdp')})"
+    assert describe(pid_tgid, BPF_PROG_TYPE_KPROBE) == "the bpf_get_current_pid_tgid helper (Linux 4.2)"
+    assert "in xdp programs (no Linux has it there)" in describe(stackid, BPF_PROG_TYPE_XDP)

@@ -221,9 +221,18 @@ def helper_of(function: str) -> "Helper | None":
     return HELPERS_BY_NAME[found.helper] if found is not None else None
 
 
-def describe(helper_id: int) -> str:
-    """'the bpf_loop helper (Linux 5.17)', or 'helper 250 (not in pythonbpf's table)'."""
+def describe(helper_id: int, prog_type: int = -1) -> str:
+    """'the bpf_loop helper (Linux 5.17)', or 'helper 250 (not in pythonbpf's table)'; for a
+    program type whose kind got the helper later, or never: 'the bpf_get_current_pid_tgid
+    helper in xdp programs (Linux 6.12)'."""
     found = HELPERS_BY_ID.get(helper_id)
     if found is None:
         return f"helper {helper_id} (not in pythonbpf's table)"
+    from .programs import PROGRAM_KINDS
+
+    kind = next((k.rules for k in PROGRAM_KINDS if k.prog_type == prog_type and k.language), "")
+    if kind and not allowed_in(found.name, kind):
+        return f"the bpf_{found.name} helper in {kind} programs (no Linux has it there)"
+    if kind and since_in(found.name, kind) != found.since:
+        return f"the bpf_{found.name} helper in {kind} programs (Linux {since_in(found.name, kind)})"
     return f"the bpf_{found.name} helper (Linux {found.since})"
