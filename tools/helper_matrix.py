@@ -37,7 +37,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "src"))
 # kind (kinds/programs.py row name) -> the section a minimal program of it uses. Its target
 # exists in every kernel measured (6.1, 6.12, the host's): loading resolves BTF targets.
 KINDS: Dict[str, str] = {
-    "xdp": "xdp", "tc": "tc", "socket": "socket", "cgroup_skb": "cgroup_skb/ingress",
+    "xdp": "xdp", "tc": "tc", "tcx/ingress": "tcx/ingress", "socket": "socket", "cgroup_skb": "cgroup_skb/ingress",
     "cgroup/connect4": "cgroup/connect4", "cgroup/connect6": "cgroup/connect6",
     "cgroup/getsockopt": "cgroup/getsockopt", "cgroup/setsockopt": "cgroup/setsockopt",
     "netfilter": "netfilter", "tracepoint": "tracepoint/syscalls/sys_enter_getpid",
@@ -87,6 +87,15 @@ PROBES: Dict[str, Tuple[str, str, str]] = {
                           "progs.tail_call(ctx, 1)"),
     "hash.lookup()": ("map_lookup_elem", "h = HashMap(key=u32, value=u64, max_entries=4)\n",
                       "v = h.lookup(1)\n    if v:\n        sink[0] = v"),
+    "hash.update()": ("map_update_elem", "h = HashMap(key=u32, value=u64, max_entries=4)\n",
+                      "h.update(1, u64(2))"),
+    "hash.delete()": ("map_delete_elem", "h = HashMap(key=u32, value=u64, max_entries=4)\n",
+                      "h.delete(1)"),
+    "queue.pop()": ("map_pop_elem", "q = QueueMap(value=u64, max_entries=4)\n",
+                    "v = q.pop()\n    if v:\n        sink[0] = v"),
+    "loop with branches": ("loop", "",  # a body that branches runs as a bpf_loop callback
+                           "t: u64 = 0\n    for i in range(sink[0] & 7):\n        if i == 1:\n"
+                           "            t += 7\n        t += i\n    sink[0] = t"),
     "queue.push()": ("map_push_elem", "q = QueueMap(value=u64, max_entries=4)\n",
                      "q.push(u64(1))"),
     "redirect()": ("redirect", "", "sink[0] = u64(redirect(1, u64(0)))"),
@@ -248,7 +257,9 @@ def linux(release: str) -> Tuple[int, int]:
 def expected(helper: str, kind: str, release: str) -> str:
     """What the registry says a kernel of `release` does with the call: 'ok' or 'helper'."""
     from pythonbpf.kinds.helpers import allowed_in, since_in
+    from pythonbpf.kinds.programs import kind_named
 
+    kind = kind_named(kind).rules  # tcx/ingress is checked as tc, as the compiler does
     if not allowed_in(helper, kind):
         return "helper"
     return "ok" if linux(release) >= linux(since_in(helper, kind)) else "helper"
