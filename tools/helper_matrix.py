@@ -37,7 +37,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "src"))
 # kind (kinds/programs.py row name) -> the section a minimal program of it uses. Its target
 # exists in every kernel measured (6.1, 6.12, the host's): loading resolves BTF targets.
 KINDS: Dict[str, str] = {
-    "xdp": "xdp", "tc": "tc", "tcx/ingress": "tcx/ingress", "socket": "socket", "cgroup_skb": "cgroup_skb/ingress",
+    "xdp": "xdp", "tc": "tc", "tcx/ingress": "tcx/ingress", "socket": "socket",
+    "cgroup_skb": "cgroup_skb/ingress",
     "cgroup/connect4": "cgroup/connect4", "cgroup/connect6": "cgroup/connect6",
     "cgroup/getsockopt": "cgroup/getsockopt", "cgroup/setsockopt": "cgroup/setsockopt",
     "netfilter": "netfilter", "tracepoint": "tracepoint/syscalls/sys_enter_getpid",
@@ -241,7 +242,8 @@ def table(cells: Dict[str, dict]) -> str:
     width = max(map(len, probes)) + 1
     lines = [" " * width + " ".join(f"{k[:4]:>4}" for k in short)]
     for probe in probes:
-        lines.append(f"{probe:<{width}}" + " ".join(f"{grid.get((probe, k), ' '):>4}" for k in kinds))
+        marks = " ".join(f"{grid.get((probe, k), ' '):>4}" for k in kinds)
+        lines.append(f"{probe:<{width}}{marks}")
     counts = {r: sum(1 for c in cells.values() if c["result"] == r) for r in mark}
     lines.append("loaded {ok}, helper refused {helper}, compiler refused {compile}, other {other}"
                  .format(**counts))

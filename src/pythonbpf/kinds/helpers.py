@@ -197,8 +197,8 @@ def since_in(helper: str, kind: str) -> str:
 
 def refusal_note(helper: str, kind: str) -> str:
     """Plain words for a kernel that refused `kind` programs (a kind name or a section) a call
-    of `helper` ("bpf_x" or "x"), when the registry knows why: the kind may call it only on a later Linux, or not at
-    all. '' when it knows nothing."""
+    of `helper` ("bpf_x" or "x"), when the registry knows why: the kind may call it only on a
+    later Linux, or not at all. '' when it knows nothing."""
     from .programs import kind_named, kind_of
 
     found = HELPERS_BY_NAME.get(helper[4:] if helper.startswith("bpf_") else helper)
@@ -234,5 +234,6 @@ def describe(helper_id: int, prog_type: int = -1) -> str:
     if kind and not allowed_in(found.name, kind):
         return f"the bpf_{found.name} helper in {kind} programs (no Linux has it there)"
     if kind and since_in(found.name, kind) != found.since:
-        return f"the bpf_{found.name} helper in {kind} programs (Linux {since_in(found.name, kind)})"
+        version = since_in(found.name, kind)
+        return f"the bpf_{found.name} helper in {kind} programs (Linux {version})"
     return f"the bpf_{found.name} helper (Linux {found.since})"

@@ -52,7 +52,8 @@ def helper_refused(name: str, helper: str, kind: str, where: str = "") -> "tuple
     instead = INSTEAD.get(helper, "")
     return (f"{name}() is not available in {kind} programs{where}: the kernel does not let "
             f"{kind} programs call bpf_{helper}",
-            f"{name}() is for {allowed_phrase(helper)} programs" + (f"; {instead}" if instead else ""))
+            f"{name}() is for {allowed_phrase(helper)} programs"
+            + (f"; {instead}" if instead else ""))
 
 
 class CallChecker(MapChecker, PacketChecker, TracingChecker):

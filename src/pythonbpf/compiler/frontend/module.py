@@ -265,7 +265,8 @@ class ModuleChecker:
                 seen.add(callee)
                 for name, helper, node in kind_uses.get(callee, []):
                     if not allowed_in(helper, kind):
-                        where = f" ({callee}() is called from {kind} program {program}(), line {via.lineno})"
+                        where = (f" ({callee}() is called from {kind} program {program}(), "
+                                 f"line {via.lineno})")
                         raise self.src.error(node, *helper_refused(name, helper, kind, where))
                 todo.extend(calls.get(callee, []))
 
