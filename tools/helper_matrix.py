@@ -7,6 +7,8 @@
     python tools/helper_matrix.py run [--json F]       # both, in a temporary directory
     python tools/helper_matrix.py compare A.json B.json ...   # kernels side by side
     python tools/helper_matrix.py check F.json          # the registry against a measurement
+    python tools/helper_matrix.py kernels DIR [--kernel 6.1 ...]  # all of it: build, load here
+                                                        # and in each guest, check, compare
 
 Kinds this host cannot load at all (kprobe, fentry/fexit, lsm on the Firecracker hosts) are
 measured in a guest kernel: build on the host, load in the guest (TCG runs Python 15-25x
@@ -296,6 +298,31 @@ def compare(runs: List[dict]) -> str:
     return "\n".join(lines)
 
 
+def kernels(directory: str, names: List[str]) -> int:
+    """Build once, load here and in each guest kernel (tools/kmatrix.py), check the registry
+    against every result and print where kernels differ. Exit status 1 on a disagreement."""
+    import kmatrix
+
+    build(directory)
+    runs, failed = [], 0
+    for name in names + ["host"]:
+        out = os.path.join(directory, f"{name}.json")
+        me = os.path.abspath(__file__)
+        result = kmatrix.run(name, [sys.executable, me, "load", directory, "--json", out],
+                             rw=[directory], cwd=os.path.dirname(HERE))
+        if result.returncode != 0:
+            print(f"{name}: exit {result.returncode}\n{result.output[-2000:]}")
+            return 1
+        with open(out) as f:
+            runs.append(json.load(f))
+        print(result.output.strip())
+        problems = check(runs[-1]["cells"], runs[-1]["kernel"])
+        print("\n".join(problems) or f"the registry agrees with {runs[-1]['kernel']}")
+        failed += bool(problems)
+    print(compare(runs))
+    return 1 if failed else 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -316,6 +343,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     c.add_argument("files", nargs="+")
     k = sub.add_parser("check")
     k.add_argument("file")
+    g = sub.add_parser("kernels")
+    g.add_argument("dir")
+    g.add_argument("--kernel", action="append", help="a guest kernel (default: 6.1 and 6.12)")
     args = parser.parse_args(argv)
     if args.command == "build":
         cells = build(args.dir, args.probe, args.kind, args.registry)
@@ -334,6 +364,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             with open(args.json, "w") as f:
                 json.dump({"kernel": kernel_release(), "cells": cells}, f, indent=1)
         return 0
+    if args.command == "kernels":
+        return kernels(os.path.abspath(args.dir), args.kernel or ["6.1", "6.12"])
     if args.command == "compare":
         runs = []
         for name in args.files:
