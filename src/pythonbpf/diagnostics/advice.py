@@ -111,6 +111,15 @@ def explain(message: str, kind: str = "") -> Tuple[str, str]:
         if m:
             groups = {"kind": kind or "this kind of"}
             groups.update({k: v for k, v in m.groupdict().items() if v is not None})
+            if "helper" in groups:  # refused for this kind, or only on kernels before some version
+                from ..kinds.helpers import refusal_note
+
+                note = refusal_note(groups["helper"].split("#", 1)[0], kind)
+                if note:
+                    return (f"this kernel refused {kind or 'this'} programs the call of "
+                            f"{groups['helper'].split('#', 1)[0]}: {note}",
+                            "run on a Linux that allows it, or move the call to a program kind "
+                            "that may make it")
             if "helper_id" in groups:
                 from ..kinds.helpers import describe
 

@@ -32,11 +32,15 @@ def map_table() -> str:
 
 def function_table() -> str:
     """The helper functions programs call: the kernel helper behind each, its license and
-    program kinds, the Linux version."""
+    program kinds (as measured by tools/helper_matrix.py; "any": every kind the compiler
+    builds, with the Linux versions from which kinds measured to get it later may call it),
+    the Linux version."""
     rows = ["| Function | Kernel helper | Programs | GPL-only | Linux |", "|---|---|---|---|---|"]
     for fn in FUNCTIONS:
         helper = HELPERS_BY_NAME[fn.helper]
-        programs = ", ".join(helper.programs) or "not checked"
+        programs = ", ".join(helper.programs) or "any"
+        later = "; ".join(f"{', '.join(kinds)} from {version}" for kinds, version in helper.later)
+        programs += f" ({later})" if later else ""
         result = f" -> {fn.result}" if fn.result else ""
         rows.append(f"| `{fn.name}()`{result} | `bpf_{helper.name}` | {programs} | "
                     f"{'yes' if helper.gpl_only else 'no'} | {helper.since} |")

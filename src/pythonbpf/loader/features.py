@@ -102,7 +102,7 @@ def missing_features(obj_ptr: int) -> List[Missing]:
         else:
             for helper in sorted(_helpers_called(prog)):
                 if not probe_helper(ptype, helper):
-                    found.append(Missing(describe_helper(helper), name))
+                    found.append(Missing(describe_helper(helper, ptype), name))
         prog = api.bpf_object__next_program(obj_ptr, prog)
     bpf_map = api.bpf_object__next_map(obj_ptr, None)
     while bpf_map:

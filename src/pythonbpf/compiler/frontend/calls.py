@@ -12,7 +12,7 @@ from .packets import BYTE_ORDER, NET_HELPERS, PacketChecker
 from .probes import ARG_REGISTERS, PROBE_KINDS, RETURN_REGISTER
 from .tracing import PROBE_READS, TracingChecker
 from .usdt import usdt_arg_call
-from ...kinds.helpers import HELPERS_BY_NAME, PLAIN, Function
+from ...kinds.helpers import HELPERS_BY_NAME, PLAIN, Function, allowed_in, allowed_phrase
 from ...spec.types import (BOOL, CTYPES_INTS, I64, KernelPtrType, U8, U64, CtxType, CursorType, IntType, RefType,
                     StrType, StructType, VOID,
                     is_int)
@@ -38,10 +38,22 @@ SUGGEST = {"get_current_pid_tgid": "pid() (the process id) or tid()", "get_curre
            "bpf_trace_printk": "print()", "perf_event_output": "events.output(e)",
            "ringbuf_output": "rb.output(e)", "map_lookup_elem": "m.lookup(k)",
            "map_update_elem": "m.update(k, v)", "map_delete_elem": "m.delete(k)"}
+# What to write instead, for helpers some kinds may not call (kinds/helpers.py `programs`).
+INSTEAD = {"perf_event_output": "send events through a RingBuf instead (rb.output(e))",
+           "get_stackid": "stack ids are for programs that run in a task or on a CPU sample"}
 USDT_ARGS = ARGS + ("arg6", "arg7", "arg8", "arg9", "arg10", "arg11")
 KNOWN_HELPERS = (*PLAIN, "comm", "current_task", "log2", "deref", "print", *USDT_ARGS,
                  "usdt_arg_count", "retval", "probe_read_kernel", "probe_read_user",
                  "probe_read_kernel_str", "probe_read_user_str")
+
+
+def helper_refused(name: str, helper: str, kind: str, where: str = "") -> "tuple[str, str]":
+    """(message, hint) for `name()` called where the kernel refuses its helper."""
+    instead = INSTEAD.get(helper, "")
+    return (f"{name}() is not available in {kind} programs{where}: the kernel does not let "
+            f"{kind} programs call bpf_{helper}",
+            f"{name}() is for {allowed_phrase(helper)} programs"
+            + (f"; {instead}" if instead else ""))
 
 
 class CallChecker(MapChecker, PacketChecker, TracingChecker):
@@ -133,11 +145,13 @@ class CallChecker(MapChecker, PacketChecker, TracingChecker):
         return m.HelperCall(CTYPES_INTS[fn.result], self.pos(node), fn.name, args)
 
     def helper_allowed(self, name: str, helper: str, node: ast.AST) -> None:
-        """A helper the kernel offers only some program kinds, called from another kind."""
-        kinds = HELPERS_BY_NAME[helper].programs
-        if kinds and self.kind not in kinds:
-            shown = kinds[0] if len(kinds) == 1 else f"{', '.join(kinds[:-1])} and {kinds[-1]}"
-            raise self.src.error(node, f"{name}() is for {shown} programs")
+        """A helper the kernel offers only some program kinds, called from another kind. In a
+        subprogram the call is also remembered: the module checks it at every program that
+        reaches the subprogram (ModuleChecker.check_helper_kinds)."""
+        if self.sig is not None and self.sig.section is None:
+            self.kind_uses.append((name, helper, node))
+        if self.kind is not None and not allowed_in(helper, self.kind):
+            raise self.src.error(node, *helper_refused(name, helper, self.kind))
 
     def kernel_struct_at(self, name: str, node: ast.Call) -> m.Expr:
         """`struct_request(ctx.di)`: the kernel struct at an address, its members read through
@@ -221,6 +235,7 @@ class CallChecker(MapChecker, PacketChecker, TracingChecker):
         return self.coerce(self.integer(node.args[0]), target, node.args[0], explicit=True)
 
     def comm_call(self, node: ast.Call) -> m.Expr:
+        self.helper_allowed("comm", "get_current_comm", node)
         if node.keywords or len(node.args) > 1:
             raise self.src.error(node, "comm() takes at most one buffer, a str(N) field")
         if not node.args:

@@ -115,6 +115,8 @@ class FunctionChecker(BindingChecker, RawPacketChecker, LoopChecker, NarrowingCh
         super().__init__(src, names, decls, program, kernel)
         self.signatures = signatures
         self.calls: List[Tuple[str, ast.Call]] = []
+        # (function, helper, call) of helpers called in a subprogram: checked per calling program
+        self.kind_uses: List[Tuple[str, str, ast.AST]] = []
         self.sig: Optional[Signature] = None
         self.temps = 0
         self.declared_globals: Set[str] = set()

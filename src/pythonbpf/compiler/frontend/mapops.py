@@ -161,6 +161,8 @@ class MapChecker:
         if decl.kind == "perf_event_array" and len(args) == 2:
             args = args[1:]  # events.output(ctx, obj): the context is implied anyway
         self.arity(node, args, 1)
+        if decl.kind == "perf_event_array":
+            self.helper_allowed(f"{name}.output", "perf_event_output", node)
         if self.ctx_name is None and decl.kind == "perf_event_array":
             raise self.src.error(node, "perf output needs the program's context",
                                  hint="call it from a program, which takes ctx as its first argument")
@@ -220,6 +222,7 @@ class MapChecker:
     def map_get_stackid(self, name, decl, args, keywords, node) -> m.Expr:
         """get_stackid(ctx, user=False, skip=0): the flags by keyword only, since a bare number
         (the kernel's flags word) silently meant user=True."""
+        self.helper_allowed(f"{name}.get_stackid", "get_stackid", node)
         self.only(node, keywords, "user", "skip")
         if len(args) > 1:
             raise self.src.error(args[1], "get_stackid() takes its options by keyword",

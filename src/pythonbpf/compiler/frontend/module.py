@@ -13,7 +13,8 @@ from ...spec.types import CTYPES_INTS, IntType, StructType
 from .names import Names
 from ...kinds.programs import section_prefixes
 from .context import program_kind
-from ...kinds.helpers import HELPERS_BY_NAME, helper_of
+from ...kinds.helpers import HELPERS_BY_NAME, allowed_in, helper_of
+from .calls import helper_refused
 from ...kinds.maps import PLAIN_METHODS
 from .context_params import context_params
 from .probes import PROGRAM_DECORATORS, DecoratorReader
@@ -186,15 +187,17 @@ class ModuleChecker:
             if ARG_FUNCTION in signatures:
                 raise self.src.error(signatures[ARG_FUNCTION].node, f"'{ARG_FUNCTION}' is the name of the "
                                      "USDT argument reader the compiler adds", hint="rename this function")
-        calls = {}
+        calls, kind_uses = {}, {}
         for fn in functions:
             checker = FunctionChecker(self.src, self.names, self.decls, self.program, signatures,
                                       self.kernel)
             self.program.functions[fn.name] = checker.check(fn)
             self.program.functions[fn.name].attach = self.attach_options.get(fn.name, {})
             calls[fn.name] = checker.calls
+            kind_uses[fn.name] = checker.kind_uses
         self.program.warnings = list(self.decls.warnings)
         self.reject_recursion(calls)
+        self.check_helper_kinds(signatures, calls, kind_uses)
         self.check_license()
         self.check_stack({fn.name: fn for fn in functions})
         if usdt and any(isinstance(n, FuncCall) and n.func == ARG_FUNCTION
@@ -242,6 +245,30 @@ class ModuleChecker:
             raise self.src.error(node, f"{fn.name}() needs {total} bytes of stack; the kernel "
                                        f"allows {STACK_LIMIT}. Largest: {largest}",
                                  hint=scratch_hint(fn.locals.get(items[0][2]) if items else None))
+
+    def check_helper_kinds(self, signatures: Dict[str, Signature],
+                           calls: Dict[str, List[Tuple[str, ast.Call]]],
+                           kind_uses: Dict[str, List[Tuple[str, str, ast.AST]]]) -> None:
+        """A subprogram's helper calls, checked for each program that reaches it: the kernel
+        checks them per program, so a function shared by an XDP and a tracepoint program may
+        call only what both may (the error names the program and its call)."""
+        for program, sig in signatures.items():
+            kind = program_kind(sig.section) if sig.section is not None else None
+            if kind is None:
+                continue
+            seen: Set[str] = set()
+            todo = [(callee, node) for callee, node in calls.get(program, [])]
+            while todo:
+                callee, via = todo.pop()
+                if callee in seen:
+                    continue
+                seen.add(callee)
+                for name, helper, node in kind_uses.get(callee, []):
+                    if not allowed_in(helper, kind):
+                        where = (f" ({callee}() is called from {kind} program {program}(), "
+                                 f"line {via.lineno})")
+                        raise self.src.error(node, *helper_refused(name, helper, kind, where))
+                todo.extend(calls.get(callee, []))
 
     def reject_recursion(self, calls: Dict[str, List[Tuple[str, ast.Call]]]) -> None:
         """BPF has no recursion: a cycle in the call graph is an error at the call that closes it."""

@@ -157,9 +157,9 @@ class PacketChecker:
             return m.HelperCall(t, self.pos(node), helper, [self.coerce(self.integer(node.args[0]), t,
                                                                          node.args[0], explicit=True)])
         args: List[ast.AST] = list(node.args) + [kw.value for kw in node.keywords]
+        self.helper_allowed(name, name, node)  # the program kinds kinds/helpers.py lists
         if name == "redirect":
             return self.helper_call(name, node, args, [U32, U64], defaults=1)
-        self.helper_allowed(name, name, node)  # the program kinds kinds/helpers.py lists
         if name in ("xdp_adjust_head", "xdp_adjust_tail"):
             call = self.helper_call(name, node, args, ["ctx", I32])
             self.invalidate_packet(node)
