@@ -8,14 +8,11 @@ declaration classes), so that an object built elsewhere is described in plain wo
 """
 from __future__ import annotations
 
-from ..record import record
-
 TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
     from typing import Dict, FrozenSet, Optional, Tuple
 
 
-@record(frozen=True)
 class MapKind:
     """One kind of map.
 
@@ -33,35 +30,43 @@ class MapKind:
     it (programs, maps, perf events, cgroups, sockets), the kernel keeps the objects.
     """
 
-    name: str
-    map_type: int
-    title: str
-    since: str
-    classes: "Tuple[str, ...]" = ()
-    methods: "FrozenSet[str]" = frozenset()
-    shape: str = ""
-    array: bool = False
-    percpu: bool = False
-    counter: bool = False
-    event: str = ""
-    exportable: bool = False
-    key_size: int = 0
-    value_sizes: "Tuple[int, ...]" = ()
-    fd_values: bool = False
+    # A plain class rather than a record: the loader reads these rows on every start, and a
+    # record's class set-up costs more than the whole table.
+    __slots__ = ("name", "map_type", "title", "since", "classes", "methods", "shape", "array",
+                 "percpu", "counter", "event", "exportable", "key_size", "value_sizes",
+                 "fd_values")
+
+    def __init__(self, name: str, map_type: int, title: str, since: str,
+                 classes: "Tuple[str, ...]" = (), methods: "FrozenSet[str]" = frozenset(),
+                 shape: str = "", *, array: bool = False, percpu: bool = False,
+                 counter: bool = False, event: str = "", exportable: bool = False,
+                 key_size: int = 0, value_sizes: "Tuple[int, ...]" = (),
+                 fd_values: bool = False) -> None:
+        self.name, self.map_type, self.title, self.since = name, map_type, title, since
+        self.classes, self.methods, self.shape = classes, methods, shape
+        self.array, self.percpu, self.counter, self.event = array, percpu, counter, event
+        self.exportable, self.key_size, self.value_sizes = exportable, key_size, value_sizes
+        self.fd_values = fd_values
+
+    def __repr__(self) -> str:
+        return f"MapKind({self.name!r}, map_type={self.map_type})"
 
 
-@record(frozen=True)
 class MapMethod:
     """A method that is one helper call on the map with integer arguments, checked and lowered
     by the same code for every such row: `m.name(a, b)` calls `bpf_<helper>(m, a, b)`.
     `params` name the arguments (given by position or keyword), `types` are their C types,
     `defaults` the values of the trailing ones a call may leave out."""
 
-    name: str
-    helper: str
-    params: "Tuple[str, ...]"
-    types: "Tuple[str, ...]"
-    defaults: "Tuple[int, ...]" = ()
+    __slots__ = ("name", "helper", "params", "types", "defaults")
+
+    def __init__(self, name: str, helper: str, params: "Tuple[str, ...]", types: "Tuple[str, ...]",
+                 defaults: "Tuple[int, ...]" = ()) -> None:
+        self.name, self.helper, self.params, self.types, self.defaults = (
+            name, helper, params, types, defaults)
+
+    def __repr__(self) -> str:
+        return f"MapMethod({self.name!r}, helper={self.helper!r})"
 
 
 PLAIN_METHODS: "Dict[str, MapMethod]" = {m.name: m for m in (
