@@ -242,3 +242,36 @@ def test_the_compiler_model_and_types_are_records():
             assert [f.name for f in rec.fields(cls)] == [f.name for f in dataclasses.fields(cls)]
     assert types.IntType(8, True).__dataclass_params__.frozen
     assert model.Program("x").maps == {} and model.Program.__hash__ is None
+
+
+def test_prewritten_init_templates_are_current():
+    """_record_inits.py is generated from record.init_source: a change to one without the other
+    would give records of common shapes another __init__ than the rest."""
+    import pathlib
+
+    current = (pathlib.Path(rec.__file__).parent / "_record_inits.py").read_text()
+    assert current == rec.prewritten_source(), "regenerate: python -c 'from pythonbpf import record; " \
+        "print(record.prewritten_source(), end=\"\")' > src/pythonbpf/_record_inits.py"
+
+
+def test_prewritten_and_compiled_templates_behave_alike():
+    @rec.record(frozen=True)
+    class Small:  # a prewritten shape
+        a: int
+        b: str = "x"
+
+    @rec.record
+    class Factory:  # a compiled shape (a default factory)
+        a: int
+        b: list = rec.field(default_factory=list)
+
+    s = Small(1)
+    assert (s.a, s.b, s) == (1, "x", Small(1, "x"))
+    assert Small.__init__.__code__.co_name == "__init__"
+    assert Small.__init__.__code__.co_varnames[:3] == ("self", "a", "b")
+    with pytest.raises(rec.FrozenInstanceError):
+        s.a = 2
+    f, g = Factory(1), Factory(2)
+    assert f.b == [] and f.b is not g.b
+    with pytest.raises(TypeError):
+        Small()
