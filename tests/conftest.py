@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import pytest
@@ -12,6 +13,13 @@ sys.path.insert(0, os.path.join(ROOT, "src"))
 from pythonbpf.loader.syscall import bpf_unusable_reason  # noqa: E402 - after the path
 
 _REASON = bpf_unusable_reason()
+
+# A shell that starts pytest in the background (`pytest &` without job control) starts it with
+# SIGINT ignored, and Python then installs no KeyboardInterrupt handler: the Ctrl-C tests would
+# wait forever and their children would inherit the ignored signal. Ctrl-C is what they test,
+# so the suite gives itself Python's usual handler (children then start with the default).
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_modifyitems(config, items):
