@@ -5,6 +5,29 @@ import os
 import subprocess
 
 
+def _kernel() -> tuple:
+    return tuple(int(x) for x in os.uname().release.split("-")[0].split(".")[:2])
+
+
+def netfilter_refused_here(source: str) -> bool:
+    """On a kernel older than the netfilter program type (its row in kinds/constants.py: 6.4),
+    check that loading `source` fails in plain words naming the type and the version, and say
+    True; on a newer kernel say False (the caller then runs the real test)."""
+    import pytest
+
+    from pythonbpf import BPF
+    from pythonbpf.kinds.constants import BPF_PROG_TYPE_NETFILTER, PROGRAM_TYPES
+    from pythonbpf.loader.errors import LoadError
+
+    name, since = PROGRAM_TYPES[BPF_PROG_TYPE_NETFILTER]
+    if _kernel() >= tuple(int(x) for x in since.split(".")):
+        return False
+    with pytest.raises(LoadError) as info, BPF(source=source) as b:
+        b.load()
+    assert f"lacks the {name} program type (Linux {since})" in str(info.value), info.value
+    return True
+
+
 def tcx_links_exist() -> bool:
     """tcx links came in Linux 6.6; before that tc programs attach through clsact only
     (read from uname here, not from the library under test)."""

@@ -1,11 +1,13 @@
 """docs/language.md's examples of the socket, cgroup and netfilter hooks compile and load, and
-the netfilter one attaches and counts in a namespace of the test's own."""
+the netfilter one attaches and counts in a namespace of the test's own (before Linux 6.4, its
+load fails in plain words)."""
 from __future__ import annotations
 
 import os
 import re
 
 import pytest
+from net_support import netfilter_refused_here
 
 from pythonbpf import BPF
 from pythonbpf.testing.netns import netns
@@ -25,6 +27,8 @@ def example(section: str) -> str:
 
 @pytest.mark.parametrize("section", SECTIONS)
 def test_example_loads(section):
+    if section == "netfilter" and netfilter_refused_here(example(section)):
+        return
     with BPF(source=example(section)) as b:
         b.load()
         (prog,) = b.programs.values()
@@ -33,6 +37,8 @@ def test_example_loads(section):
 
 
 def test_netfilter_example_counts_sizes():
+    if netfilter_refused_here(example("netfilter")):
+        return
     with netns() as ns, BPF(source=example("netfilter")) as b:
         with ns.entered():
             b.attach_netfilter("local_in", "ipv4", priority=-100)

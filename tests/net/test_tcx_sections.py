@@ -1,13 +1,15 @@
 """`tcx/ingress` and `tcx/egress` sections: sched_cls programs whose section says where they
 attach (a tcx link), loaded with the section's expected attach type even where the system
-libbpf predates tcx (1.3)."""
+libbpf predates tcx (1.3). Before Linux 6.6 the tcx link is refused in plain words and
+mode="clsact" attaches them, still in the section's direction (docs/reliability.md)."""
 from __future__ import annotations
 
 import pytest
 from net_support import tcx_links_exist
 
 from pythonbpf import BPF
-from pythonbpf.loader.tc import TcxLink, attach_tc
+from pythonbpf.loader.errors import NetworkAttachError
+from pythonbpf.loader.tc import TcFilter, TcxLink, attach_tc
 from pythonbpf.testing.netns import icmp_echo
 
 pytestmark = pytest.mark.kernel
@@ -39,18 +41,25 @@ def LICENSE() -> str:
 '''
 
 
-@pytest.mark.skipif(not tcx_links_exist(), reason="tcx links need Linux 6.6")
 def test_tcx_sections_attach_where_they_say(veth):
     _ns, a, b = veth
     with BPF(source=TWO) as bpf:
         bpf.attach_all()  # they need an interface: attach_all leaves them alone
         assert not bpf.programs["inbound"].links and not bpf.programs["outbound"].links
         assert bpf.programs["inbound"].type == 3  # BPF_PROG_TYPE_SCHED_CLS
-        inbound = bpf.attach_tc(a.name, fn="inbound")  # direction from the section
-        outbound = attach_tc(bpf.programs["outbound"], a.ifindex)
-        assert isinstance(inbound, TcxLink) and inbound.direction == "ingress"
-        assert outbound.direction == "egress"
-        assert inbound.info().attach_type == 46 and outbound.info().attach_type == 47
+        if tcx_links_exist():
+            inbound = bpf.attach_tc(a.name, fn="inbound")  # direction from the section
+            outbound = attach_tc(bpf.programs["outbound"], a.ifindex)
+            assert isinstance(inbound, TcxLink) and isinstance(outbound, TcxLink)
+            assert inbound.info().attach_type == 46 and outbound.info().attach_type == 47
+        else:
+            with pytest.raises(NetworkAttachError, match=r"no tcx links \(Linux >= 6\.6\)"):
+                bpf.attach_tc(a.name, fn="inbound")
+            assert not bpf.programs["inbound"].links
+            inbound = bpf.attach_tc(a.name, fn="inbound", mode="clsact")
+            outbound = attach_tc(bpf.programs["outbound"], a.ifindex, mode="clsact")
+            assert isinstance(inbound, TcFilter) and isinstance(outbound, TcFilter)
+        assert inbound.direction == "ingress" and outbound.direction == "egress"
         with pytest.raises(ValueError, match="tcx/ingress program and cannot be attached for egress"):
             bpf.attach_tc(a.name, "egress", fn="inbound")
         assert icmp_echo(b.ip, count=3) == 3

@@ -39,11 +39,45 @@ class Missing(NamedTuple):
 _UNPROBED_TYPES = frozenset({26, 27, 28, 29})
 
 
-def probe_program_type(prog_type: int) -> bool:
-    """False only when the kernel says it does not know the program type."""
+def probe_program_type(prog_type: int, attach_type: int = 0) -> bool:
+    """False only when the kernel says it does not know the program type.
+
+    libbpf cannot probe a type newer than itself (1.1 and netfilter: -EOPNOTSUPP), so such a
+    type is probed here with the smallest program, loaded with the kind's expected attach type.
+    """
     if prog_type in _UNPROBED_TYPES:
         return True
-    return libbpf.lib().libbpf_probe_bpf_prog_type(prog_type, None) != 0
+    rc = libbpf.lib().libbpf_probe_bpf_prog_type(prog_type, None)
+    if rc == -errno.EOPNOTSUPP:
+        return _load_smallest(prog_type, attach_type) != errno.EINVAL
+    return rc != 0
+
+
+class _ProgLoad(ctypes.Structure):
+    """The head of bpf_attr for BPF_PROG_LOAD, up to expected_attach_type."""
+
+    _fields_ = [("prog_type", ctypes.c_uint32), ("insn_cnt", ctypes.c_uint32),
+                ("insns", ctypes.c_uint64), ("license", ctypes.c_uint64),
+                ("log_level", ctypes.c_uint32), ("log_size", ctypes.c_uint32),
+                ("log_buf", ctypes.c_uint64), ("kern_version", ctypes.c_uint32),
+                ("prog_flags", ctypes.c_uint32), ("prog_name", ctypes.c_char * 16),
+                ("prog_ifindex", ctypes.c_uint32), ("expected_attach_type", ctypes.c_uint32)]
+
+
+def _load_smallest(prog_type: int, attach_type: int) -> int:
+    """0 when the kernel loads `r0 = 0; exit` as `prog_type`, else the errno it gave."""
+    from .syscall import bpf
+
+    insns = (ctypes.c_uint64 * 2)(0xB7, 0x95)  # BPF_MOV64_IMM r0, 0; BPF_EXIT
+    license = ctypes.create_string_buffer(b"GPL")
+    attr = _ProgLoad(prog_type=prog_type, insn_cnt=2, insns=ctypes.addressof(insns),
+                     license=ctypes.addressof(license),
+                     expected_attach_type=max(attach_type, 0))
+    fd = bpf(5, attr)  # BPF_PROG_LOAD
+    if fd < 0:
+        return -fd
+    os.close(fd)
+    return 0
 
 
 def probe_map_type(map_type: int) -> bool:
@@ -96,7 +130,7 @@ def missing_features(obj_ptr: int) -> List[Missing]:
         name = f"program '{api.bpf_program__name(prog).decode()}'"
         ptype = api.bpf_program__type(prog)
         if ptype not in types:
-            types[ptype] = probe_program_type(ptype)
+            types[ptype] = probe_program_type(ptype, api.bpf_program__expected_attach_type(prog))
         if not types[ptype]:
             found.append(Missing(describe_program_type(ptype), name))
         else:

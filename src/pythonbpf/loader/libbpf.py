@@ -55,6 +55,7 @@ _LIBBPF_FUNCTIONS: dict[str, tuple[object, tuple[object, ...]]] = {
     "bpf_program__section_name": (_c.c_char_p, (_P,)),
     "bpf_program__fd": (_c.c_int, (_P,)),
     "bpf_program__type": (_c.c_int, (_P,)),
+    "bpf_program__expected_attach_type": (_c.c_int, (_P,)),
     "bpf_program__attach": (_P, (_P,)),
     "bpf_map__name": (_c.c_char_p, (_P,)),
     "bpf_map__fd": (_c.c_int, (_P,)),

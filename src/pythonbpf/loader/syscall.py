@@ -1,9 +1,10 @@
 """The bpf() system call itself, for the few commands that do not go through libbpf.
 
-libbpf does nearly all the talking to the kernel. Two things call bpf() directly: the
-uprobe_multi link (BPF_LINK_CREATE with attributes libbpf 1.1 cannot pass) and the check
+libbpf does nearly all the talking to the kernel. A few things call bpf() directly: the
+uprobe_multi and netfilter links (BPF_LINK_CREATE with attributes libbpf 1.1 cannot pass),
+the probe of a program type newer than the system libbpf (loader/features.py) and the check
 that bpf() works here at all, which must answer before, and without, libbpf (the test
-plugin and the simulator's cross-checks skip the kernel when it says no). Both live in
+plugin and the simulator's cross-checks skip the kernel when it says no). All live in
 loader/, the one layer that may call bpf(); the syscall number is the architecture's.
 """
 from __future__ import annotations
