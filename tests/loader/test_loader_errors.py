@@ -146,7 +146,15 @@ def test_feature_probes_see_what_this_kernel_has():
 
     assert probe_program_type(6) and probe_map_type(27)  # XDP, ring buffer (every tested kernel)
     assert probe_helper(6, 1) and not probe_helper(6, 250)
-    # libbpf cannot probe a type it does not know itself: that counts as present, so that a
-    # kernel newer than the library is never called lacking
-    assert probe_map_type(200) and probe_program_type(200)
+    # libbpf cannot probe a type it does not know itself: a map type then counts as present, so
+    # that a kernel newer than the library is never called lacking; a program type is asked of
+    # the kernel directly (netfilter, 6.4, is newer than libbpf 1.1)
+    assert probe_map_type(200) and not probe_program_type(200)
+    from pythonbpf.kinds.constants import PROGRAM_TYPES
+    from pythonbpf.kinds.programs import kind_named
+
+    netfilter = kind_named("netfilter")
+    since = tuple(map(int, PROGRAM_TYPES[netfilter.prog_type][1].split(".")))
+    kernel = tuple(map(int, os.uname().release.split("-")[0].split(".")[:2]))
+    assert probe_program_type(netfilter.prog_type, netfilter.attach_type) == (kernel >= since)
     assert describe(181) == "the bpf_loop helper (Linux 5.17)"
