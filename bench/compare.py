@@ -108,18 +108,32 @@ def measure(src: Path, program: Path, examples: List[Path], acc: Dict[str, List[
     shutil.rmtree(cold_cache, ignore_errors=True)
 
 
+def git_rev(name: str) -> str:
+    return subprocess.run(["git", "rev-parse", name], cwd=ROOT, capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def checkout(rev: str, prefix: str) -> Path:
+    """A temporary git worktree of `rev` (remove it with `remove_checkout`)."""
+    worktree = Path(tempfile.mkdtemp(prefix=prefix))
+    subprocess.run(["git", "worktree", "add", "--detach", str(worktree), rev], cwd=ROOT,
+                   check=True, capture_output=True)
+    return worktree
+
+
+def remove_checkout(worktree: Path) -> None:
+    subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT,
+                   capture_output=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", default="HEAD~1", help="git revision to compare against")
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
-    rev = subprocess.run(["git", "rev-parse", args.before], cwd=ROOT, capture_output=True,
-                         text=True, check=True).stdout.strip()
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
-                          text=True, check=True).stdout.strip()
-    worktree = Path(tempfile.mkdtemp(prefix="compare-before-"))
-    subprocess.run(["git", "worktree", "add", "--detach", str(worktree), rev], cwd=ROOT,
-                   check=True, capture_output=True)
+    rev = git_rev(args.before)
+    head = git_rev("HEAD")
+    worktree = checkout(rev, "compare-before-")
     program = Path(tempfile.mkdtemp(prefix="compare-prog-")) / "counter.py"
     program.write_text(base.COUNTER)
     examples = sorted((ROOT / "examples").glob("*.py"))
@@ -133,8 +147,7 @@ def main() -> int:
                 measure(names[key], program, examples, results[key])
             print(f"round {i + 1}/{args.rounds} done", file=sys.stderr)
     finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT,
-                       capture_output=True)
+        remove_checkout(worktree)
     load = os.getloadavg()[0]
     table = {}
     print(f"{'measure (median ms)':28} {'before':>9} {'after':>9} {'after/before':>13}")

@@ -25,6 +25,7 @@ from typing import Dict, List
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
+import compare  # noqa: E402 - bench/compare.py: the before version's checkout
 import run as base  # noqa: E402 - bench/run.py: the counter program
 
 CHILD = r'''
@@ -63,11 +64,8 @@ def main() -> int:
     parser.add_argument("--before", default="HEAD~1", help="git revision to compare against")
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
-    rev = subprocess.run(["git", "rev-parse", args.before], cwd=ROOT, capture_output=True,
-                         text=True, check=True).stdout.strip()
-    worktree = Path(tempfile.mkdtemp(prefix="startup-cpu-before-"))
-    subprocess.run(["git", "worktree", "add", "--detach", str(worktree), rev], cwd=ROOT,
-                   check=True, capture_output=True)
+    rev = compare.git_rev(args.before)
+    worktree = compare.checkout(rev, "startup-cpu-before-")
     program = Path(tempfile.mkdtemp(prefix="startup-cpu-prog-")) / "counter.py"
     program.write_text(base.COUNTER)
     trees = {"before": worktree / "src", "after": ROOT / "src"}
@@ -81,8 +79,7 @@ def main() -> int:
             for key in (("before", "after") if i % 2 == 0 else ("after", "before")):
                 results[key].append(child(trees[key], caches[key], program))
     finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT,
-                       capture_output=True)
+        compare.remove_checkout(worktree)
         for folder in caches.values():
             shutil.rmtree(folder, ignore_errors=True)
     print(f"{'CPU ms (median of ' + str(args.runs) + ')':28} {'before':>9} {'after':>9}")
