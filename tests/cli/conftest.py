@@ -12,7 +12,6 @@ def private_cache(tmp_path, monkeypatch):
     directory = tmp_path / "cache"
     monkeypatch.setenv("PYTHONBPF_CACHE_DIR", str(directory))
     monkeypatch.delenv("PYTHONBPF_NO_CACHE", raising=False)
-    monkeypatch.delenv("PYTHONBPF_KERNEL_BTF", raising=False)
     cache.clear_memo()
     yield directory
     cache.clear_memo()

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from typing import Dict, Tuple
 
 # enum bpf_cmd (the bpf() commands the loader issues itself)
+BPF_MAP_CREATE = 0
 BPF_LINK_CREATE = 28
 
 # enum bpf_prog_type

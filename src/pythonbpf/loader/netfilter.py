@@ -20,6 +20,7 @@ from typing import Any
 
 from ..kinds.constants import BPF_LINK_CREATE, BPF_NETFILTER, BPF_PROG_TYPE_NETFILTER
 from .attachment import FdLink, program_fd, raise_attach_error
+from .syscall import bpf
 
 __all__ = ["attach_netfilter", "NetfilterLink", "NF_HOOKS", "NF_FAMILIES", "NF_ACCEPT",
            "NF_DROP"]
@@ -63,13 +64,6 @@ def _choice(value: str | int, table: dict[str, int], what: str) -> tuple[str, in
     raise ValueError(f"netfilter {what} must be one of {', '.join(table)}, not {value!r}")
 
 
-def _link_create(attr: _LinkCreate) -> int:
-    """bpf(BPF_LINK_CREATE, attr): the link's fd, or -errno."""
-    from .syscall import bpf
-
-    return bpf(BPF_LINK_CREATE, attr)
-
-
 def attach_netfilter(prog: Any, hook: str | int, family: str | int = "ipv4", priority: int = 0,
                      defrag: bool = False) -> NetfilterLink:
     """Attach a netfilter program to `hook` ("prerouting", "local_in", "forward",
@@ -85,7 +79,7 @@ def attach_netfilter(prog: Any, hook: str | int, family: str | int = "ipv4", pri
     target = f"netfilter {family_name} {hook_name} hook (priority {priority})"
     attr = _LinkCreate(prog_fd=fd, attach_type=BPF_NETFILTER, pf=pf, hooknum=hooknum,
                        priority=priority, nf_flags=BPF_F_NETFILTER_IP_DEFRAG if defrag else 0)
-    link_fd = _link_create(attr)
+    link_fd = bpf(BPF_LINK_CREATE, attr)
     if link_fd < 0:
         raise_attach_error(name, target, -link_fd, "netfilter", {
             E.EINVAL: "the kernel refused the hook (netfilter links need Linux 6.4; defrag 6.6)",

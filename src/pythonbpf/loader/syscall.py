@@ -13,12 +13,12 @@ import ctypes
 import errno
 import os
 
+from ..kinds.constants import BPF_MAP_CREATE, BPF_MAP_TYPE_ARRAY
+
 __all__ = ["SYS_BPF", "bpf", "bpf_unusable_reason"]
 
 # __NR_bpf by architecture (os.uname().machine)
 SYS_BPF = {"x86_64": 321, "aarch64": 280, "riscv64": 280, "s390x": 351, "ppc64le": 361}
-BPF_MAP_CREATE = 0
-BPF_MAP_TYPE_ARRAY = 2
 
 _libc: "ctypes.CDLL | None" = None
 
