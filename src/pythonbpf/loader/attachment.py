@@ -49,10 +49,6 @@ class Attachment(Owner):
         if needs_cleanup:
             cleanup.register(self)
 
-    @property
-    def alive(self) -> bool:
-        return self._handle is not None
-
     def _release(self) -> None:
         """Remove the kernel attachment (subclasses); called at most once."""
         raise NotImplementedError

@@ -32,10 +32,6 @@ class Link(Owner):
         self._on_destroy = on_destroy
 
     @property
-    def alive(self) -> bool:
-        return self._handle is not None
-
-    @property
     def fd(self) -> int:
         """The link's file descriptor (negative errno for perf-event-less legacy links)."""
         if self._handle is None:

@@ -45,6 +45,11 @@ class Owner:
     def closed(self) -> bool:
         return self._handle is None
 
+    @property
+    def alive(self) -> bool:
+        """Whether the resource is still held (links and attachments say `alive`)."""
+        return self._handle is not None
+
     def _inherited(self) -> bool:
         """True in a forked child of the process that created a fork-safe owner."""
         return self._owner_pid is not None and self._owner_pid != os.getpid()

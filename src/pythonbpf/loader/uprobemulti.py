@@ -113,10 +113,6 @@ class UprobeMultiLink(Owner):
         self._on_destroy = on_destroy
 
     @property
-    def alive(self) -> bool:
-        return self._handle is not None
-
-    @property
     def fd(self) -> int:
         if self._handle is None:
             from .errors import BPFError
