@@ -22,6 +22,20 @@ if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+@pytest.fixture
+def private_cache(tmp_path, monkeypatch):
+    """An empty compile cache for the test (its directory), identities computed before forgotten
+    (tests/cli and tests/spec use it for every test)."""
+    from pythonbpf.compiler import cache
+
+    directory = tmp_path / "cache"
+    monkeypatch.setenv("PYTHONBPF_CACHE_DIR", str(directory))
+    monkeypatch.delenv("PYTHONBPF_NO_CACHE", raising=False)
+    cache.clear_memo()
+    yield directory
+    cache.clear_memo()
+
+
 def pytest_collection_modifyitems(config, items):
     # The fuzzer's random programs run last: one that crashed this kernel's verifier (see
     # docs/reliability.md) would otherwise switch tracing off under the tests after it.

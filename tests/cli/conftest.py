@@ -5,16 +5,9 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def private_cache(tmp_path, monkeypatch):
-    """Each test gets an empty compile cache and forgets identities computed before."""
-    from pythonbpf.compiler import cache
-
-    directory = tmp_path / "cache"
-    monkeypatch.setenv("PYTHONBPF_CACHE_DIR", str(directory))
-    monkeypatch.delenv("PYTHONBPF_NO_CACHE", raising=False)
-    cache.clear_memo()
-    yield directory
-    cache.clear_memo()
+def _cache_per_test(private_cache):
+    """Each test gets an empty compile cache (tests/conftest.py's private_cache)."""
+    return private_cache
 
 
 @pytest.fixture

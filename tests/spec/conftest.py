@@ -5,13 +5,6 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def spec_cache(tmp_path, monkeypatch):
-    """An empty compile cache for each test (its directory), identities forgotten."""
-    from pythonbpf.compiler import cache
-
-    directory = tmp_path / "cache"
-    monkeypatch.setenv("PYTHONBPF_CACHE_DIR", str(directory))
-    monkeypatch.delenv("PYTHONBPF_NO_CACHE", raising=False)
-    cache.clear_memo()
-    yield directory
-    cache.clear_memo()
+def _cache_per_test(private_cache):
+    """Each test gets an empty compile cache (tests/conftest.py's private_cache)."""
+    return private_cache

@@ -211,11 +211,11 @@ NOT_ON_A_HIT = ("pythonbpf.compiler.frontend", "pythonbpf.compiler.typed",
                 "pickle", "dataclasses", "re")
 
 
-def test_a_cache_hit_gives_an_equal_spec_without_the_compiler(tmp_path, spec_cache):
+def test_a_cache_hit_gives_an_equal_spec_without_the_compiler(tmp_path, private_cache):
     path = tmp_path / "prog.py"
     path.write_text(PROGRAM)
     fresh = _compile(PROGRAM, str(path))  # fills the cache
-    env = dict(os.environ, PYTHONPATH=SRC, PYTHONBPF_CACHE_DIR=str(spec_cache))
+    env = dict(os.environ, PYTHONPATH=SRC, PYTHONBPF_CACHE_DIR=str(private_cache))
     env.pop("PYTHONBPF_NO_CACHE", None)
     result = subprocess.run([sys.executable, "-c", CHILD.format(path=str(path))],
                             capture_output=True, text=True, env=env, timeout=60)
