@@ -191,7 +191,49 @@ def test_an_entry_naming_a_kind_the_registry_lacks_is_a_miss(tmp_path):
     assert cache.store_entry(key, spec, good.program)
     assert cache.load_entry(key) is None
     assert _compile(XDP_ONLY, path).spec == good.spec  # recompiled, and the entry rewritten
-    assert cache.load_entry(key)[0] == good.spec
+    assert cache.load_entry(key).spec() == good.spec
+
+
+def _replace_part(key, index, data):
+    """Rewrite part `index` of entry `key` (0 ELF, 1 load summary, 2 spec, 3 program) with
+    `data`, sizes and checksum made to match: an entry that checks out but does not decode."""
+    path = cache._entry_path(key)
+    raw = open(path, "rb").read()
+    sizes = [cache._size(raw, i) for i in range(cache._PARTS)]
+    parts, offset = [], cache._PAYLOAD
+    for size in sizes:
+        parts.append(raw[offset:offset + size])
+        offset += size
+    parts[index] = data
+    payload = b"".join(parts)
+    header = cache.MAGIC + b"".join(len(p).to_bytes(cache._SIZE_BYTES, "little") for p in parts)
+    kernel = raw[cache._KERNEL:cache._KERNEL + cache._ID_BYTES]
+    open(path, "wb").write(header + cache._digest(payload) + kernel + payload)
+
+
+def test_a_spec_that_does_not_decode_is_recompiled_when_first_read(tmp_path):
+    path = str(tmp_path / "xdp.py")
+    good = _compile(XDP_ONLY, path)
+    key = cache.entry_key(XDP_ONLY, path)
+    _replace_part(key, 2, b"not marshal data")
+    hit = cache.load_entry(key)  # the ELF and the summary check out: a hit, decoded lazily
+    assert hit is not None and hit.summary == cache.load_entry(key).summary
+    with pytest.raises(ValueError):
+        hit.spec()
+    again = _compile(XDP_ONLY, path)
+    assert not again.spec_loaded and again.elf == good.elf
+    assert again.spec == good.spec  # recompiled on first read, and the entry rewritten
+    assert cache.load_entry(key).spec() == good.spec
+
+
+def test_a_summary_that_does_not_decode_is_a_miss(tmp_path):
+    path = str(tmp_path / "xdp.py")
+    good = _compile(XDP_ONLY, path)
+    key = cache.entry_key(XDP_ONLY, path)
+    _replace_part(key, 1, b"\x00garbage")
+    assert cache.load_entry(key) is None
+    assert _compile(XDP_ONLY, path).spec == good.spec
+    assert cache.load_entry(key).summary.kinds == {"count": "xdp"}
 
 
 CHILD = '''
@@ -245,3 +287,65 @@ def test_bpf_reads_the_spec_it_is_given_or_makes_it_from_a_program(tmp_path):
         assert bare.spec is None and bare._attach_options("sample") == {}
         bare.program = compiled.program
         assert bare.spec == compiled.spec
+
+
+ATTACH_ONLY = '''\
+from pythonbpf import bpf, bpfglobal, perf_event, section
+from pythonbpf.helper import pid
+from pythonbpf.maps import HashMap
+from pythonbpf.types import u32, u64
+
+calls = HashMap(key=u32, value=u64, max_entries=64, pin="spec_attach_calls")
+
+@perf_event(frequency=49)
+def sample(ctx):
+    calls[1] += 1
+    return 0
+
+@bpf
+@section("tracepoint/syscalls/sys_enter_getppid")
+def on_getppid(ctx):
+    calls[pid()] += 1
+    return 0
+
+@bpf
+@bpfglobal
+def LICENSE() -> str:
+    return "GPL"
+'''
+
+ATTACH_CHILD = '''
+import json, os, sys
+from pythonbpf import BPF
+b = BPF(path={path!r}, pin_root={pin_root!r})
+b.load_and_attach()
+before = sorted(m for m in sys.modules if m.startswith("pythonbpf.spec") or m == "pythonbpf.record")
+options = b._attach_options("sample")
+pinned = os.path.exists(os.path.join({pin_root!r}, "spec_attach_calls"))
+os.getppid()
+count = b["calls"][os.getpid()]
+after = "pythonbpf.spec.objects" in sys.modules
+b.close()
+print(json.dumps({{"before": before, "options": options, "pinned": pinned, "count": count,
+                   "after": after}}))
+'''
+
+
+@pytest.mark.kernel
+def test_a_cached_start_attaches_from_the_summary_and_decodes_the_spec_at_the_first_view(
+        tmp_path, private_cache, pin_root):
+    """Loading and attaching read pins and attach options from the entry's load summary; the
+    spec (and the value types and records it is made of) is decoded at the first map view."""
+    path = tmp_path / "attach.py"
+    path.write_text(ATTACH_ONLY)
+    _compile(ATTACH_ONLY, str(path))  # fills the cache
+    env = dict(os.environ, PYTHONPATH=SRC, PYTHONBPF_CACHE_DIR=str(private_cache))
+    env.pop("PYTHONBPF_NO_CACHE", None)
+    child = ATTACH_CHILD.format(path=str(path), pin_root=pin_root)
+    result = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True,
+                            env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["before"] == ["pythonbpf.spec", "pythonbpf.spec.summary"]
+    assert report["options"] == {"frequency": 49} and report["pinned"]
+    assert report["count"] >= 1 and report["after"]

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
-    from typing import Any, Callable, Optional
+    from typing import Any, Callable, Optional, Tuple
 
     from ..btf.kernel import KernelTypes
     from ..spec.objects import ObjectSpec
+    from ..spec.summary import LoadSummary
     from .frontend import CompileError, Program
 
 
@@ -30,7 +31,7 @@ def compile_source(source: str, filename: str = "<string>",
         def compile_fn(source: str, filename: str) -> "CompiledObject":
             return _compile_uncached(source, filename, kernel)
     compiled = cached_compile(source, filename, compile_fn, CompiledObject, kernel=kernel)
-    messages = compiled.spec.warnings  # also when served from the cache
+    messages = compiled.warnings  # also when served from the cache
     if messages:
         import warnings
 
@@ -85,23 +86,57 @@ def object_spec(program: "Program", elf: bytes) -> "ObjectSpec":
 
 
 class CompiledObject:
-    """A compiled object: its spec (`spec`: the ELF bytes, maps, programs, types - what loading,
-    attaching and user space read) and the typed program it came from (`program`).
+    """A compiled object: its ELF bytes (`elf`), its spec (`spec`: maps, programs, types - what
+    user space reads), what loading and attaching read of the spec (`summary`), and the typed
+    program it came from (`program`).
 
-    From the compile cache the spec comes with the entry, while `program` is unpickled on first
-    access (`load_program`): only the few users of the program model (`b.program`, the
-    simulator) pay for it.
+    From the compile cache, the ELF and the summary come with the entry, while the spec is
+    decoded (`load_spec`) and the program unpickled (`load_program`) on first access: a start
+    that only loads and attaches pays for neither.
     """
 
-    def __init__(self, spec: "ObjectSpec", program: "Optional[Program]" = None,
-                 load_program: "Optional[Callable[[], Program]]" = None):
-        self.spec = spec
+    def __init__(self, spec: "Optional[ObjectSpec]" = None, program: "Optional[Program]" = None,
+                 load_program: "Optional[Callable[[], Program]]" = None, *,
+                 elf: "Optional[bytes]" = None, summary: "Optional[LoadSummary]" = None,
+                 load_spec: "Optional[Callable[[], ObjectSpec]]" = None):
+        if spec is None and (load_spec is None or elf is None or summary is None):
+            raise TypeError("CompiledObject needs a spec, or elf, summary and load_spec")
+        self._spec = spec
+        self._load_spec = load_spec
+        self._elf = elf if elf is not None else spec.elf
+        self._summary = summary
         self._program = program
         self._load_program = load_program
 
     @property
     def elf(self) -> bytes:
-        return self.spec.elf
+        return self._elf
+
+    @property
+    def spec(self) -> "ObjectSpec":
+        if self._spec is None:
+            self._spec = self._load_spec()
+            self._load_spec = None
+        return self._spec
+
+    @property
+    def spec_loaded(self) -> bool:
+        """Whether `spec` is decoded (not still waiting in the cache entry)."""
+        return self._spec is not None
+
+    @property
+    def summary(self) -> "LoadSummary":
+        """Pins, attach options, program kinds and warnings (spec/summary.py)."""
+        if self._summary is None:
+            from ..spec.summary import LoadSummary
+
+            self._summary = LoadSummary.of(self.spec)
+        return self._summary
+
+    @property
+    def warnings(self) -> "Tuple[str, ...]":
+        """The compiler's warnings (also when served from the cache)."""
+        return self.summary.warnings
 
     @property
     def program(self) -> "Program":

@@ -10,18 +10,20 @@ when it changes: a reboot into another kernel recompiles those, not packet progr
 for an explicitly given kernel (`compile --btf`) has the kernel's identity in its key as well,
 so building for several kernels keeps one entry per kernel instead of overwriting one.
 
-An entry is one file `<key>.obj`: a magic line, the sizes of the three parts, a checksum of
+An entry is one file `<key>.obj`: a magic line, the sizes of the four parts, a checksum of
 them, the kernel identity it was built against (zeros when it does not depend on the kernel),
-then the ELF bytes, the object's spec (spec/plain.py) and the pickled typed program. Anything
-that does not check out is treated as a miss and overwritten; writes go to a temporary file that
-is renamed into place, so a reader never sees half an entry. `PYTHONBPF_NO_CACHE=1` turns the
-cache off; `PYTHONBPF_CACHE_DIR` moves it (objects live in `<dir>/objects`).
+then the ELF bytes, the load summary (spec/summary.py), the object's spec (spec/plain.py) and
+the pickled typed program. Anything that does not check out is treated as a miss and
+overwritten; writes go to a temporary file that is renamed into place, so a reader never sees
+half an entry. `PYTHONBPF_NO_CACHE=1` turns the cache off; `PYTHONBPF_CACHE_DIR` moves it
+(objects live in `<dir>/objects`).
 
-Nothing here imports llvmlite or the frontend. The spec (spec/objects.py: maps, programs and
-their kinds, types, pins, attach options, warnings; marshalled, so decoding it imports only
-spec/, kinds/ and record.py) is all that loading, attaching, map views and event records need,
-so a hit unpickles the typed program - which imports the compiler's program model - only when
-something asks for it (`b.program`).
+Nothing here imports llvmlite or the frontend, and a hit decodes as little as a start needs.
+Loading and attaching read the ELF and the load summary (pins, attach options, warnings:
+marshalled builtins); the spec (spec/objects.py: map and event types, programs and their kinds,
+globals; marshalled records, decoding it imports spec/ and record.py) is decoded when first
+read - a map view, an event record, `b.spec`; the typed program, which imports the compiler's
+program model, is unpickled only for `b.program`.
 """
 from __future__ import annotations
 
@@ -36,16 +38,18 @@ if TYPE_CHECKING:
 
     from ..btf.kernel import KernelTypes
     from ..spec.objects import ObjectSpec
+    from ..spec.summary import LoadSummary
     from . import CompiledObject
 
 __all__ = ["cache_directory", "cache_enabled", "compiler_identity", "kernel_identity",
            "entry_key", "load_entry", "store_entry", "cached_compile", "uses_kernel_types",
            "clear_memo"]
 
-MAGIC = b"pythonbpf-object-cache 3\n"
-_SIZE_BYTES = 8  # each of the three sizes (ELF, spec, pickled program), little-endian
+MAGIC = b"pythonbpf-object-cache 4\n"
+_PARTS = 4  # ELF, load summary, spec, pickled program
+_SIZE_BYTES = 8  # each part's size, little-endian
 _ID_BYTES = 20  # blake2b digests: the payload's checksum and the kernel identity
-_CHECKSUM = len(MAGIC) + 3 * _SIZE_BYTES
+_CHECKSUM = len(MAGIC) + _PARTS * _SIZE_BYTES
 _KERNEL = _CHECKSUM + _ID_BYTES
 _PAYLOAD = _KERNEL + _ID_BYTES
 VMLINUX = "/sys/kernel/btf/vmlinux"
@@ -211,10 +215,31 @@ def _size(data: bytes, index: int) -> int:
     return int.from_bytes(data[start:start + _SIZE_BYTES], "little")
 
 
+class Entry:
+    """A valid cache entry, decoded as far as a start needs: the ELF and the load summary.
+
+    `spec()` decodes the spec (ValueError should it not decode), `pickled` is the typed
+    program, unpickled by whoever needs it.
+    """
+
+    __slots__ = ("elf", "summary", "_encoded_spec", "pickled")
+
+    def __init__(self, elf: bytes, summary: LoadSummary, encoded_spec: bytes, pickled: bytes):
+        self.elf = elf
+        self.summary = summary
+        self._encoded_spec = encoded_spec
+        self.pickled = pickled
+
+    def spec(self) -> ObjectSpec:
+        from ..spec.plain import loads
+
+        return loads(self._encoded_spec, self.elf)
+
+
 def load_entry(key: str, directory: Optional[str] = None, kernel: "Optional[KernelTypes]" = None
-               ) -> Optional[Tuple[ObjectSpec, bytes]]:
-    """(spec, pickled program) of a valid entry, or None for a miss, a stale or a corrupt
-    entry."""
+               ) -> Optional[Entry]:
+    """The entry under `key`, or None for a miss, a stale or a corrupt entry, or one naming a
+    program kind this version's registry lacks."""
     try:
         with open(_entry_path(key, directory), "rb") as f:
             data = f.read()
@@ -223,42 +248,51 @@ def load_entry(key: str, directory: Optional[str] = None, kernel: "Optional[Kern
     try:
         if not data.startswith(MAGIC) or len(data) < _PAYLOAD:
             return None
-        elf_size, spec_size, program_size = _size(data, 0), _size(data, 1), _size(data, 2)
+        sizes = [_size(data, i) for i in range(_PARTS)]
         built_for = data[_KERNEL:_KERNEL + _ID_BYTES]
         payload = memoryview(data)[_PAYLOAD:]
-        if len(payload) != elf_size + spec_size + program_size:
+        if len(payload) != sum(sizes):
             return None
         if _digest(payload) != data[_CHECKSUM:_CHECKSUM + _ID_BYTES]:
             return None
         if built_for != bytes(_ID_BYTES) and built_for != bytes.fromhex(kernel_identity(kernel)):
             return None
-        from ..spec.plain import loads
+        from ..kinds.programs import kind_named
+        from ..spec.summary import LoadSummary
 
-        spec = loads(bytes(payload[elf_size:elf_size + spec_size]), bytes(payload[:elf_size]))
-        return spec, bytes(payload[elf_size + spec_size:])
+        parts, offset = [], 0
+        for size in sizes:
+            parts.append(bytes(payload[offset:offset + size]))
+            offset += size
+        summary = LoadSummary.loads(parts[1])
+        if any(kind is not None and kind_named(kind) is None for kind in summary.kinds.values()):
+            return None
+        return Entry(parts[0], summary, parts[2], parts[3])
     except Exception:  # any damage is a miss: the entry is rewritten after compiling
         return None
 
 
 def store_entry(key: str, spec: ObjectSpec, program: Any, directory: Optional[str] = None,
                 kernel: "Optional[KernelTypes]" = None) -> bool:
-    """Write an entry (the spec, with its ELF, and the typed program) atomically; False (and
-    no entry) when it cannot be written."""
+    """Write an entry (the spec, with its ELF and load summary, and the typed program)
+    atomically; False (and no entry) when it cannot be written."""
     import pickle
     import tempfile
 
     from ..spec.plain import dumps
+    from ..spec.summary import LoadSummary
 
     try:
         pickled = pickle.dumps(program, protocol=pickle.HIGHEST_PROTOCOL)
         encoded = dumps(spec)
+        summary = LoadSummary.of(spec).dumps()
     except Exception:  # a program holding something unpicklable is simply not cached
         return False
-    elf = bytes(spec.elf)
-    payload = elf + encoded + pickled
+    parts = (bytes(spec.elf), summary, encoded, pickled)
+    payload = b"".join(parts)
     built_for = bytes.fromhex(kernel_identity(kernel)) if uses_kernel_types(spec) \
         else bytes(_ID_BYTES)
-    sizes = b"".join(len(part).to_bytes(_SIZE_BYTES, "little") for part in (elf, encoded, pickled))
+    sizes = b"".join(len(part).to_bytes(_SIZE_BYTES, "little") for part in parts)
     header = MAGIC + sizes + _digest(payload) + built_for
     folder = directory or cache_directory()
     try:
@@ -286,27 +320,40 @@ def cached_compile(source: str, filename: str,
     """`compile_fn(source, filename)`, served from the cache when an entry is valid for
     `kernel` (what compile_fn compiles against; None: the running kernel's types).
 
-    A hit is `make(spec, load_program=...)`: the typed program is unpickled when first asked
-    for (and, should that ever fail, recompiled, and the entry rewritten).
+    A hit is `make(elf=..., summary=..., load_spec=..., load_program=...)`: the spec is decoded
+    and the typed program unpickled when first asked for (and, should either ever fail,
+    recompiled, and the entry rewritten).
     """
     if not cache_enabled():
         return compile_fn(source, filename)
     key = entry_key(source, filename, kernel)
     hit = load_entry(key, kernel=kernel)
     if hit is not None:
-        spec, pickled = hit
+        recompiled: "List[CompiledObject]" = []
+
+        def recompile() -> "CompiledObject":
+            if not recompiled:  # an entry that checks out but does not decode
+                compiled = compile_fn(source, filename)
+                store_entry(key, compiled.spec, compiled.program, kernel=kernel)
+                recompiled.append(compiled)
+            return recompiled[0]
+
+        def load_spec() -> ObjectSpec:
+            try:
+                return hit.spec()
+            except Exception:
+                return recompile().spec
 
         def load_program() -> Any:
             import pickle
 
             try:
-                return pickle.loads(pickled)
-            except Exception:  # an entry that checks out but does not unpickle: recompile
-                compiled = compile_fn(source, filename)
-                store_entry(key, compiled.spec, compiled.program, kernel=kernel)
-                return compiled.program
+                return pickle.loads(hit.pickled)
+            except Exception:
+                return recompile().program
 
-        return make(spec, load_program=load_program)
+        return make(elf=hit.elf, summary=hit.summary, load_spec=load_spec,
+                    load_program=load_program)
     compiled = compile_fn(source, filename)
     store_entry(key, compiled.spec, compiled.program, kernel=kernel)
     return compiled

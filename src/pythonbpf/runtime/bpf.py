@@ -83,13 +83,14 @@ class BPF(StreamsMixin, NetworkAttachMixin, ProbeAttachMixin):
                  name: Optional[str] = None, pin_root: Optional[str] = None, program: Any = None,
                  spec: Optional[ObjectSpec] = None):
         self._program = program  # the typed program, when compiled from source (or given with obj)
-        self._compiled: Any = None  # a compile whose program is still in the cache entry
-        self.spec: Optional[ObjectSpec] = spec
+        self._compiled: Any = None  # a compile whose spec or program may still be in the cache entry
+        self._spec: Optional[ObjectSpec] = spec
+        self._summary: Any = None  # what loading and attaching read of the spec (spec/summary.py)
         self._sources: Dict[str, str] = {}
         if obj is not None:
             elf = obj if isinstance(obj, bytes) else open(obj, "rb").read()
             if spec is None and program is not None:
-                self.spec = _spec_of(program, elf)
+                self._spec = _spec_of(program, elf)
             label = name or (os.path.basename(obj) if isinstance(obj, str) else "pythonbpf")
             self._source_recovered = False
         else:
@@ -117,11 +118,7 @@ class BPF(StreamsMixin, NetworkAttachMixin, ProbeAttachMixin):
 
                 raise relocate(exc, recovered) from None  # at the cell or input, not the combined text
             elf = compiled.elf
-            self.spec = compiled.spec
-            if compiled.program_loaded:
-                self._program = compiled.program
-            else:
-                self._compiled = compiled  # everything but `b.program` reads only its spec
+            self._compiled = compiled  # the spec is decoded on first read, the program too
             self._sources[filename] = source  # verifier errors point at its lines
             self._source_recovered = recovered is not None  # BPF() found the caller's text itself
             label = name or (os.path.splitext(os.path.basename(path))[0] if path else "pythonbpf")
@@ -147,15 +144,37 @@ class BPF(StreamsMixin, NetworkAttachMixin, ProbeAttachMixin):
     def program(self) -> Any:
         """The typed program (maps, structs, functions), when compiled from source or given
         with `obj`; from the compile cache it is read on first use."""
-        if self._compiled is not None:
+        if self._program is None and self._compiled is not None:
             self._program = self._compiled.program
-            self._compiled = None
         return self._program
 
     @program.setter
     def program(self, value: Any) -> None:
-        self._program, self._compiled = value, None
-        self.spec = _spec_of(value, self.elf) if value is not None else None
+        self._program, self._compiled, self._summary = value, None, None
+        self._spec = _spec_of(value, self.elf) if value is not None else None
+
+    @property
+    def spec(self) -> Optional[ObjectSpec]:
+        """What the compiler said about the object (pythonbpf/spec/objects.py); None for a
+        compiled object given alone. From the compile cache it is decoded on first use."""
+        if self._spec is None and self._compiled is not None:
+            self._spec = self._compiled.spec
+        return self._spec
+
+    @spec.setter
+    def spec(self, value: Optional[ObjectSpec]) -> None:
+        self._spec, self._compiled, self._summary = value, None, None
+
+    def _load_summary(self) -> Any:
+        """Pins and attach options, without decoding a cached spec (spec/summary.py)."""
+        if self._summary is None:
+            if self._compiled is not None:
+                self._summary = self._compiled.summary
+            elif self._spec is not None:
+                from ..spec.summary import LoadSummary
+
+                self._summary = LoadSummary.of(self._spec)
+        return self._summary
 
     def _map_types(self, name: str) -> Any:
         """The declared map `name` (its MapSpec: key and value types), None when the object
@@ -193,7 +212,8 @@ class BPF(StreamsMixin, NetworkAttachMixin, ProbeAttachMixin):
     def _apply_pins(self, opened: BpfObject) -> None:
         """Point each `pin="name"` map at `<pin_root>/name` (reused if it exists at load)."""
         root = self._pin_root or "/sys/fs/bpf"
-        for name, pin in (self.spec.pins() if self.spec is not None else {}).items():
+        summary = self._load_summary()
+        for name, pin in (summary.pins if summary is not None else {}).items():
             if name in opened.maps:
                 opened.maps[name].set_pin_path(os.path.join(root, pin))
 
@@ -373,8 +393,8 @@ class BPF(StreamsMixin, NetworkAttachMixin, ProbeAttachMixin):
 
     def _attach_options(self, name: str) -> Dict[str, int]:
         """What the program's decorator said about attaching (perf_event frequency/period)."""
-        found = self.spec.programs.get(name) if self.spec is not None else None
-        return dict(found.attach) if found is not None else {}
+        summary = self._load_summary()
+        return summary.attach_options(name) if summary is not None else {}
 
     def attach_perf_event(self, name: Union[str, Callable[..., Any], None] = None,
                           frequency: Optional[int] = None, period: Optional[int] = None,
