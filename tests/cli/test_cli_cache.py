@@ -273,3 +273,39 @@ def test_a_compiler_identity_of_just_changed_files_is_not_kept(tmp_path, private
     cache.clear_memo()
     assert cache.compiler_identity() == first
     assert len(list(private_cache.glob("identity-*"))) == 1
+
+
+RUNNING_IDENTITY_CHILD = '''
+import json, sys
+from pythonbpf.compiler import cache
+found = cache.kernel_identity()
+imported = "pythonbpf.btf.kernel" in sys.modules
+from pythonbpf.btf.kernel import KernelTypes
+print(json.dumps({"found": found, "imported": imported,
+                  "computed": KernelTypes.running().identity}))
+'''
+
+
+def test_the_running_kernel_identity_is_kept_for_the_boot(private_cache):
+    """A start reads the running kernel's identity from beside objects/ (keyed by the boot id)
+    instead of importing btf/ and hashing the kernel's BTF; a memo of another boot is ignored."""
+    env = dict(os.environ, PYTHONPATH=SRC, PYTHONBPF_CACHE_DIR=str(private_cache))
+
+    def child():
+        result = subprocess.run([sys.executable, "-c", RUNNING_IDENTITY_CHILD],
+                                capture_output=True, text=True, env=env, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    first = child()  # computes it, and keeps it
+    assert first["imported"] and first["found"] == first["computed"]
+    memo = private_cache / "kernel-identity"
+    assert memo.read_bytes()[20:].decode() == first["computed"]
+    second = child()
+    assert not second["imported"] and second["found"] == first["computed"]
+    memo.write_bytes(memo.read_bytes()[:20] + b"f" * 40)  # the memo is what is read ...
+    assert child()["found"] == "f" * 40
+    memo.write_bytes(b"\0" * 20 + b"f" * 40)  # ... but only for the boot that wrote it
+    again = child()
+    assert again["imported"] and again["found"] == first["computed"]
+    assert memo.read_bytes()[20:].decode() == first["computed"]

@@ -127,6 +127,7 @@ MAP_KINDS: "Tuple[MapKind, ...]" = (
 BY_NAME: "Dict[str, MapKind]" = {k.name: k for k in MAP_KINDS}
 BY_TYPE: "Dict[int, MapKind]" = {k.map_type: k for k in MAP_KINDS}
 BY_CLASS: "Dict[str, MapKind]" = {c: k for k in MAP_KINDS for c in k.classes}
+PERCPU_MAP_TYPES: "FrozenSet[int]" = frozenset(k.map_type for k in MAP_KINDS if k.percpu)
 
 
 def map_kind(name: str) -> "Optional[MapKind]":

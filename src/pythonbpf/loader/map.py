@@ -15,7 +15,6 @@ import os
 
 from . import libbpf
 from ..kinds.constants import BPF_ANY, BPF_EXIST, BPF_NOEXIST
-from ..kinds.maps import MAP_KINDS
 from .caps import has_bpf_privileges
 from .errors import BPFError, PermissionDeniedError, errno_name, errno_text
 from .mounts import BPFFS, bpffs_for
@@ -27,10 +26,9 @@ if TYPE_CHECKING:
 
     from .info import MapInfo
 
-__all__ = ["Map", "MapOps", "MapInfo", "PERCPU_MAP_TYPES", "BPF_ANY", "BPF_NOEXIST",
+__all__ = ["Map", "MapOps", "MapInfo", "BPF_ANY", "BPF_NOEXIST",
            "BPF_EXIST", "possible_cpus"]
 
-PERCPU_MAP_TYPES = frozenset(kind.map_type for kind in MAP_KINDS if kind.percpu)
 
 _INTERNAL_MARKERS = (".rodata", ".data", ".bss", ".kconfig")
 
@@ -76,7 +74,13 @@ class MapOps:
 
     @property
     def percpu(self) -> bool:
-        return self.type in PERCPU_MAP_TYPES
+        try:
+            return self._percpu
+        except AttributeError:  # the map rows are read when a map is first used, not at import
+            from ..kinds.maps import PERCPU_MAP_TYPES
+
+            self._percpu: bool = self.type in PERCPU_MAP_TYPES
+            return self._percpu
 
     def value_buffer_size(self) -> int:
         """Bytes user space exchanges per value.
