@@ -8,7 +8,8 @@ import that version's `src/` through PYTHONPATH:
             off, after one warm-up compile (the llvmlite import and target set-up are paid
             once, as in bench/run.py); median of the per-round medians;
   cold    - start-to-attached of bench/run.py's counter program with an empty compile cache;
-  cached  - the same with the cache filled by a previous start.
+  cached  - the same with the cache filled by a previous start (median of CACHED_STARTS).
+Beside each version's median it prints the median of the per-round differences.
 The "before" version is a git revision, checked out into a temporary worktree.
 
     python bench/compare.py [--before REV] [--rounds N]   (as root; writes bench/results/compare.json)
@@ -65,6 +66,9 @@ print("attached", flush=True)
 '''
 
 
+CACHED_STARTS = 9  # a cached start is ~20 ms of wall clock that other work spreads over 20-35
+
+
 def env_for(src: Path, cache: str) -> Dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONBPF_NO_CACHE", "PYTHONDONTWRITEBYTECODE")}
     env["PYTHONPATH"] = str(src)
@@ -104,7 +108,8 @@ def measure(src: Path, program: Path, examples: List[Path], acc: Dict[str, List[
     acc["examples compiled"].append(float(sum(v is not None for v in times["examples"].values())))
     cold_cache = tempfile.mkdtemp(prefix="compare-cold-")
     acc["start cold"].append(start_ms(src, program, cold_cache))
-    acc["start cached"].append(statistics.median(start_ms(src, program, cold_cache) for _ in range(3)))
+    acc["start cached"].append(statistics.median(start_ms(src, program, cold_cache)
+                                                 for _ in range(CACHED_STARTS)))
     shutil.rmtree(cold_cache, ignore_errors=True)
 
 
@@ -150,12 +155,17 @@ def main() -> int:
         remove_checkout(worktree)
     load = os.getloadavg()[0]
     table = {}
-    print(f"{'measure (median ms)':28} {'before':>9} {'after':>9} {'after/before':>13}")
+    # Each round measures both versions back to back, so the median of the per-round
+    # differences drifts less with the machine's other work than the two medians do.
+    print(f"{'measure (median ms)':28} {'before':>9} {'after':>9} {'after/before':>13} "
+          f"{'paired diff':>12}")
     for metric in results["before"]:
         b, a = (statistics.median(results[k][metric]) for k in ("before", "after"))
-        table[metric] = {"before": b, "after": a}
+        diff = statistics.median(y - x for x, y in zip(results["before"][metric],
+                                                       results["after"][metric]))
+        table[metric] = {"before": b, "after": a, "paired_diff": diff}
         ratio = f"{a / b:.2f}" if b else "-"
-        print(f"{metric:28} {b:9.1f} {a:9.1f} {ratio:>13}")
+        print(f"{metric:28} {b:9.1f} {a:9.1f} {ratio:>13} {diff:+12.1f}")
     out = HERE / "results" / "compare.json"
     out.write_text(json.dumps({"before": rev, "after": head, "rounds": args.rounds,
                                "load_after": load, "medians": table, "samples": results},

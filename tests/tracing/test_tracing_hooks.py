@@ -198,6 +198,50 @@ def test_tp_btf_typed_arguments_and_the_task_iterator():
         assert len(lines) > 10
 
 
+WAKEUP_NEW = '''
+from pythonbpf import bpf, bpfglobal, section, Global
+from pythonbpf.types import u32, u64
+
+me = Global(u32)
+children = Global(u64)
+last_child = Global(u32)
+
+@bpf
+@section("tp_btf/sched_wakeup_new")
+def on_new_task(ctx):
+    global children, last_child
+    if ctx.p.real_parent.tgid == me:
+        children += 1
+        last_child = ctx.p.tgid
+    return 0
+''' + LICENSE
+
+
+@pytest.mark.kernel
+def test_tp_btf_arguments_named_by_the_class_stub():
+    """sched_wakeup_new has no stub of its own: its argument is named by its class's,
+    `__bpf_trace_sched_wakeup_template(void *, struct task_struct *p)`, found by name."""
+    from pythonbpf.btf import kernel_btf
+    from pythonbpf.compiler.tracepoints import trace_stubs, tracepoint_params
+
+    btf = kernel_btf()
+    stub, by_name = next(trace_stubs(btf, "sched_wakeup_new"))
+    assert (stub.name, by_name) == ("__bpf_trace_sched_wakeup_template", True)
+    assert [p.name for p in tracepoint_params(btf, "sched_wakeup_new")] == ["p"]
+    # a class whose name is a shorter prefix wins over an event that shares more letters:
+    # sched_process_free is of sched_process_template (p), not sched_process_hang's (tsk)
+    assert [p.name for p in tracepoint_params(btf, "sched_process_free")] == ["p"]
+    with BPF(source=WAKEUP_NEW) as b:
+        b.load()
+        b.globals["me"] = os.getpid()
+        b.programs["on_new_task"].attach()
+        pids = [subprocess.Popen(["/bin/true"]) for _ in range(3)]
+        for child in pids:
+            child.wait()
+        assert b.globals["children"] >= 3
+        assert b.globals["last_child"] in {child.pid for child in pids}
+
+
 KPROBE = '''
 from pythonbpf import bpf, bpfglobal, kprobe, Global
 from pythonbpf.helper import arg0

@@ -9,7 +9,7 @@ import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Iterator, List, Optional
+    from typing import Any, Iterator, List, Optional, Tuple
 
 __all__ = ["tracepoint_params", "trace_stubs"]
 
@@ -19,7 +19,8 @@ def tracepoint_params(btf: "Any", name: str) -> "Optional[List[Any]]":
     kernel has no BTF tracepoint of that name.
 
     `btf_trace_<name>` gives their types; the names come from the tracepoint's BPF stub,
-    `__bpf_trace_<name>`, or for events sharing a class, the class's stub (found by type)."""
+    `__bpf_trace_<name>`, or for events sharing a class, the class's stub (found by type: of
+    the stubs with the same parameter types, the one whose name shares the longest prefix)."""
     from ..btf import KernelTypeError
 
     try:
@@ -28,7 +29,7 @@ def tracepoint_params(btf: "Any", name: str) -> "Optional[List[Any]]":
         return None
     want = [p.type_id for p in proto.params]
     best, best_score = None, -1
-    for func in trace_stubs(btf, name):
+    for func, by_name in trace_stubs(btf, name):
         params = func.proto.params
         if [p.type_id for p in params] != want or not all(p.name for p in params[1:]):
             continue
@@ -39,20 +40,33 @@ def tracepoint_params(btf: "Any", name: str) -> "Optional[List[Any]]":
         score = len(os.path.commonprefix([stem, name]))
         if score > best_score:
             best, best_score = params[1:], score
+        if by_name:  # a class named after a prefix of `name`: the scan would find no closer one
+            break
     return best if best is not None else list(proto.params[1:])
 
 
-def trace_stubs(btf: "Any", name: str) -> "Iterator[Any]":
-    """`__bpf_trace_*` functions, the likeliest first (a lazy scan of names afterwards)."""
+def trace_stubs(btf: "Any", name: str) -> "Iterator[Tuple[Any, bool]]":
+    """(`__bpf_trace_*` function, found by name) pairs, the likeliest first.
+
+    First by name (a few index lookups): the event's own stub, then the stub of a class named
+    after `name` or a shorter prefix of it at an underscore, longest first
+    (`sched_wakeup_new` -> `__bpf_trace_sched_wakeup_template`). Then, lazily, every other stub:
+    a scan of all the kernel's function names (~50 ms), which only an event whose class is
+    named otherwise reaches."""
     from ..btf.format import Kind
 
-    for candidate in (f"__bpf_trace_{name}", f"__bpf_trace_{name}_template"):
-        # ids_by_name, not type_by_name: a miss is expected here, and type_by_name's error
-        # ranks every name in BTF for suggestions (seconds).
-        for type_id in btf.ids_by_name(candidate):
-            found = btf.type_by_id(type_id)
-            if found.kind == "func":
-                yield found
+    seen = set()
+    stem = name
+    while stem:
+        for candidate in (f"__bpf_trace_{stem}", f"__bpf_trace_{stem}_template"):
+            # ids_by_name, not type_by_name: a miss is expected here, and type_by_name's error
+            # ranks every name in BTF for suggestions (seconds).
+            for type_id in btf.ids_by_name(candidate):
+                found = btf.type_by_id(type_id)
+                if found.kind == "func" and type_id not in seen:
+                    seen.add(type_id)
+                    yield found, True
+        stem = stem.rpartition("_")[0]
     for type_id, found in btf.names([Kind.FUNC]):
-        if found.startswith("__bpf_trace_"):
-            yield btf.type_by_id(type_id)
+        if found.startswith("__bpf_trace_") and type_id not in seen:
+            yield btf.type_by_id(type_id), False
