@@ -15,7 +15,7 @@ from . import typed as m
 
 TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
-    from typing import Any, Iterator, Set
+    from typing import Any, Dict, Iterator, Set, Tuple
 
 __all__ = ["object_spec", "log2_maps"]
 
@@ -43,21 +43,37 @@ def object_spec(program: m.Program, elf: bytes) -> ObjectSpec:
                       kernel_types)
 
 
-def _nodes(value: "Any") -> "Iterator[Any]":
-    """Every model node under `value` (statements, expressions), depth first."""
+_LEAVES = frozenset({str, int, bool, float, type(None)})
+
+
+def _nodes(value: "Any", children: "Dict[type, Any]") -> "Iterator[Any]":
+    """Every model node under `value` (statements, expressions), depth first. `children`
+    holds each record class's fields worth descending into (all but its type and position),
+    filled as classes are met: one walk over every body runs once per compile."""
     stack = [value]
+    pop, extend = stack.pop, stack.extend
     while stack:
-        node = stack.pop()
-        if isinstance(node, (list, tuple)):
-            stack.extend(node)
-        elif is_record(node) and not isinstance(node, type):
-            yield node
-            stack.extend(getattr(node, f.name) for f in fields(node)
-                         if f.name not in ("type", "pos"))
+        node = pop()
+        cls = node.__class__
+        if cls in _LEAVES:
+            continue
+        if cls is list or cls is tuple:
+            extend(node)
+            continue
+        names = children.get(cls)
+        if names is None:  # (None for a class not met yet, False for one that is no record)
+            names = children[cls] = tuple(f.name for f in fields(node)
+                                          if f.name not in ("type", "pos")) \
+                if is_record(node) and not isinstance(node, type) else False
+        if names is False:
+            continue
+        yield node
+        extend([getattr(node, name) for name in names])
 
 
-def _uses_log2(expr: "Any", log2_locals: "Set[str]") -> bool:
-    for node in _nodes(expr):
+def _uses_log2(expr: "Any", log2_locals: "Set[str]",
+               children: "Dict[type, Any]") -> bool:
+    for node in _nodes(expr, children):
         if isinstance(node, m.HelperCall) and node.helper == "log2":
             return True
         if isinstance(node, m.LocalRef) and node.name in log2_locals:
@@ -68,9 +84,10 @@ def _uses_log2(expr: "Any", log2_locals: "Set[str]") -> bool:
 def log2_maps(program: m.Program) -> "Set[str]":
     """Maps whose keys the program computes with log2(), directly or through a local."""
     found: "Set[str]" = set()
+    children: "Dict[type, Any]" = {}
     for fn in program.functions.values():
         assigns, calls = [], []
-        for node in _nodes(fn.body):
+        for node in _nodes(fn.body, children):
             if isinstance(node, m.Assign) and isinstance(node.target, m.LocalRef):
                 assigns.append(node)
             elif isinstance(node, m.MapCall) and node.args and \
@@ -81,7 +98,8 @@ def log2_maps(program: m.Program) -> "Set[str]":
         log2_locals: "Set[str]" = set()
         for _ in range(2):  # a second pass sees locals assigned from other log2 locals
             for node in assigns:
-                if _uses_log2(node.value, log2_locals):
+                if _uses_log2(node.value, log2_locals, children):
                     log2_locals.add(node.target.name)
-        found.update(node.map for node in calls if _uses_log2(node.args[0], log2_locals))
+        found.update(node.map for node in calls
+                     if _uses_log2(node.args[0], log2_locals, children))
     return found
