@@ -213,14 +213,16 @@ compiler.check_source = refuse
 compiled = compiler.compile_source(open({str(path)!r}).read(), {str(path)!r})
 print(json.dumps({{"llvmlite": sorted(m for m in sys.modules if m.startswith("llvmlite")),
                   "lower": "pythonbpf.compiler.lower" in sys.modules,
-                  "elf": len(compiled.elf), "maps": sorted(compiled.program.maps)}}))
+                  "frontend": "pythonbpf.compiler.frontend.module" in sys.modules,
+                  "elf": len(compiled.elf), "maps": sorted(compiled.spec.maps)}}))
 '''
     env = dict(os.environ, PYTHONPATH=SRC)
     result = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True,
                             env=env, timeout=60)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report == {"llvmlite": [], "lower": False, "elf": report["elf"], "maps": ["parents"]}
+    assert report == {"llvmlite": [], "lower": False, "frontend": False, "elf": report["elf"],
+                      "maps": ["parents"]}
     assert report["elf"] > 0
 
 

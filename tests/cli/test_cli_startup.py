@@ -1,7 +1,8 @@
 """Start-up: a start served from the compile cache loads and attaches with the loader alone.
 
-The typed program stays in the cache entry until something asks for it: loading, attaching,
-map views and event records read only the entry's ObjectSpec (pythonbpf/spec/objects.py).
+The cache entry holds no typed program (the frontend checks the source again when something asks
+for it): loading and attaching read the entry's load summary, map views and event records its
+ObjectSpec (pythonbpf/spec/objects.py).
 bench/startup.py measures the time; these tests pin down what is imported and that the lazily
 read parts say exactly what the compiled program says.
 """
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import subprocess
 import sys
 import warnings
@@ -110,7 +110,7 @@ def test_a_hit_reads_the_spec_without_the_program(tmp_path):
         fresh.program.maps["samples"].key, fresh.program.maps["samples"].value)
     assert spec.events == fresh.program.event_types and spec.events["events"].name == "Sample"
     assert not hit.program_loaded  # the spec comes with the entry
-    assert hit.program == fresh.program  # read on first use, and the same
+    assert hit.program == fresh.program  # checked again on first use, and the same
     assert hit.program_loaded
 
 
@@ -128,46 +128,37 @@ def test_cached_warnings_are_still_shown(tmp_path):
     assert any("5000" in str(w.message) for w in again)
 
 
-def _refuse_unpickling():
-    raise RuntimeError("this program cannot be unpickled")
+PROGRAM_CHILD = '''
+import json, sys
+from pythonbpf.compiler import compile_source
+compiled = compile_source(open({path!r}).read(), {path!r})
+loaded = compiled.program_loaded
+program = compiled.program
+print(json.dumps({{"loaded": loaded, "maps": sorted(program.maps),
+                   "functions": sorted(program.functions),
+                   "lower": "pythonbpf.compiler.lower" in sys.modules,
+                   "llvmlite": sorted(m for m in sys.modules if m.startswith("llvmlite"))}}))
+'''
 
 
-class _Unpicklable:
-    """Pickles fine, fails to unpickle: an entry whose checksum holds but whose program does
-    not load (a compiler change the identity missed, say)."""
-
-    maps: dict = {}
-    functions: dict = {}
-    warnings: list = []
-    event_types: dict = {}
-
-    def __reduce__(self):
-        return _refuse_unpickling, ()
-
-
-def test_an_entry_whose_program_does_not_unpickle_is_recompiled(tmp_path, monkeypatch):
-    import pythonbpf.compiler as compiler
-
-    path = str(tmp_path / "prog.py")
-    good = compile_source(COUNTER, path)
-    key = cache.entry_key(COUNTER, path)
-    assert cache.store_entry(key, good.spec, _Unpicklable())
-    with pytest.raises(RuntimeError):
-        pickle.loads(pickle.dumps(_Unpicklable()))
-    calls = []
-    real = compiler._compile_uncached
-
-    def counted(source, filename):
-        calls.append(filename)
-        return real(source, filename)
-
-    monkeypatch.setattr(compiler, "_compile_uncached", counted)
-    hit = compile_source(COUNTER, path)
-    assert not hit.program_loaded and not calls
-    assert hit.program == good.program  # recompiled
-    assert calls == [path]
-    again = compile_source(COUNTER, path)  # and the entry rewritten
-    assert again.program == good.program and calls == [path]
+def test_a_hit_checks_the_source_again_for_the_typed_program(tmp_path, private_cache):
+    """The entry holds no typed program: `program` of a hit comes from the frontend alone
+    (no lowering, no LLVM), and equals the compiled one."""
+    path = tmp_path / "prog.py"
+    path.write_text(COUNTER)
+    fresh = compile_source(COUNTER, str(path))
+    hit = compile_source(COUNTER, str(path))
+    assert not hit.program_loaded
+    assert hit.program == fresh.program
+    env = dict(os.environ, PYTHONPATH=SRC, PYTHONBPF_CACHE_DIR=str(private_cache))
+    env.pop("PYTHONBPF_NO_CACHE", None)
+    result = subprocess.run([sys.executable, "-c", PROGRAM_CHILD.format(path=str(path))],
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report == {"loaded": False, "maps": sorted(fresh.program.maps),
+                      "functions": sorted(fresh.program.functions), "lower": False,
+                      "llvmlite": []}
 
 
 CHILD = '''

@@ -188,14 +188,14 @@ def test_an_entry_naming_a_kind_the_registry_lacks_is_a_miss(tmp_path):
     program = good.spec.programs["count"]
     spec = ObjectSpec(good.spec.filename, good.spec.elf, good.spec.maps,
                       {"count": ProgramSpec("count", program.section, unknown, "")})
-    assert cache.store_entry(key, spec, good.program)
+    assert cache.store_entry(key, spec)
     assert cache.load_entry(key) is None
     assert _compile(XDP_ONLY, path).spec == good.spec  # recompiled, and the entry rewritten
     assert cache.load_entry(key).spec() == good.spec
 
 
 def _replace_part(key, index, data):
-    """Rewrite part `index` of entry `key` (0 ELF, 1 load summary, 2 spec, 3 program) with
+    """Rewrite part `index` of entry `key` (0 ELF, 1 load summary, 2 spec) with
     `data`, sizes and checksum made to match: an entry that checks out but does not decode."""
     path = cache._entry_path(key)
     raw = open(path, "rb").read()

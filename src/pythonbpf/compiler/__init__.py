@@ -30,7 +30,13 @@ def compile_source(source: str, filename: str = "<string>",
     if kernel is not None:
         def compile_fn(source: str, filename: str) -> "CompiledObject":
             return _compile_uncached(source, filename, kernel)
-    compiled = cached_compile(source, filename, compile_fn, CompiledObject, kernel=kernel)
+    def check_fn(source: str, filename: str) -> "Program":
+        from .frontend.module import check_source
+
+        return check_source(source, filename, kernel)
+
+    compiled = cached_compile(source, filename, compile_fn, CompiledObject, kernel=kernel,
+                              check_fn=check_fn)
     messages = compiled.warnings  # also when served from the cache
     if messages:
         import warnings
@@ -91,8 +97,8 @@ class CompiledObject:
     program it came from (`program`).
 
     From the compile cache, the ELF and the summary come with the entry, while the spec is
-    decoded (`load_spec`) and the program unpickled (`load_program`) on first access: a start
-    that only loads and attaches pays for neither.
+    decoded (`load_spec`) and the program checked again by the frontend (`load_program`) on
+    first access: a start that only loads and attaches pays for neither.
     """
 
     def __init__(self, spec: "Optional[ObjectSpec]" = None, program: "Optional[Program]" = None,

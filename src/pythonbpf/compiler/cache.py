@@ -10,10 +10,9 @@ when it changes: a reboot into another kernel recompiles those, not packet progr
 for an explicitly given kernel (`compile --btf`) has the kernel's identity in its key as well,
 so building for several kernels keeps one entry per kernel instead of overwriting one.
 
-An entry is one file `<key>.obj`: a magic line, the sizes of the four parts, a checksum of
+An entry is one file `<key>.obj`: a magic line, the sizes of the three parts, a checksum of
 them, the kernel identity it was built against (zeros when it does not depend on the kernel),
-then the ELF bytes, the load summary (spec/summary.py), the object's spec (spec/plain.py) and
-the pickled typed program. Anything that does not check out is treated as a miss and
+then the ELF bytes, the load summary (spec/summary.py) and the object's spec (spec/plain.py). Anything that does not check out is treated as a miss and
 overwritten; writes go to a temporary file that is renamed into place, so a reader never sees
 half an entry. `PYTHONBPF_NO_CACHE=1` turns the cache off; `PYTHONBPF_CACHE_DIR` moves it
 (objects live in `<dir>/objects`).
@@ -22,8 +21,10 @@ Nothing here imports llvmlite or the frontend, and a hit decodes as little as a 
 Loading and attaching read the ELF and the load summary (pins, attach options, warnings:
 marshalled builtins); the spec (spec/objects.py: map and event types, programs and their kinds,
 globals; marshalled records, decoding it imports spec/ and record.py) is decoded when first
-read - a map view, an event record, `b.spec`; the typed program, which imports the compiler's
-program model, is unpickled only for `b.program`.
+read - a map view, an event record, `b.spec`. The typed program is not stored: the few who ask
+for it (`b.program`) get it from the frontend, which checks the source again (a pure function of
+the same inputs, without lowering or LLVM) - cheaper for everyone else than pickling it into
+every entry, which cost a cold start ~3 ms (importing `pickle` and pickling the model).
 """
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ __all__ = ["cache_directory", "cache_enabled", "compiler_identity", "kernel_iden
            "clear_memo"]
 
 MAGIC = b"pythonbpf-object-cache 4\n"
-_PARTS = 4  # ELF, load summary, spec, pickled program
+_PARTS = 3  # ELF, load summary, spec
 _SIZE_BYTES = 8  # each part's size, little-endian
 _ID_BYTES = 20  # blake2b digests: the payload's checksum and the kernel identity
 _CHECKSUM = len(MAGIC) + _PARTS * _SIZE_BYTES
@@ -247,17 +248,15 @@ def _size(data: bytes, index: int) -> int:
 class Entry:
     """A valid cache entry, decoded as far as a start needs: the ELF and the load summary.
 
-    `spec()` decodes the spec (ValueError should it not decode), `pickled` is the typed
-    program, unpickled by whoever needs it.
+    `spec()` decodes the spec (ValueError should it not decode).
     """
 
-    __slots__ = ("elf", "summary", "_encoded_spec", "pickled")
+    __slots__ = ("elf", "summary", "_encoded_spec")
 
-    def __init__(self, elf: bytes, summary: LoadSummary, encoded_spec: bytes, pickled: bytes):
+    def __init__(self, elf: bytes, summary: LoadSummary, encoded_spec: bytes):
         self.elf = elf
         self.summary = summary
         self._encoded_spec = encoded_spec
-        self.pickled = pickled
 
     def spec(self) -> ObjectSpec:
         from ..spec.plain import loads
@@ -296,28 +295,26 @@ def load_entry(key: str, directory: Optional[str] = None, kernel: "Optional[Kern
         summary = LoadSummary.loads(parts[1])
         if any(kind is not None and kind_named(kind) is None for kind in summary.kinds.values()):
             return None
-        return Entry(parts[0], summary, parts[2], parts[3])
+        return Entry(parts[0], summary, parts[2])
     except Exception:  # any damage is a miss: the entry is rewritten after compiling
         return None
 
 
-def store_entry(key: str, spec: ObjectSpec, program: Any, directory: Optional[str] = None,
+def store_entry(key: str, spec: ObjectSpec, directory: Optional[str] = None,
                 kernel: "Optional[KernelTypes]" = None) -> bool:
-    """Write an entry (the spec, with its ELF and load summary, and the typed program)
-    atomically; False (and no entry) when it cannot be written."""
-    import pickle
+    """Write an entry (the spec, with its ELF and load summary) atomically; False (and no
+    entry) when it cannot be written."""
     import tempfile
 
     from ..spec.plain import dumps
     from ..spec.summary import LoadSummary
 
     try:
-        pickled = pickle.dumps(program, protocol=pickle.HIGHEST_PROTOCOL)
         encoded = dumps(spec)
         summary = LoadSummary.of(spec).dumps()
-    except Exception:  # a program holding something unpicklable is simply not cached
+    except Exception:  # a spec holding something the format cannot is simply not cached
         return False
-    parts = (bytes(spec.elf), summary, encoded, pickled)
+    parts = (bytes(spec.elf), summary, encoded)
     payload = b"".join(parts)
     built_for = bytes.fromhex(kernel_identity(kernel)) if uses_kernel_types(spec) \
         else bytes(_ID_BYTES)
@@ -345,13 +342,14 @@ def store_entry(key: str, spec: ObjectSpec, program: Any, directory: Optional[st
 def cached_compile(source: str, filename: str,
                    compile_fn: Callable[[str, str], "CompiledObject"],
                    make: Callable[..., "CompiledObject"],
-                   kernel: "Optional[KernelTypes]" = None) -> "CompiledObject":
+                   kernel: "Optional[KernelTypes]" = None,
+                   check_fn: "Optional[Callable[[str, str], Any]]" = None) -> "CompiledObject":
     """`compile_fn(source, filename)`, served from the cache when an entry is valid for
     `kernel` (what compile_fn compiles against; None: the running kernel's types).
 
     A hit is `make(elf=..., summary=..., load_spec=..., load_program=...)`: the spec is decoded
-    and the typed program unpickled when first asked for (and, should either ever fail,
-    recompiled, and the entry rewritten).
+    when first asked for, and the typed program is `check_fn(source, filename)` (the frontend
+    alone); should either fail, the source is compiled again, and the entry rewritten.
     """
     if not cache_enabled():
         return compile_fn(source, filename)
@@ -363,7 +361,7 @@ def cached_compile(source: str, filename: str,
         def recompile() -> "CompiledObject":
             if not recompiled:  # an entry that checks out but does not decode
                 compiled = compile_fn(source, filename)
-                store_entry(key, compiled.spec, compiled.program, kernel=kernel)
+                store_entry(key, compiled.spec, kernel=kernel)
                 recompiled.append(compiled)
             return recompiled[0]
 
@@ -374,15 +372,15 @@ def cached_compile(source: str, filename: str,
                 return recompile().spec
 
         def load_program() -> Any:
-            import pickle
-
-            try:
-                return pickle.loads(hit.pickled)
-            except Exception:
-                return recompile().program
+            if check_fn is not None:
+                try:
+                    return check_fn(source, filename)
+                except RecursionError:  # a program deeper than this process's frames allow
+                    pass
+            return recompile().program
 
         return make(elf=hit.elf, summary=hit.summary, load_spec=load_spec,
                     load_program=load_program)
     compiled = compile_fn(source, filename)
-    store_entry(key, compiled.spec, compiled.program, kernel=kernel)
+    store_entry(key, compiled.spec, kernel=kernel)
     return compiled

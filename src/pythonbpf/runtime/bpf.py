@@ -143,7 +143,8 @@ class BPF(StreamsMixin, NetworkAttachMixin, ProbeAttachMixin):
     @property
     def program(self) -> Any:
         """The typed program (maps, structs, functions), when compiled from source or given
-        with `obj`; from the compile cache it is read on first use."""
+        with `obj`; a compile served from the cache checks the source again (the frontend
+        alone) on first use."""
         if self._program is None and self._compiled is not None:
             self._program = self._compiled.program
         return self._program
