@@ -10,7 +10,9 @@ prints each version's median, the median of the differences between neighbouring
 steadiest number under drifting load) and each version's fast decile.
 The "before" version is a git revision, checked out into a temporary worktree.
 
-    python bench/startup_cpu.py [--before REV] [--runs N]   (as root)
+    python bench/startup_cpu.py [--before REV] [--runs N] [--cold]   (as root)
+
+`--cold` gives every child an empty compile cache, so `BPF()` is the whole compile.
 """
 from __future__ import annotations
 
@@ -46,7 +48,7 @@ T4 = C()
 print((T1 - T0) * 1e3, (T2 - T1) * 1e3, (T3 - T2) * 1e3, (T3 - T0) * 1e3, (T4 - T3) * 1e3)
 b.close()
 '''
-STAGES = ("import pythonbpf", "BPF() (cache read)", "load_and_attach()", "start to attached",
+STAGES = ("import pythonbpf", "BPF() (cache read, or compile)", "load_and_attach()", "start to attached",
           "first map view")
 
 
@@ -65,6 +67,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", default="HEAD~1", help="git revision to compare against")
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--cold", action="store_true", help="an empty compile cache each run")
     args = parser.parse_args()
     rev = compare.git_rev(args.before)
     worktree = compare.checkout(rev, "startup-cpu-before-")
@@ -79,7 +82,10 @@ def main() -> int:
                 child(src, caches[key], program)
         for i in range(args.runs):
             for key in (("before", "after") if i % 2 == 0 else ("after", "before")):
-                results[key].append(child(trees[key], caches[key], program))
+                cache = tempfile.mkdtemp(prefix="startup-cpu-cold-") if args.cold else caches[key]
+                results[key].append(child(trees[key], cache, program))
+                if args.cold:
+                    shutil.rmtree(cache, ignore_errors=True)
     finally:
         compare.remove_checkout(worktree)
         for folder in caches.values():

@@ -34,9 +34,9 @@ STT_FUNC = 2
 FRAME_ROUNDING = 32
 
 
-def frame_sizes(elf: bytes) -> Dict[str, int]:
+def frame_sizes(elf: "bytes | ElfFile") -> Dict[str, int]:
     """Bytes of stack below r10 each function symbol touches, directly or via r10 + k."""
-    obj = ElfFile(elf)
+    obj = elf if isinstance(elf, ElfFile) else ElfFile(elf)
     sizes: Dict[str, int] = {}
     for section in obj.sections:
         if not section.executable:
@@ -48,11 +48,11 @@ def frame_sizes(elf: bytes) -> Dict[str, int]:
     return sizes
 
 
-def compiled_calls(elf: bytes) -> Dict[str, List[str]]:
+def compiled_calls(elf: "bytes | ElfFile") -> Dict[str, List[str]]:
     """The bpf-to-bpf calls each function symbol makes in the compiled code (not in the source:
     a call LLVM inlined is part of the caller's frame, and counting the callee's frame on top
     of it would count the same locals twice)."""
-    obj = ElfFile(elf)
+    obj = elf if isinstance(elf, ElfFile) else ElfFile(elf)
     starts = {(sym.section, sym.value): sym.name for sym in obj.symbols if sym.type == STT_FUNC}
     calls: Dict[str, List[str]] = {}
     for section in obj.sections:
@@ -190,9 +190,10 @@ def frame_tree(fn: m.Function) -> List[Tuple[List[str], List[int]]]:
 def check_frames(elf: bytes, program: m.Program, source: str, filename: str) -> None:
     """Raise a located CompileError when a program's deepest chain of frames (calls and loop
     callbacks, each rounded as the strictest verifier does) needs more than the kernel allows."""
-    sizes = frame_sizes(elf)
+    obj = ElfFile(elf)  # read once for both walks
+    sizes = frame_sizes(obj)
     trees = {name: frame_tree(fn) for name, fn in program.functions.items()}
-    compiled = compiled_calls(elf)
+    compiled = compiled_calls(obj)
     memo: Dict[str, int] = {}
 
     def frame(name: str, index: int) -> int:
