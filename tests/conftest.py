@@ -54,6 +54,27 @@ def pytest_configure(config):
 
 
 @pytest.fixture
+def python_child():
+    """Run Python code in a fresh interpreter that imports this checkout's pythonbpf, with the
+    test's environment (a `private_cache` directory included) and the compile cache on unless
+    `env` says otherwise; the JSON the code prints is returned, its stderr shown on failure.
+    What a fresh process imports or reads is what start-up tests check."""
+    import json
+    import subprocess
+
+    def run(code: str, **env: str):
+        environment = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "src"))
+        environment.pop("PYTHONBPF_NO_CACHE", None)
+        environment.update(env)
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                env=environment, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    return run
+
+
+@pytest.fixture
 def pin_root():
     """A fresh directory in bpffs for one test's pins, bpffs mounted first (a new machine has
     none), removed with everything pinned in it afterwards (unlinking a pin unpins)."""

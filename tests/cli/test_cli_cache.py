@@ -3,14 +3,10 @@ kernel's BTF changes, robust to damaged entries, and a hit costs neither llvmlit
 frontend. The cache must never change a result."""
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 
 import pytest
 
-from cli_support import SRC
 from pythonbpf.compiler import cache, compile_source
 
 XDP = '''\
@@ -200,7 +196,7 @@ def test_unwritable_cache_directory_still_compiles(tmp_path, monkeypatch):
     assert compile_source(XDP, "prog.py").elf
 
 
-def test_a_hit_imports_neither_llvmlite_nor_runs_the_frontend(tmp_path, private_cache):
+def test_a_hit_imports_neither_llvmlite_nor_runs_the_frontend(tmp_path, python_child):
     path = tmp_path / "prog.py"
     path.write_text(CORE)
     compile_source(CORE, str(path))  # fills the cache
@@ -216,11 +212,7 @@ print(json.dumps({{"llvmlite": sorted(m for m in sys.modules if m.startswith("ll
                   "frontend": "pythonbpf.compiler.frontend.module" in sys.modules,
                   "elf": len(compiled.elf), "maps": sorted(compiled.spec.maps)}}))
 '''
-    env = dict(os.environ, PYTHONPATH=SRC)
-    result = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True,
-                            env=env, timeout=60)
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
+    report = python_child(child)
     assert report == {"llvmlite": [], "lower": False, "frontend": False, "elf": report["elf"],
                       "maps": ["parents"]}
     assert report["elf"] > 0
@@ -288,16 +280,11 @@ print(json.dumps({"found": found, "imported": imported,
 '''
 
 
-def test_the_running_kernel_identity_is_kept_for_the_boot(private_cache):
+def test_the_running_kernel_identity_is_kept_for_the_boot(private_cache, python_child):
     """A start reads the running kernel's identity from beside objects/ (keyed by the boot id)
     instead of importing btf/ and hashing the kernel's BTF; a memo of another boot is ignored."""
-    env = dict(os.environ, PYTHONPATH=SRC, PYTHONBPF_CACHE_DIR=str(private_cache))
-
     def child():
-        result = subprocess.run([sys.executable, "-c", RUNNING_IDENTITY_CHILD],
-                                capture_output=True, text=True, env=env, timeout=60)
-        assert result.returncode == 0, result.stderr
-        return json.loads(result.stdout)
+        return python_child(RUNNING_IDENTITY_CHILD)
 
     first = child()  # computes it, and keeps it
     assert first["imported"] and first["found"] == first["computed"]

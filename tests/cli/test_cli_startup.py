@@ -8,16 +8,11 @@ read parts say exactly what the compiled program says.
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import warnings
 
 import pytest
 
-from cli_support import SRC
-from pythonbpf.compiler import CompiledObject, cache, compile_source
+from pythonbpf.compiler import CompiledObject, compile_source
 
 COUNTER = '''\
 from ctypes import c_void_p, c_int64, c_int32, c_uint64
@@ -141,7 +136,7 @@ print(json.dumps({{"loaded": loaded, "maps": sorted(program.maps),
 '''
 
 
-def test_a_hit_checks_the_source_again_for_the_typed_program(tmp_path, private_cache):
+def test_a_hit_checks_the_source_again_for_the_typed_program(tmp_path, python_child):
     """The entry holds no typed program: `program` of a hit comes from the frontend alone
     (no lowering, no LLVM), and equals the compiled one."""
     path = tmp_path / "prog.py"
@@ -150,12 +145,7 @@ def test_a_hit_checks_the_source_again_for_the_typed_program(tmp_path, private_c
     hit = compile_source(COUNTER, str(path))
     assert not hit.program_loaded
     assert hit.program == fresh.program
-    env = dict(os.environ, PYTHONPATH=SRC, PYTHONBPF_CACHE_DIR=str(private_cache))
-    env.pop("PYTHONBPF_NO_CACHE", None)
-    result = subprocess.run([sys.executable, "-c", PROGRAM_CHILD.format(path=str(path))],
-                            capture_output=True, text=True, env=env, timeout=60)
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
+    report = python_child(PROGRAM_CHILD.format(path=str(path)))
     assert report == {"loaded": False, "maps": sorted(fresh.program.maps),
                       "functions": sorted(fresh.program.functions), "lower": False,
                       "llvmlite": []}
@@ -179,16 +169,11 @@ b.close()
 
 
 @pytest.mark.kernel
-def test_a_cached_start_imports_only_what_loading_and_attaching_need(tmp_path, private_cache):
+def test_a_cached_start_imports_only_what_loading_and_attaching_need(tmp_path, python_child):
     path = tmp_path / "counter.py"
     path.write_text(COUNTER)
     compile_source(COUNTER, str(path))  # fills the cache
-    env = dict(os.environ, PYTHONPATH=SRC, PYTHONBPF_CACHE_DIR=str(private_cache))
-    env.pop("PYTHONBPF_NO_CACHE", None)
-    result = subprocess.run([sys.executable, "-c", CHILD.format(path=str(path))],
-                            capture_output=True, text=True, env=env, timeout=60)
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
+    report = python_child(CHILD.format(path=str(path)))
 
     def heavy(modules):
         return [m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY)]
@@ -216,15 +201,11 @@ COLD_AVOIDS = ("dataclasses", "inspect", "pythonbpf.diagnostics.report",
                "pythonbpf.diagnostics.advice", "pythonbpf.diagnostics.verifier_log")
 
 
-def test_a_cold_compile_imports_no_dataclasses_inspect_or_diagnosis(tmp_path):
+def test_a_cold_compile_imports_no_dataclasses_inspect_or_diagnosis(tmp_path, python_child):
     path = tmp_path / "xdp.py"
     path.write_text(COUNTER.replace('@section("tracepoint/syscalls/sys_enter_openat")',
                                     '@section("xdp")'))
-    env = dict(os.environ, PYTHONPATH=SRC, PYTHONBPF_NO_CACHE="1")
-    result = subprocess.run([sys.executable, "-c", COLD_CHILD.format(path=str(path))],
-                            capture_output=True, text=True, env=env, timeout=60)
-    assert result.returncode == 0, result.stderr
-    modules = json.loads(result.stdout)
+    modules = python_child(COLD_CHILD.format(path=str(path)), PYTHONBPF_NO_CACHE="1")
     assert "llvmlite.binding" in modules  # it did compile
     assert [m for m in COLD_AVOIDS if m in modules] == []
 
@@ -292,7 +273,7 @@ b.close()
 
 
 @pytest.mark.kernel
-def test_a_cached_start_with_consts_and_uprobes_imports_nothing_heavy(tmp_path, private_cache):
+def test_a_cached_start_with_consts_and_uprobes_imports_nothing_heavy(tmp_path, python_child):
     """A Const (BPF(consts=...)), uprobes attached by section and one at run time by path: the
     loader's globals and uprobe_multi modules, not typing, re or the compiler's frontend."""
     from pythonbpf.binaries import resolve_library
@@ -300,13 +281,7 @@ def test_a_cached_start_with_consts_and_uprobes_imports_nothing_heavy(tmp_path, 
     path = tmp_path / "tool.py"
     path.write_text(TOOL)
     compile_source(TOOL, str(path))  # fills the cache
-    env = dict(os.environ, PYTHONPATH=SRC, PYTHONBPF_CACHE_DIR=str(private_cache))
-    env.pop("PYTHONBPF_NO_CACHE", None)
-    child = TOOL_CHILD.format(path=str(path), libc=resolve_library("libc"))
-    result = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True,
-                            env=env, timeout=60)
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
+    report = python_child(TOOL_CHILD.format(path=str(path), libc=resolve_library("libc")))
     assert (report["hits"], report["later"]) == (2, 1)  # the Const reached the programs
     assert [m for m in report["attached"]
             if any(m == h or m.startswith(h + ".") for h in HEAVY)] == []

@@ -7,10 +7,6 @@ imports the compiler's frontend.
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import warnings
 
 import pytest
@@ -20,9 +16,6 @@ from pythonbpf.kinds import ProgramKind
 from pythonbpf.spec import plain
 from pythonbpf.spec.objects import MapSpec, ObjectSpec, ProgramSpec
 from pythonbpf.spec.types import IntType, StrType, StructType
-
-SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                   "src")
 
 PROGRAM = '''\
 from pythonbpf import Const, Global, bpf, bpfglobal, perf_event, section, struct, xdp
@@ -253,16 +246,11 @@ NOT_ON_A_HIT = ("pythonbpf.compiler.frontend", "pythonbpf.compiler.typed",
                 "pickle", "dataclasses", "re")
 
 
-def test_a_cache_hit_gives_an_equal_spec_without_the_compiler(tmp_path, private_cache):
+def test_a_cache_hit_gives_an_equal_spec_without_the_compiler(tmp_path, python_child):
     path = tmp_path / "prog.py"
     path.write_text(PROGRAM)
     fresh = _compile(PROGRAM, str(path))  # fills the cache
-    env = dict(os.environ, PYTHONPATH=SRC, PYTHONBPF_CACHE_DIR=str(private_cache))
-    env.pop("PYTHONBPF_NO_CACHE", None)
-    result = subprocess.run([sys.executable, "-c", CHILD.format(path=str(path))],
-                            capture_output=True, text=True, env=env, timeout=60)
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
+    report = python_child(CHILD.format(path=str(path)))
     assert not report["loaded"]  # served from the cache: the typed program stayed there
     heavy = [m for m in report["modules"]
              if any(m == h or m.startswith(h + ".") for h in NOT_ON_A_HIT)]
@@ -333,19 +321,13 @@ print(json.dumps({{"before": before, "options": options, "pinned": pinned, "coun
 
 @pytest.mark.kernel
 def test_a_cached_start_attaches_from_the_summary_and_decodes_the_spec_at_the_first_view(
-        tmp_path, private_cache, pin_root):
+        tmp_path, python_child, pin_root):
     """Loading and attaching read pins and attach options from the entry's load summary; the
     spec (and the value types and records it is made of) is decoded at the first map view."""
     path = tmp_path / "attach.py"
     path.write_text(ATTACH_ONLY)
     _compile(ATTACH_ONLY, str(path))  # fills the cache
-    env = dict(os.environ, PYTHONPATH=SRC, PYTHONBPF_CACHE_DIR=str(private_cache))
-    env.pop("PYTHONBPF_NO_CACHE", None)
-    child = ATTACH_CHILD.format(path=str(path), pin_root=pin_root)
-    result = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True,
-                            env=env, timeout=60)
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
+    report = python_child(ATTACH_CHILD.format(path=str(path), pin_root=pin_root))
     assert report["before"] == ["pythonbpf.spec", "pythonbpf.spec.summary"]
     assert report["options"] == {"frequency": 49} and report["pinned"]
     assert report["count"] >= 1 and report["after"]
