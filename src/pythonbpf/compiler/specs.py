@@ -86,6 +86,8 @@ def log2_maps(program: m.Program) -> "Set[str]":
     found: "Set[str]" = set()
     children: "Dict[type, Any]" = {}
     for fn in program.functions.values():
+        if not fn.uses_log2:  # (the frontend notes each log2() call: no walk for the rest)
+            continue
         assigns, calls = [], []
         for node in _nodes(fn.body, children):
             if isinstance(node, m.Assign) and isinstance(node.target, m.LocalRef):

@@ -424,6 +424,7 @@ class Function:
     local_pos: Dict[str, Pos] = field(default_factory=dict)  # where each local is first assigned
     attach: Dict[str, int] = field(default_factory=dict)  # uprobe pid, perf_event frequency/period
     context_section: Optional[str] = None  # a subprogram taking a context: the section it is of
+    uses_log2: bool = False  # calls log2(): the spec looks for histogram keys only in these
 
     @property
     def context_of(self) -> Optional[str]:

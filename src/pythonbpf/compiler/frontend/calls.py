@@ -102,6 +102,7 @@ class CallChecker(MapChecker, PacketChecker, TracingChecker):
         if canonical == "log2":
             if node.keywords or len(node.args) != 1:
                 raise self.src.error(node, "log2() takes one integer")
+            self.uses_log2 = True
             return m.HelperCall(U64, self.pos(node), "log2", [self.coerce(self.integer(node.args[0]), U64,
                                                                           node.args[0], explicit=True)])
         if canonical == "deref":

@@ -121,6 +121,7 @@ class FunctionChecker(BindingChecker, RawPacketChecker, LoopChecker, NarrowingCh
         self.temps = 0
         self.declared_globals: Set[str] = set()
         self.local_pos: Dict[str, m.Pos] = {}
+        self.uses_log2 = False  # set by the log2() call check (calls.py)
         self.init_reservations()
         self.init_bindings()
         self.init_raw_packets()
@@ -152,7 +153,8 @@ class FunctionChecker(BindingChecker, RawPacketChecker, LoopChecker, NarrowingCh
             body.append(m.Return(pos, value))
         return m.Function(fn.name, sig.section, sig.params, sig.return_type, dict(self.locals), body,
                           fn.lineno, fn.col_offset + 1, getattr(fn, "end_lineno", fn.lineno),
-                          self.local_pos, context_section=sig.context_section)
+                          self.local_pos, context_section=sig.context_section,
+                          uses_log2=self.uses_log2)
 
     def annotated_ctx_struct(self, annotation: Optional[ast.AST]) -> str:
         """`ctx: struct_trace_event_raw_sys_enter` in a tracepoint program: the kernel struct
