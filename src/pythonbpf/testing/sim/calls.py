@@ -32,7 +32,7 @@ class CallEval:
         return e.type.wrap(self.sim.helpers.read(e.helper))
 
     helper_pid = helper_tid = helper_uid = helper_gid = simple_helper
-    helper_ktime = helper_random = simple_helper
+    helper_ktime = helper_ktime_boot = helper_random = simple_helper
 
     def helper_cpu(self, e: m.HelperCall) -> int:
         return e.type.wrap(self.cpu)

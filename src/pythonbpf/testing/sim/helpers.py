@@ -2,9 +2,15 @@
 
 `sim.helpers.pid = 1234`, `sim.helpers.comm = "bash"`, `sim.helpers.ktime.advance(5_000)`,
 `sim.helpers.random = [4, 8, 15]`, `sim.helpers.cpu = 1`. Defaults are those of a program run
-by BPF_PROG_TEST_RUN from this process (its pid, thread id, uid, gid, comm and cgroup), so one
-test body can drive the kernel or the simulator; `ktime` is a deterministic clock that moves
-only when told to and `random` a seeded sequence, so simulated runs repeat exactly.
+by BPF_PROG_TEST_RUN from this process (its pid, thread id, uid, gid, comm, cgroup and the
+interfaces of its network namespace), so one test body can drive the kernel or the simulator;
+`ktime` is a deterministic clock that moves only when told to and `random` a seeded sequence,
+so simulated runs repeat exactly.
+
+`ktime_boot()` is the same clock plus `suspended`, the nanoseconds the machine has spent
+suspended (0 until `suspend(ns)` adds some): the kernel's boot time is its monotonic time plus
+the time suspended, so a boot-time read is never below a monotonic read at the same point and
+moves with it, and a suspend moves only boot time.
 
 Kernel structs (`current_task()`) and stacks (`get_stackid`) have no default: a program
 reaching them without a model raises SimulationError.
@@ -13,8 +19,9 @@ from __future__ import annotations
 
 import os
 import random as _random
+import socket
 import threading
-from typing import Any, Callable, Dict, Iterator, List, Optional, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Union
 
 TASK_COMM_LEN = 16
 
@@ -80,6 +87,9 @@ class Helpers:
         self.task: Optional[Dict[str, Any]] = None  # a task_struct model for current_task()
         self.stack: Optional[List[int]] = None  # kernel stack addresses for get_stackid
         self.user_stack: Optional[List[int]] = None
+        self.suspended: int = 0  # ns spent in suspend: ktime_boot() - ktime()
+        # the ifindexes device maps accept; None: those of this process's network namespace
+        self.interfaces: Optional[Set[int]] = None
 
     # ---- comm ------------------------------------------------------------------------
     @property
@@ -114,6 +124,26 @@ class Helpers:
         else:
             raise TypeError("ktime takes ns (int), a Clock or a callable returning ns")
 
+    def suspend(self, ns: int) -> int:
+        """The machine sleeps for `ns`: boot time moves on, monotonic time does not."""
+        if ns < 0:
+            raise ValueError(f"a suspend lasts 0 ns or more, not {ns}")
+        self.suspended += ns
+        return self.suspended
+
+    # ---- interfaces --------------------------------------------------------------------
+    def interface_exists(self, ifindex: int) -> bool:
+        """Whether a device map may hold `ifindex` (the kernel's dev_get_by_index)."""
+        if ifindex <= 0:
+            return False
+        if self.interfaces is not None:
+            return ifindex in self.interfaces
+        try:
+            socket.if_indextoname(ifindex)
+        except OSError:
+            return False
+        return True
+
     # ---- random ----------------------------------------------------------------------
     @property
     def random(self) -> Callable[[], int]:
@@ -137,6 +167,11 @@ class Helpers:
         """The raw value of a no-argument helper, by the language's helper name."""
         if name == "ktime":
             return int(self._ktime()) & (2 ** 64 - 1)
+        if name == "ktime_boot":
+            if self.suspended < 0:
+                raise ValueError(f"sim.helpers.suspended is {self.suspended}: boot time is never "
+                                 "behind monotonic time")
+            return (int(self._ktime()) + self.suspended) & (2 ** 64 - 1)
         if name == "random":
             return int(self._random()) & 0xFFFFFFFF
         value = getattr(self, name)

@@ -31,6 +31,7 @@ class Machine(StmtRunner, ExprEval, CallEval, MapEval, PacketEval, KernelEval):
         self.frames: List[str] = []
         self.tail_calls = 0
         self.redirect: Optional[Tuple[int, int]] = None
+        self.redirect_map: Optional[Tuple[str, int]] = None
         self.returned_at = 0  # the line of the last `return` run
 
     def run(self, fn: m.Function) -> Any:

@@ -18,6 +18,8 @@ from ...reference import helpers as csum
 from .memory import Ptr
 
 BPF_F_INGRESS = 1
+XDP_ACTION_MASK = 3  # XDP_ABORTED..XDP_TX: what a failed redirect_map returns from its flags
+BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS = 1 << 3, 1 << 4
 BPF_F_RECOMPUTE_CSUM, BPF_F_INVALIDATE_HASH = 1, 2
 BPF_F_HDR_FIELD_MASK = 0xF
 BPF_F_PSEUDO_HDR, BPF_F_MARK_MANGLED_0, BPF_F_MARK_ENFORCE = 1 << 4, 1 << 5, 1 << 6
@@ -87,10 +89,30 @@ class PacketEval:
         kind = self.context.kind
         if kind not in ("xdp", "tc"):
             raise self.refuse("redirect()", f"the verifier rejects it in {kind} programs", e.pos)
-        self.redirect = (ifindex, flags)
+        self.redirect, self.redirect_map = (ifindex, flags), None
         if kind == "xdp":
             return XDP_ABORTED if flags else XDP_REDIRECT
         return TC_ACT_SHOT if flags & ~BPF_F_INGRESS else TC_ACT_REDIRECT
+
+    def map_redirect(self, e: m.MapCall, kmap: Any) -> int:
+        """bpf_redirect_map on a device map: XDP_REDIRECT to the interface in slot `key` (a
+        u32: the helper truncates it), or the action in the flags' low bits when the slot is
+        empty; other flag bits make it XDP_ABORTED. The last redirect decision of a run is
+        the one the result shows: a failed lookup clears an earlier one, as the kernel does."""
+        key, flags = (int(self.eval(a)) & (2 ** 64 - 1) for a in e.args)
+        if flags & ~(XDP_ACTION_MASK | BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS):
+            return XDP_ABORTED
+        if flags & BPF_F_BROADCAST:
+            raise self.refuse(f"{e.map}.redirect()", "broadcasts (BPF_F_BROADCAST) to every interface "
+                              "of the map, which the simulator does not model", e.pos,
+                              hint="test the broadcast in the kernel (BPF(...).programs[...].test_run)")
+        key &= 0xFFFFFFFF
+        ifindex = kmap.ifindex(key)
+        if ifindex is None:
+            self.redirect = self.redirect_map = None
+            return flags & XDP_ACTION_MASK
+        self.redirect, self.redirect_map = (ifindex, 0), (e.map, key)
+        return XDP_REDIRECT
 
     def helper_xdp_adjust_head(self, e: m.HelperCall) -> int:
         return self.context.packet.adjust_head(int(self.eval(e.args[1])))

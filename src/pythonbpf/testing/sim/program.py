@@ -2,8 +2,10 @@
 
 The result has the fields of the kernel's `TestRunResult` (`retval` as the u32 the kernel
 reports, `signed_retval`, `data_out`, `ctx_out`, `duration`), plus what only a simulation can
-tell: `value` (the return value at the program's own type) and `redirect` (the ifindex and
-flags given to `redirect()`, if it was called).
+tell: `value` (the return value at the program's own type), `redirect` (where the packet would
+go: the ifindex and flags given to `redirect()`, or for `m.redirect(key, flags)` on a device
+map the ifindex the map holds at `key` and 0, the flags the kernel keeps for it) and
+`redirect_map` (the map's name and the key, when a device map decided it).
 """
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ class SimRunResult:
     duration: int
     value: Any = None
     redirect: Optional[Tuple[int, int]] = None
+    redirect_map: Optional[Tuple[str, int]] = None
 
     @property
     def signed_retval(self) -> int:
@@ -84,7 +87,8 @@ class SimProgram:
             if self.allowed is not None:
                 self.check_return(value, machine.returned_at)
         return SimRunResult(int(value or 0) & 0xFFFFFFFF, context.data_out(), context.ctx_out(), 0,
-                            value, machine.redirect if machine else None)
+                            value, machine.redirect if machine else None,
+                            machine.redirect_map if machine else None)
 
     test_run = run
 

@@ -85,7 +85,8 @@ class Simulation(SimStreams):
         self.trace: List[str] = []  # what print() wrote, one message per call
         self._programs = {fn.name: SimProgram(self, fn, i) for i, fn in enumerate(program.programs())}
         self.kernel_maps: Dict[str, SimMap] = {
-            name: make_map(decl, self.ncpus, self._resolve_program, lambda: int(self.helpers.cpu))
+            name: make_map(decl, self.ncpus, self._resolve_program, lambda: int(self.helpers.cpu),
+                           lambda ifindex: self.helpers.interface_exists(ifindex))
             for name, decl in program.maps.items()}
         self._globals: Dict[str, Ptr] = {}
         for name, decl in program.globals.items():
