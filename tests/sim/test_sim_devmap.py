@@ -219,3 +219,23 @@ def test_the_kernel_clocks_follow_the_model():
     sim.helpers.suspended = suspended
     sim_mono, sim_boot, _ = read_clocks(sim)
     assert sim_mono == mono and sim_boot - sim_mono == suspended
+
+
+def test_every_declarable_map_kind_is_simulated():
+    """A kind programs can declare with no simulated family would make simulate() refuse every
+    program declaring it (as DevMap did before it was modelled); other kinds are refused with
+    the declaration's line."""
+    from pythonbpf.compiler.typed import MapDecl
+    from pythonbpf.kinds.maps import BY_NAME, kind_names
+    from pythonbpf.spec.types import IntType
+    from pythonbpf.testing.sim.maps import make_map
+
+    u32 = IntType(32, False)
+
+    def make(kind: str):
+        decl = MapDecl(kind, kind, BY_NAME[kind].map_type, u32, u32, 4096, line=3)
+        return make_map(decl, 2, lambda fd: None, lambda: 0, lambda ifindex: True)
+
+    assert {kind: make(kind).kind for kind in kind_names()} == {kind: kind for kind in kind_names()}
+    with pytest.raises(SimulationError, match=r"^<program>:3: map 'cpumap': cpumap maps are not simulated"):
+        make("cpumap")

@@ -38,13 +38,13 @@ def test_the_example_program_compiles():
     check_source(BLOCKS[0], "counter.py")
 
 
-@pytest.mark.parametrize("index", [1, 2])
+@pytest.mark.parametrize("index", [1, 2, 3])
 def test_simulator_snippets(workdir, index):
     run_block(index)
 
 
 def test_kernel_snippet(workdir):
-    namespace = run_block(3)
+    namespace = run_block(4)
     if kernel_available():
         pytest.skip(f"kernel: {kernel_available()}")
     namespace["test_drops_blocked_port"]()
@@ -55,7 +55,7 @@ def test_both_backends_snippet(workdir, backend):
     if backend != "sim" and kernel_available():
         pytest.skip(f"kernel: {kernel_available()}")
     factory = BackendFactory(backend)
-    run_block(4)["test_counts_udp"](factory)
+    run_block(5)["test_counts_udp"](factory)
     factory.finish(lambda obj: obj.check() if hasattr(type(obj), "check") else None)
 
 
@@ -64,5 +64,5 @@ def test_saved_formats_snippet(workdir, monkeypatch):
         shutil.copytree(FORMATS, directory, dirs_exist_ok=True)
 
     monkeypatch.setattr(sim_package, "save_tracepoint_formats", copy_saved)
-    namespace = run_block(5)
+    namespace = run_block(6)
     assert "on_openat" in namespace["sim"].programs

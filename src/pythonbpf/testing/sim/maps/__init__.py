@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ....compiler.typed import MapDecl
+from ..errors import SimulationError
 from .arrays import ArrayTable, ProgArray
 from .devmaps import DevMap, DevMapHash
 from .base import BPF_ANY, BPF_EXIST, BPF_NOEXIST, SimMap
@@ -37,5 +38,6 @@ def make_map(decl: MapDecl, ncpus: int, resolve_program: Callable[[Any], Any],
         return LruHashTable(decl, ncpus, cpu)
     family = FAMILIES.get(decl.kind)
     if family is None:
-        raise TypeError(f"map '{decl.name}': {decl.kind} maps are not simulated")
+        raise SimulationError(f"map '{decl.name}'", f"{decl.kind} maps are not simulated", "", decl.line,
+                              hint="test the program in the kernel (BPF)")
     return family(decl, ncpus)
