@@ -107,7 +107,7 @@ def test_devmap_updates_as_the_kernel_checks_them(bpf_backend):
     assert list(tx.keys()) == [0, 1, 2, 3] and list(tx.items()) == [] and len(tx) == 4
     assert 0 not in tx
     tx[2] = LO
-    assert list(tx.items()) == [(2, LO)]
+    assert list(tx.items()) == [(2, LO)] and tx.get(1) is None
     assert refused(lambda: tx.__setitem__(1, 0x7FFFFFF0)) == 22  # no such interface: EINVAL
     assert refused(lambda: tx.__setitem__(4, LO)) == 7  # past max_entries: E2BIG
     del tx[3]  # an empty slot deletes fine
@@ -133,6 +133,23 @@ def test_devmap_hash_updates_and_order(bpf_backend):
     assert len(ports) == 16
     assert refused(lambda: ports.__setitem__(300, LO)) == 7
     ports[5] = LO  # a present key still updates in a full map
+    assert ports.pop(5) == LO and ports.pop(5, None) is None
+    ports.clear()
+    assert list(ports.items()) == [] and len(ports) == 0
+
+
+@pytest.mark.kernel
+def test_a_wrong_device_map_model_is_caught(monkeypatch):
+    """The [kernel+sim] runs above can fail: a model that forgets slot 0 disagrees at once."""
+    from pythonbpf.testing.sim import Disagreement, mirror
+    from pythonbpf.testing.sim.maps.devmaps import DevMap
+
+    original = DevMap.ifindex
+    monkeypatch.setattr(DevMap, "ifindex", lambda self, key: None if key == 0 else original(self, key))
+    with pytest.raises(Disagreement, match=r"retval: kernel 4, simulator 2"):
+        with mirror(SOURCE) as both:
+            both["tx"][0] = LO
+            both.programs["by_index"].test_run(data=PACKET)
 
 
 def test_the_run_result_says_where_the_packet_goes():

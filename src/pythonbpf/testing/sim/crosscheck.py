@@ -9,7 +9,8 @@ in queues, stacks and ring buffers. Any difference raises `Disagreement`, an Ass
 saying what was read and what each side gave.
 
 Kernel calls run pinned to the simulated CPU (`sim.helpers.cpu`), so per-CPU slots and `cpu()`
-agree. Programs whose results depend on `ktime()` or `random()` cannot agree, by nature.
+agree. Programs whose results depend on `ktime()`, `ktime_boot()` or `random()` cannot agree, by
+nature.
 """
 from __future__ import annotations
 
