@@ -1,14 +1,16 @@
 """KernelTypes: the kernel a compile is for is an input, and nothing else is read.
 
-The vendored tests/data/kernel-6.1 holds 763 bytes of Debian 6.1's vmlinux BTF (task_struct
-with five members, do_sys_openat2, sched_switch's BTF tracepoint, TASK_COMM_LEN; written by
-tools/btf_subset.py from the guest kernel's BTF) and six of its tracepoint format files.
+The vendored tests/data/kernel-6.1 holds 790 bytes of Debian 6.1's vmlinux BTF (task_struct
+with six members, one of them curr_ret_depth, which later kernels dropped; do_sys_openat2,
+sched_switch's BTF tracepoint, TASK_COMM_LEN; written by tools/btf_subset.py from the guest
+kernel's BTF) and six of its tracepoint format files.
 """
 from __future__ import annotations
 
 import builtins
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -16,8 +18,9 @@ import tempfile
 
 import pytest
 
-from pythonbpf.btf import BTFReader, KernelTypes, enum_constant, resolve_field
+from pythonbpf.btf import BTFReader, KernelTypeError, KernelTypes, enum_constant, resolve_field
 from pythonbpf.btf.writer import subset_btf
+from pythonbpf.cli import asmview
 from pythonbpf.compiler import CompileError, compile_source
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -72,6 +75,16 @@ def test_nothing_is_read_from_sys_kernel_btf_with_an_explicit_btf(monkeypatch):
     """Opening anything under /sys/kernel/btf fails the test; the same compile with this
     machine's kernel does open it (so the trap is live)."""
     monkeypatch.setenv("PYTHONBPF_NO_CACHE", "1")
+    opened = _trap_sys_kernel_btf(monkeypatch)
+    compile_source(CORE, "core.py", kernel=kernel_61())
+    assert opened == []
+    with pytest.raises(CompileError, match="cannot read the kernel's types"):
+        compile_source(CORE, "core.py", kernel=KernelTypes(tracepoints=EVENTS))
+    assert opened and opened[0].startswith("/sys/kernel/btf/vmlinux")
+
+
+def _trap_sys_kernel_btf(monkeypatch) -> list:
+    """Make every open of a path under /sys/kernel/btf fail; the list records the attempts."""
     real_open, real_os_open = builtins.open, os.open
     opened = []
 
@@ -90,11 +103,7 @@ def test_nothing_is_read_from_sys_kernel_btf_with_an_explicit_btf(monkeypatch):
 
     monkeypatch.setattr(builtins, "open", fake_open)
     monkeypatch.setattr(os, "open", fake_os_open)
-    compile_source(CORE, "core.py", kernel=kernel_61())
-    assert opened == []
-    with pytest.raises(CompileError, match="cannot read the kernel's types"):
-        compile_source(CORE, "core.py", kernel=KernelTypes(tracepoints=EVENTS))
-    assert opened and opened[0].startswith("/sys/kernel/btf/vmlinux")
+    return opened
 
 
 def test_cli_compile_as_nobody_with_sys_kernel_btf_hidden(monkeypatch):
@@ -202,13 +211,91 @@ def test_btf_tracepoint_arguments_come_from_the_given_btf(monkeypatch):
         compile_source(source.replace("ctx.next", "ctx.nxt"), "switch.py", kernel=kernel_61())
 
 
+def _task_offsets(btf, names) -> dict:
+    task = btf.type_by_name("task_struct", "struct")
+    return {name: resolve_field(task, name).byte_offset for name in names}
+
+
+def _cli(capsys, *args: str):
+    from pythonbpf.cli.main import main
+
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _shows_offsets(command: str, text: str, offsets: dict) -> bool:
+    """Whether `ir` (the CO-RE relocation's global names the offset) or `asm` (the offset is
+    loaded into a register) output holds every offset."""
+    if command == "ir":
+        return all(f'@"llvm.task_struct:0:{offset}$' in text for offset in offsets.values())
+    return all(re.search(rf"^\tr\d+ = {offset}$", text, re.M) for offset in offsets.values())
+
+
+@pytest.mark.parametrize("command", ["ir", "asm"])
+def test_cli_ir_and_asm_build_for_the_given_btf(command, tmp_path, capsys, monkeypatch):
+    """`ir --btf` and `asm --btf` print 6.1's task_struct offsets and read nothing under
+    /sys/kernel/btf; without `--btf` they print this machine's."""
+    program = tmp_path / "core.py"
+    program.write_text(CORE)
+    members = ("real_parent", "tgid", "pid")
+    old = _task_offsets(BTFReader(open(BTF, "rb").read()), members)
+    assert old == {"real_parent": 2432, "tgid": 2420, "pid": 2416}
+    here = _task_offsets(KernelTypes().btf(), members)
+    # what this process has read of this machine's kernel is forgotten: a read would open it
+    monkeypatch.setattr(KernelTypes, "_running", None)
+    asmview._running_helper_names.cache_clear()
+    opened = _trap_sys_kernel_btf(monkeypatch)
+    code, _, err = _cli(capsys, command, str(program))  # the trap is live
+    assert code == 1 and "cannot read the kernel's types" in err and opened, err
+    opened.clear()
+    code, for_61, err = _cli(capsys, command, str(program), "--btf", BTF, "--tracepoints", EVENTS)
+    assert code == 0 and opened == [], (err, opened)
+    monkeypatch.undo()
+    asmview._running_helper_names.cache_clear()
+    code, for_here, err = _cli(capsys, command, str(program))
+    assert code == 0, err
+    assert _shows_offsets(command, for_61, old) and _shows_offsets(command, for_here, here)
+    if old != here:  # this machine is not 6.1 (a 6.1 guest of the kernel matrix would be)
+        assert for_61 != for_here and not _shows_offsets(command, for_here, old)
+    if command == "asm":  # helpers are named without this machine's BTF too
+        assert "call 35\t# bpf_get_current_task" in for_61
+
+
+def test_cli_ir_and_asm_of_a_member_only_6_1_has(tmp_path, capsys):
+    """task_struct.curr_ret_depth is in 6.1 and gone from later kernels: `ir`/`asm --btf`
+    6.1's compile it (at its 6.1 offset); without `--btf` this machine's kernel decides, and
+    where the member is missing the error names file, line and column."""
+    program = tmp_path / "old.py"
+    program.write_text(CORE.replace("    return 0\n", "    seen[4] = task.curr_ret_depth + 7\n"
+                                    "    return 0\n", 1))
+    offset = _task_offsets(BTFReader(open(BTF, "rb").read()), ["curr_ret_depth"])
+    for command in ("ir", "asm"):
+        code, text, err = _cli(capsys, command, str(program), "--btf", BTF,
+                               "--tracepoints", EVENTS)
+        assert code == 0 and _shows_offsets(command, text, offset), err
+    try:  # also through anonymous structs and unions, as the compiler looks members up
+        resolve_field(KernelTypes().btf().type_by_name("task_struct", "struct"), "curr_ret_depth")
+        has_it = True
+    except KernelTypeError:
+        has_it = False
+    for command in ("ir", "asm"):
+        code, text, err = _cli(capsys, command, str(program))
+        assert code == (0 if has_it else 1), err
+        if not has_it:
+            assert text == ""
+            assert f"{program}:14:15: error: struct task_struct has no member " \
+                "'curr_ret_depth'" in err, err
+
+
 def test_cli_compile_refuses_missing_inputs(tmp_path, capsys):
     from pythonbpf.cli.main import main
 
     program = tmp_path / "core.py"
     program.write_text(CORE)
-    assert main(["compile", str(program), "--btf", str(tmp_path / "nope.btf")]) == 2
-    assert "--btf" in capsys.readouterr().err
+    for command in ("compile", "ir", "asm"):
+        assert main([command, str(program), "--btf", str(tmp_path / "nope.btf")]) == 2
+        assert "--btf" in capsys.readouterr().err
     assert main(["compile", str(program), "--btf", BTF, "--tracepoints", BTF]) == 2
     assert "not a directory" in capsys.readouterr().err
     not_btf = tmp_path / "not.btf"

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Dict, List, Optional
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional
+
+if TYPE_CHECKING:
+    from ..btf.kernel import KernelTypes
+    from ..btf.reader import BTFReader
 
 __all__ = ["readable_assembly", "helper_names"]
 
@@ -18,18 +22,29 @@ _CALL = re.compile(r"^(\s*call\s+)(\d+)\s*$")
 _LABEL = re.compile(r"^([A-Za-z_][\w.$]*):")
 
 
+def helper_names(kernel: "Optional[KernelTypes]" = None) -> Dict[int, str]:
+    """Helper id -> name, from `enum bpf_func_id` in the BTF of `kernel` (this machine's when
+    None), else the compiler's table: `asm --btf` reads nothing of this machine's kernel."""
+    if kernel is None:
+        return _running_helper_names()
+    return _helper_names(kernel.btf)
+
+
 @lru_cache(maxsize=1)
-def helper_names() -> Dict[int, str]:
-    """Helper id -> name, from this kernel's `enum bpf_func_id` (else the compiler's table)."""
+def _running_helper_names() -> Dict[int, str]:
+    from ..btf import kernel_btf
+
+    return _helper_names(kernel_btf)
+
+
+def _helper_names(read_btf: "Callable[[], BTFReader]") -> Dict[int, str]:
     names: Dict[int, str] = {}
     try:
-        from ..btf import kernel_btf
-
-        enum = kernel_btf().type_by_name("bpf_func_id", "enum")
+        enum = read_btf().type_by_name("bpf_func_id", "enum")
         for v in enum.values:
             if v.name.startswith("BPF_FUNC_") and v.value:
                 names[v.value] = "bpf_" + v.name[len("BPF_FUNC_"):]
-    except Exception:  # no kernel BTF: the helpers the compiler itself emits
+    except Exception:  # no kernel BTF, or one without the enum: the compiler's own helpers
         pass
     if not names:
         from ..kinds.helpers import HELPERS
@@ -38,10 +53,12 @@ def helper_names() -> Dict[int, str]:
     return names
 
 
-def readable_assembly(text: str, source: Optional[str] = None) -> str:
-    """The code sections of LLVM's BPF assembly, annotated."""
+def readable_assembly(text: str, source: Optional[str] = None,
+                      kernel: "Optional[KernelTypes]" = None) -> str:
+    """The code sections of LLVM's BPF assembly, annotated; helpers named as `kernel` names
+    them (`helper_names`)."""
     lines = source.splitlines() if source is not None else []
-    helpers = helper_names()
+    helpers = helper_names(kernel)
     out: List[str] = []
     in_code = False
     last_line = 0

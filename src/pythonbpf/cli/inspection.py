@@ -51,7 +51,7 @@ def _kernel_types(args: argparse.Namespace) -> Any:
 def cmd_ir(args: argparse.Namespace, out: Output) -> int:
     from ..compiler import compile_to_llvm_ir
 
-    text = compile_to_llvm_ir(read_text(args.program), args.program)
+    text = compile_to_llvm_ir(read_text(args.program), args.program, kernel=_kernel_types(args))
     out.out.write(text)
     return 0
 
@@ -60,9 +60,10 @@ def cmd_asm(args: argparse.Namespace, out: Output) -> int:
     from ..compiler import compile_to_assembly
     from .asmview import readable_assembly
 
+    kernel = _kernel_types(args)
     source = read_text(args.program)
-    text = compile_to_assembly(source, args.program)
-    out.out.write(text if args.raw else readable_assembly(text, source))
+    text = compile_to_assembly(source, args.program, kernel=kernel)
+    out.out.write(text if args.raw else readable_assembly(text, source, kernel))
     return 0
 
 

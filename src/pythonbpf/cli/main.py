@@ -34,6 +34,16 @@ def _common(p: argparse.ArgumentParser, json_help: bool = True, verbose: bool = 
         p.add_argument("-v", "--verbose", action="store_true", help="say more (full verifier log)")
 
 
+def _kernel_options(p: argparse.ArgumentParser) -> None:
+    """`--btf` and `--tracepoints`: the kernel `compile`, `ir` and `asm` build for."""
+    p.add_argument("--btf", metavar="FILE",
+                   help="compile for the kernel whose vmlinux BTF this is (a copy of its "
+                        "/sys/kernel/btf/vmlinux); nothing is read from this machine's")
+    p.add_argument("--tracepoints", metavar="DIR",
+                   help="that kernel's tracepoint formats: a copy of its tracefs events/ "
+                        "(default: this machine's)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .. import __version__
 
@@ -60,22 +70,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compile", help="compile PROG.py to a BPF object file")
     p.add_argument("program")
     p.add_argument("-o", "--output", help="object file (default: PROG.o next to PROG.py)")
-    p.add_argument("--btf", metavar="FILE",
-                   help="compile for the kernel whose vmlinux BTF this is (a copy of its "
-                        "/sys/kernel/btf/vmlinux); nothing is read from this machine's")
-    p.add_argument("--tracepoints", metavar="DIR",
-                   help="that kernel's tracepoint formats: a copy of its tracefs events/ "
-                        "(default: this machine's)")
+    _kernel_options(p)
     _common(p, verbose=False)
     p.set_defaults(func=_lazy("inspection", "cmd_compile"))
 
     p = sub.add_parser("ir", help="print the LLVM IR of PROG.py")
     p.add_argument("program")
+    _kernel_options(p)
     p.set_defaults(func=_lazy("inspection", "cmd_ir"), json=False, verbose=False)
 
     p = sub.add_parser("asm", help="print the BPF assembly of PROG.py")
     p.add_argument("program")
     p.add_argument("--raw", action="store_true", help="LLVM's assembly text, unannotated")
+    _kernel_options(p)
     p.set_defaults(func=_lazy("inspection", "cmd_asm"), json=False, verbose=False)
 
     p = sub.add_parser("btf", help="print the BTF types of PROG.py or PROG.o as C")

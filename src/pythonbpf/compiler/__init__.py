@@ -75,13 +75,15 @@ def compile_to_llvm_ir(source: str, filename: str = "<string>",
     return str(lower_program(check_source(source, filename, kernel)))
 
 
-def compile_to_assembly(source: str, filename: str = "<string>") -> str:
-    """The BPF assembly text of a module (LLVM's), for `pythonbpf asm`."""
+def compile_to_assembly(source: str, filename: str = "<string>",
+                        kernel: "Optional[KernelTypes]" = None) -> str:
+    """The BPF assembly text of a module (LLVM's), for `pythonbpf asm`; `kernel` as in
+    `compile_source` (this machine's when None)."""
     from .emit import emit_assembly
     from .frontend.module import check_source
     from .lower import lower_program
 
-    return emit_assembly(lower_program(check_source(source, filename)))
+    return emit_assembly(lower_program(check_source(source, filename, kernel)))
 
 
 def object_spec(program: "Program", elf: bytes) -> "ObjectSpec":
