@@ -37,11 +37,16 @@ def test_map_types_are_the_kernels():
 def test_uapi_constants_are_the_kernels():
     programs = kernel_enum("bpf_prog_type", "BPF_PROG_TYPE_")
     maps = kernel_enum("bpf_map_type", "BPF_MAP_TYPE_")
+    xdp = kernel_enum("xdp_action", "XDP_")
     for name, value in vars(constants).items():
         if name.startswith("BPF_PROG_TYPE_"):
             assert programs[name[len("BPF_PROG_TYPE_"):].lower()] == value, name
         elif name.startswith("BPF_MAP_TYPE_"):
             assert maps[name[len("BPF_MAP_TYPE_"):].lower()] == value, name
+        elif name.startswith("XDP_"):
+            assert xdp[name[len("XDP_"):].lower()] == value, name
+    # TC_ACT_* and NF_DROP/NF_ACCEPT are #defines, absent from BTF: NF_DROP and NF_ACCEPT are
+    # checked by what the kernel does with them (tests/net/test_netfilter.py)
     assert {k.prog_type for k in PROGRAM_KINDS} <= set(constants.PROGRAM_TYPES)
 
 

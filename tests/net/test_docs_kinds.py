@@ -37,12 +37,16 @@ def test_example_loads(section):
 
 
 def test_netfilter_example_counts_sizes():
+    """The example's `return NF_ACCEPT` lets the packets through: a receiver gets all three."""
     if netfilter_refused_here(example("netfilter")):
         return
     with netns() as ns, BPF(source=example("netfilter")) as b:
         with ns.entered():
             b.attach_netfilter("local_in", "ipv4", priority=-100)
-        with ns.socket() as s:
+        with ns.socket() as s, ns.socket() as receiver:
+            receiver.bind(("127.0.0.1", 0))
+            receiver.settimeout(5)
             for _ in range(3):
-                s.sendto(b"x" * 10, ("127.0.0.1", 9))
+                s.sendto(b"x" * 10, receiver.getsockname())
+            assert [receiver.recv(64) for _ in range(3)] == [b"x" * 10] * 3
         assert b["sizes"][20 + 8 + 10] == 3

@@ -25,6 +25,7 @@ SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 FILTER = '''
 from pythonbpf import bpf, bpfglobal, section
+from pythonbpf.helper import NF_DROP
 from pythonbpf.maps import HashMap
 from pythonbpf.types import u32, u64
 seen = HashMap(key=u32, value=u64, max_entries=8)
@@ -36,7 +37,7 @@ def drop_all(ctx) -> u32:
     seen[1] = ctx.state.hook
     seen[2] = ctx.state.pf
     seen[3] = ctx.skb.len
-    return 0   # NF_DROP
+    return NF_DROP
 
 @bpf
 @bpfglobal

@@ -108,6 +108,8 @@ XDP_REDIRECT = 4
 TC_ACT_OK = 0
 TC_ACT_SHOT = 2
 TC_ACT_REDIRECT = 7
+NF_DROP = 0  # a netfilter program's verdicts (uapi/linux/netfilter.h #defines: no BTF enum)
+NF_ACCEPT = 1
 
 
 def describe_program_type(number: int) -> str:

@@ -11,8 +11,9 @@ TYPE_CHECKING = False  # typing costs milliseconds at import; checkers see True
 if TYPE_CHECKING:
     from typing import Any, NoReturn
 
-from ..kinds.constants import (BPF_ANY, BPF_EXIST, BPF_NOEXIST, TC_ACT_OK, TC_ACT_SHOT,  # noqa: F401
-                               XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_REDIRECT, XDP_TX)
+from ..kinds.constants import (BPF_ANY, BPF_EXIST, BPF_NOEXIST, NF_ACCEPT, NF_DROP,  # noqa: F401
+                               TC_ACT_OK, TC_ACT_SHOT, XDP_ABORTED, XDP_DROP, XDP_PASS,
+                               XDP_REDIRECT, XDP_TX)
 
 
 def _kernel_only(name: str) -> NoReturn:
