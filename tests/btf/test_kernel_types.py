@@ -106,32 +106,42 @@ def _trap_sys_kernel_btf(monkeypatch) -> list:
     return opened
 
 
-def test_cli_compile_as_nobody_with_sys_kernel_btf_hidden(monkeypatch):
-    """`pythonbpf compile --btf --tracepoints` as an unprivileged user, in a mount namespace
-    where /sys/kernel/btf is an empty tmpfs: the object equals the in-process compile."""
+@pytest.mark.parametrize("command", ["compile", "ir", "asm"])
+def test_cli_compile_as_nobody_with_sys_kernel_btf_hidden(command, monkeypatch):
+    """`pythonbpf compile|ir|asm --btf --tracepoints` as an unprivileged user, in a mount
+    namespace where /sys/kernel/btf is an empty tmpfs: the object, the IR or the assembly
+    equals the in-process one."""
     for tool in ("unshare", "setpriv"):
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} (util-linux, essential in Debian) is missing")
     monkeypatch.setenv("PYTHONBPF_NO_CACHE", "1")
     with tempfile.TemporaryDirectory(prefix="pbpf-nobody-") as folder:  # pytest's tmp is 0700
         os.chmod(folder, 0o777)
-        _compile_as_nobody(pathlib.Path(folder))
+        _compile_as_nobody(command, pathlib.Path(folder))
 
 
-def _compile_as_nobody(work: "pathlib.Path") -> None:
+def _compile_as_nobody(command: str, work: "pathlib.Path") -> None:
+    from pythonbpf.compiler import compile_to_assembly, compile_to_llvm_ir
+
     program = work / "core.py"
     program.write_text(CORE)
     output = work / "core.o"
     script = ("mount -t tmpfs tmpfs /sys/kernel/btf && test -z \"$(ls /sys/kernel/btf)\" && "
               "exec setpriv --reuid=65534 --regid=65534 --clear-groups "
-              f"{sys.executable} -m pythonbpf compile {program} --btf {BTF} "
-              f"--tracepoints {EVENTS} -o {output}")
+              f"{sys.executable} -m pythonbpf {command} {program} --btf {BTF} "
+              f"--tracepoints {EVENTS}" + (f" -o {output}" if command == "compile" else ""))
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "src"), PYTHONBPF_NO_CACHE="1",
                HOME=str(work), XDG_CACHE_HOME=str(work / "cache"))
     done = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert output.read_bytes() == compile_source(CORE, str(program), kernel=kernel_61()).elf
+    if command == "compile":
+        assert output.read_bytes() == compile_source(CORE, str(program), kernel=kernel_61()).elf
+    elif command == "ir":
+        assert done.stdout == compile_to_llvm_ir(CORE, str(program), kernel=kernel_61())
+    else:
+        text = compile_to_assembly(CORE, str(program), kernel=kernel_61())
+        assert done.stdout == asmview.readable_assembly(text, CORE, kernel_61())
 
 
 def test_fentry_arguments_and_their_errors_come_from_the_given_btf(monkeypatch):
