@@ -15,6 +15,7 @@ import os
 import sys
 from bisect import bisect_left, bisect_right
 
+from ..digest import hasher
 from .format import EXTRA_WORDS, ITEM_WORDS
 
 TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
@@ -86,11 +87,7 @@ def content_key(data, header_len: int) -> str:
     two kernels' BTF apart. mtime is left out on purpose: sysfs reports boot
     time, which would throw the cache away at every boot of the same kernel.
     """
-    try:
-        from _blake2 import blake2b  # hashlib would pull in OpenSSL (~3 ms at start-up)
-    except ImportError:  # pragma: no cover - CPython always has it
-        from hashlib import blake2b
-    h = blake2b(digest_size=16)
+    h = hasher(16)
     h.update(_FORMAT_VERSION + sys.byteorder.encode())
     h.update(len(data).to_bytes(8, "little"))
     h.update(data[:header_len])

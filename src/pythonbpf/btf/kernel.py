@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import os
 
+from ..digest import hasher
+
 TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
     from typing import List, Optional, Union
@@ -171,7 +173,7 @@ class KernelTypes:
         name, size and modification time of every file in it.
         """
         if self._identity is None:
-            h = _hasher()
+            h = hasher(_ID_BYTES)
             h.update(b"pythonbpf kernel types 1\nbtf\0")
             h.update(self._btf_digest())
             h.update(b"\0tracepoints\0")
@@ -180,7 +182,7 @@ class KernelTypes:
         return self._identity
 
     def _btf_digest(self) -> bytes:
-        h = _hasher()
+        h = hasher(_ID_BYTES)
         if self._data is not None:
             _sample(h, self._data, len(self._data))
             return h.digest()
@@ -199,7 +201,7 @@ class KernelTypes:
         return h.digest()
 
     def _tracepoints_digest(self) -> bytes:
-        h = _hasher()
+        h = hasher(_ID_BYTES)
         if self.tracepoints_dir is None:
             uname = os.uname()
             h.update(f"this machine {uname.release} {uname.version} {uname.machine}".encode())
@@ -221,14 +223,6 @@ class KernelTypes:
     def __repr__(self) -> str:
         where = self.tracepoints_dir or "this machine's tracefs"
         return f"<KernelTypes btf={self.where()} tracepoints={where}>"
-
-
-def _hasher():
-    try:
-        from _blake2 import blake2b  # hashlib would pull in OpenSSL (~3 ms at start-up)
-    except ImportError:  # pragma: no cover - CPython always has it
-        from hashlib import blake2b
-    return blake2b(digest_size=_ID_BYTES)
 
 
 def _sample(h, data: bytes, size: int) -> None:

@@ -33,6 +33,8 @@ import os
 import sys
 import time
 
+from ..digest import hasher
+
 TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
     from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -60,14 +62,6 @@ _COMPILER_PARTS = ("compiler", "btf", "lang", "kinds", "spec", "")
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _SETTLED_SECONDS = 2.0  # how old a source file's last change must be for its hash to be kept
 _memo: "Dict[str, str]" = {}  # the compiler identity: a constant of the loaded code (see there)
-
-
-def _hasher() -> Any:
-    try:
-        from _blake2 import blake2b  # hashlib would pull in OpenSSL (~3 ms at start-up)
-    except ImportError:  # pragma: no cover - CPython always has it
-        from hashlib import blake2b
-    return blake2b(digest_size=_ID_BYTES)
 
 
 def cache_enabled() -> bool:
@@ -114,7 +108,7 @@ def compiler_identity() -> str:
                                  "identity-" + _digest((header + _PACKAGE).encode()).hex()[:16])
         found = _read_identity(memo_path, signature)
         if found is None:
-            h = _hasher()
+            h = hasher(_ID_BYTES)
             h.update(header.encode())
             for rel, full in files:
                 h.update(rel.encode() + b"\0")
@@ -220,7 +214,7 @@ def entry_key(source: str, filename: str, kernel: "Optional[KernelTypes]" = None
     """The entry's name: the compiler, file name and source, and an explicitly given kernel's
     identity (None, the running kernel, is checked against the entry instead, so entries of
     kernel-independent programs survive a reboot into another kernel)."""
-    h = _hasher()
+    h = hasher(_ID_BYTES)
     h.update(MAGIC)
     h.update(compiler_identity().encode())
     h.update(filename.encode("utf-8", "surrogatepass") + b"\0")
@@ -235,7 +229,7 @@ def _entry_path(key: str, directory: Optional[str] = None) -> str:
 
 
 def _digest(payload: Any) -> bytes:
-    h = _hasher()
+    h = hasher(_ID_BYTES)
     h.update(payload)
     return h.digest()
 
