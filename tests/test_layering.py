@@ -8,8 +8,9 @@ check the rules:
 - nothing outside loader/ loads libbpf or calls the bpf() syscall;
 - the frontend imports no llvmlite; the compiler imports no loader; the loader no compiler;
 - lang/ (what BPF-side code imports) imports nothing heavy;
-- spec/, kinds/ and the small shared modules (elf, mounts, record, lazy, digest), which the compiler and
-  the loader both import, import no layer (else one would import the other through them).
+- spec/, kinds/ and the small shared modules (elf, mounts, record, lazy, digest, integers), which
+  the compiler and the loader both import, import no layer (else one would import the other
+  through them).
 Kernel-free: nothing is imported or run.
 """
 from __future__ import annotations
@@ -208,7 +209,7 @@ def lang_imports_heavy(modules: Dict[str, List[Use]], pkg: str) -> List[Use]:
             for u in _imports(uses, heavy)]
 
 
-SHARED = ("spec", "kinds", "elf", "mounts", "record", "lazy", "digest")  # read by compiler and loader alike
+SHARED = ("spec", "kinds", "elf", "mounts", "record", "lazy", "digest", "integers")  # read by compiler and loader alike
 
 
 def shared_modules_import_a_layer(modules: Dict[str, List[Use]], pkg: str) -> List[Use]:

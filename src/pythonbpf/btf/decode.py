@@ -7,6 +7,7 @@ element and target types stay ids until someone asks for them.
 from __future__ import annotations
 
 
+from ..integers import wrap
 from .format import (INT_BOOL, INT_CHAR, INT_SIGNED, LINKAGE_NAMES, Kind, info_kflag,
                      info_kind, info_vlen)
 from .model import (Array, Const, Enum, EnumValue, Float, Fwd, Int, Member, Ptr, Restrict,
@@ -20,14 +21,6 @@ if TYPE_CHECKING:
     StringAt = Callable[[int], str]
 
 _CHAR_NAMES = frozenset({"char", "signed char", "unsigned char"})
-
-
-def _s32(v: int) -> int:
-    return v - (1 << 32) if v & 0x80000000 else v
-
-
-def _s64(v: int) -> int:
-    return v - (1 << 64) if v & (1 << 63) else v
 
 
 def decode_record(words: Sequence[int], at: int, type_id: int, string: StringAt,
@@ -85,7 +78,7 @@ def decode_record(words: Sequence[int], at: int, type_id: int, string: StringAt,
     if kind == Kind.FLOAT:
         return Float(type_id, name, size_or_type, btf=btf)
     if kind == Kind.DECL_TAG:
-        return DeclTag(type_id, name, size_or_type, _s32(words[body]), btf=btf)
+        return DeclTag(type_id, name, size_or_type, wrap(words[body], 32, True), btf=btf)
     raise ValueError(f"BTF type {type_id} has unknown kind {kind}")
 
 
@@ -109,9 +102,9 @@ def _enum_values(words: Sequence[int], body: int, vlen: int, is64: bool, signed:
     if is64:
         for p in range(body, body + 3 * vlen, 3):
             value = words[p + 1] | words[p + 2] << 32
-            out.append(EnumValue(string(words[p]), _s64(value) if signed else value))
+            out.append(EnumValue(string(words[p]), wrap(value, 64, True) if signed else value))
     else:
         for p in range(body, body + 2 * vlen, 2):
             value = words[p + 1]
-            out.append(EnumValue(string(words[p]), _s32(value) if signed else value))
+            out.append(EnumValue(string(words[p]), wrap(value, 32, True) if signed else value))
     return tuple(out)

@@ -13,6 +13,7 @@ in symbols.py.
 from __future__ import annotations
 
 
+from ..integers import int_max, int_min
 from ..record import field
 from .record import Record, record
 
@@ -86,11 +87,11 @@ class Int(Type):
 
     @property
     def min(self) -> int:
-        return -(1 << (self.bits - 1)) if self.signed else 0
+        return int_min(self.bits, self.signed)
 
     @property
     def max(self) -> int:
-        return (1 << (self.bits - 1)) - 1 if self.signed else (1 << self.bits) - 1
+        return int_max(self.bits, self.signed)
 
     def decode(self, raw: bytes) -> int:
         """Little-endian bytes of this int's size -> Python int."""

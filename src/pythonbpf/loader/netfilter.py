@@ -18,6 +18,7 @@ import ctypes
 import errno as E
 from typing import Any
 
+from ..integers import int_max, int_min
 from ..kinds.constants import BPF_LINK_CREATE, BPF_NETFILTER, BPF_PROG_TYPE_NETFILTER
 from .attachment import FdLink, program_fd, raise_attach_error
 from .syscall import bpf
@@ -29,7 +30,7 @@ BPF_F_NETFILTER_IP_DEFRAG = 1  # Linux 6.6: reassemble fragments before the prog
 NF_DROP, NF_ACCEPT = 0, 1
 NF_FAMILIES = {"ipv4": 2, "ipv6": 10}  # NFPROTO_IPV4, NFPROTO_IPV6
 NF_HOOKS = {"prerouting": 0, "local_in": 1, "forward": 2, "local_out": 3, "postrouting": 4}
-_INT_MIN, _INT_MAX = -(1 << 31), (1 << 31) - 1  # NF_IP_PRI_FIRST/LAST: reserved by the kernel
+_INT_MIN, _INT_MAX = int_min(32, True), int_max(32, True)  # C int; NF_IP_PRI_FIRST/LAST: reserved by the kernel
 
 
 class _LinkCreate(ctypes.Structure):

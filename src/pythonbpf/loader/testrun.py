@@ -19,6 +19,7 @@ from ..kinds.constants import (
     BPF_PROG_TYPE_LWT_OUT, BPF_PROG_TYPE_LWT_XMIT, BPF_PROG_TYPE_PERF_EVENT, BPF_PROG_TYPE_RAW_TRACEPOINT,
     BPF_PROG_TYPE_SCHED_ACT, BPF_PROG_TYPE_SCHED_CLS, BPF_PROG_TYPE_SOCKET_FILTER, BPF_PROG_TYPE_TRACEPOINT,
     BPF_PROG_TYPE_XDP)
+from ..integers import wrap
 from . import libbpf
 from .caps import has_bpf_privileges
 from .errors import BPFError, NotSupportedError, PermissionDeniedError, errno_name, errno_text
@@ -94,7 +95,7 @@ class TestRunResult:
     @property
     def signed_retval(self) -> int:
         """The return value read as a signed 32-bit int (e.g. -1 instead of 4294967295)."""
-        return self.retval - (1 << 32) if self.retval & 0x80000000 else self.retval
+        return wrap(self.retval, 32, True)
 
 
 def _as_bytes(name: str, value: object) -> bytes:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from operator import itemgetter
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
+from ..integers import fits_either_sign, wrap
 from ..spec.types import ArrayType, IntType, StrType, StructType, ValueType
 from .records import Record, record_class
 
@@ -174,9 +175,9 @@ def _encode_int(value: Any, size: int, signed: bool) -> bytes:
     if not isinstance(value, int):
         raise TypeError(f"expected an int, got {type(value).__name__}")
     bits = size * 8
-    if not -(1 << (bits - 1)) <= value < (1 << bits):
+    if not fits_either_sign(value, bits):
         raise ValueError(f"{value} does not fit in {bits} bits")
-    return (value & ((1 << bits) - 1)).to_bytes(size, "little")
+    return wrap(value, bits, False).to_bytes(size, "little")
 
 
 def _field_values(t: StructType, value: Any) -> Dict[str, Any]:

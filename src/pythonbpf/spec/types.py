@@ -7,6 +7,7 @@ map and event types with these classes, and typing costs milliseconds to import.
 """
 from __future__ import annotations
 
+from ..integers import int_max, int_min, wrap
 from ..record import record
 
 TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
@@ -29,18 +30,15 @@ class IntType:
 
     @property
     def min(self) -> int:
-        return -(1 << (self.bits - 1)) if self.signed else 0
+        return int_min(self.bits, self.signed)
 
     @property
     def max(self) -> int:
-        return (1 << (self.bits - 1)) - 1 if self.signed else (1 << self.bits) - 1
+        return int_max(self.bits, self.signed)
 
     def wrap(self, value: int) -> int:
         """`value` reduced to this type's range, the way the kernel's registers hold it."""
-        value &= (1 << self.bits) - 1
-        if self.signed and value >> (self.bits - 1):
-            value -= 1 << self.bits
-        return value
+        return wrap(value, self.bits, self.signed)
 
     def __str__(self) -> str:
         return f"{'i' if self.signed else 'u'}{self.bits}"

@@ -12,6 +12,7 @@ from typing import List, Optional
 
 from .. import typed as m
 from .declarations import fold_binop
+from ...integers import fits_either_sign
 from ...spec.types import (BOOL, I64, LITERAL, U64, BoolType, IntType, KernelPtrType, LiteralInt, RefType, StrType,
                     Type,
                     common_int_type)
@@ -25,7 +26,7 @@ FOLD_CMP = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operat
 
 def literal_fits(value: int, t: IntType) -> bool:
     """A literal meeting a typed operand must be representable in its width, signed or not."""
-    return -(1 << (t.bits - 1)) <= value < (1 << t.bits)
+    return fits_either_sign(value, t.bits)
 
 
 def is_literal(e: m.Expr) -> bool:

@@ -33,6 +33,7 @@ from llvmlite import ir
 
 from .. import typed as m
 from ..frontend.stack import walk
+from ...integers import wrap
 from ...spec.types import Type, VoidType
 from .helpers import opaque
 from .memory import volatile_load, volatile_store
@@ -166,7 +167,7 @@ def constant_bytes(value: ir.Constant) -> Optional[bytes]:
             return bytes(value.constant)
         width = ty.element.width // 8
         try:
-            return b"".join((int(c.constant) & ((1 << (8 * width)) - 1)).to_bytes(width, "little")
+            return b"".join(wrap(int(c.constant), 8 * width, False).to_bytes(width, "little")
                             for c in value.constant)
         except (TypeError, AttributeError):
             return None

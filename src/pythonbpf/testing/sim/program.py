@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator, List, Optional, Tuple
 
 from ...compiler import typed as m
+from ...integers import wrap
 from ...kinds import parse_section
 from ...kinds.programs import return_range
 from .context import build_context
@@ -41,7 +42,7 @@ class SimRunResult:
 
     @property
     def signed_retval(self) -> int:
-        return self.retval - (1 << 32) if self.retval & 0x80000000 else self.retval
+        return wrap(self.retval, 32, True)
 
 
 class SimProgram:
