@@ -8,7 +8,8 @@ import pytest
 
 from pythonbpf.compiler import CompileError, compile_source
 from pythonbpf.kinds.contexts import LAYOUTS
-from pythonbpf.kinds.programs import PROGRAM_KINDS, kind_named, needs_of, parse_section
+from pythonbpf.kinds.programs import (PROGRAM_KINDS, kind_named, needs_of, parse_section, section_label,
+                                      tracepoint_name)
 from pythonbpf.spec.types import ArrayType, KernelPtrType
 
 
@@ -24,6 +25,25 @@ from pythonbpf.spec.types import ArrayType, KernelPtrType
 def test_parse_section(section, kind, prefix, target):
     parsed = parse_section(section)
     assert (parsed.kind.name, parsed.prefix, parsed.target) == (kind, prefix, target)
+
+
+@pytest.mark.parametrize("section, name", [
+    ("tracepoint/syscalls/sys_enter_openat", ("syscalls", "sys_enter_openat")),
+    ("tp/sched/sched_switch", ("sched", "sched_switch")),
+    ("tp.s/syscalls/sys_enter_openat", None),  # a variant: the compiler does not type it
+    ("tracepoint/syscalls", None), ("tracepoint/a/b/c", None), ("tracepoint", None),
+    ("raw_tp/sys_enter", None), ("kprobe/a/b", None), ("nosuchkind/a/b", None),
+])
+def test_tracepoint_name(section, name):
+    assert tracepoint_name(section) == name
+
+
+@pytest.mark.parametrize("section, label", [
+    ("kprobe.multi/do_*", "kprobe.multi"), ("cgroup/connect4", "cgroup/connect4"),
+    ("tp/a/b", "tp"), ("xdp", "xdp"), ("nosuchkind/x", "nosuchkind"),
+])
+def test_section_label(section, label):
+    assert section_label(section) == label
 
 
 def test_rows_are_consistent():

@@ -198,6 +198,29 @@ def test_tp_btf_typed_arguments_and_the_task_iterator():
         assert len(lines) > 10
 
 
+SLEEPABLE_TASKS = '''
+from pythonbpf import bpf, bpfglobal, section
+
+@bpf
+@section("iter.s/task")
+def tasks(ctx):
+    task = ctx.task
+    if not task:
+        return 0
+    print(f"{task.tgid} {task.pid}")
+    return 0
+''' + LICENSE
+
+
+@pytest.mark.kernel
+def test_the_sleepable_task_iterator_reads_ctx_task():
+    """`iter.s/task` is the task iterator (the registry's target `task`), so ctx.task is its."""
+    with BPF(source=SLEEPABLE_TASKS) as b:
+        lines = b.programs["tasks"].attach().read_iter().decode().splitlines()
+        assert f"{os.getpid()} {os.getpid()}" in lines
+        assert len(lines) > 10
+
+
 WAKEUP_NEW = '''
 from pythonbpf import bpf, bpfglobal, section, Global
 from pythonbpf.types import u32, u64

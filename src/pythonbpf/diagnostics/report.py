@@ -11,6 +11,7 @@ import os
 from dataclasses import asdict, dataclass
 from typing import Any, Dict, Optional
 
+from ..kinds.programs import section_label
 from .advice import explain
 from .lineinfo import object_lines
 from .verifier_log import parse_verifier_log
@@ -124,7 +125,7 @@ def diagnose(error: Any, elf: Optional[bytes] = None,
             table = object_lines(elf).get(program)
         except Exception:  # a damaged object: the log's own source notes are used instead
             table = None
-    explanation, advice = explain(parsed.error, table.section.split("/", 1)[0] if table else "")
+    explanation, advice = explain(parsed.error, section_label(table.section) if table else "")
     found = Diagnosis(program=program or "", explanation=explanation, advice=advice,
                       kernel_message=parsed.error, insn=parsed.insn, insn_text=parsed.insn_text,
                       processed=parsed.processed, log=parsed.text,

@@ -239,6 +239,16 @@ def section_label(section: str) -> str:
     return parsed.prefix if parsed is not None else section.partition("/")[0]
 
 
+def tracepoint_name(section: str) -> "Optional[Tuple[str, str]]":
+    """(category, name) of `tracepoint/CATEGORY/NAME` (or `tp/...`); None for any other
+    section, a variant (`tp.s`) included, or a tracepoint section without both parts."""
+    parsed = parse_section(section)
+    if parsed is None or parsed.kind.name != "tracepoint" or parsed.prefix not in parsed.kind.prefixes:
+        return None
+    category, sep, name = parsed.target.partition("/")
+    return (category, name) if sep and "/" not in name else None
+
+
 def section_prefixes() -> "Tuple[str, ...]":
     """Every section prefix the compiler builds, sorted (for "did you mean" suggestions)."""
     return tuple(sorted(p for p, k in _BY_PREFIX.items() if k.language))

@@ -165,13 +165,11 @@ def _log_tail(log: str, lines: int = _LOG_TAIL_LINES) -> str:
     return "\n".join(rows[-lines:])
 
 
-def _section_kind(section: str) -> str:
-    return section.split("/", 1)[0].split("+", 1)[0].lower()
-
-
 def _attach_remedy(section: str, target: str, err: int | None) -> str:
     """A one-line hint tailored to the section kind and errno."""
-    kind = _section_kind(section)
+    from ..kinds.programs import section_label
+
+    kind = section_label(section)  # the variant as written: kprobe.multi is its own feature
     err = abs(err) if err is not None else None
     feature = _FEATURE_SECTIONS.get(kind)
     if feature and err in (_errno.ENOENT, _errno.EOPNOTSUPP, 524, _errno.EINVAL):

@@ -156,7 +156,8 @@ class BpfObject(Owner):
         ptr = self._live()
         if self.loaded:
             return
-        if any(p.section.startswith(("uprobe", "uretprobe")) for p in self.programs.values()):
+        if any(p.kind is not None and p.kind.name in ("uprobe", "uretprobe")
+               for p in self.programs.values()):
             from .uprobemulti import prepare
 
             prepare(self.programs)

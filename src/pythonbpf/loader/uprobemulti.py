@@ -25,6 +25,7 @@ import errno
 import os
 
 from ..kinds.constants import BPF_LINK_CREATE
+from ..kinds.programs import parse_section
 from . import libbpf
 from .owner import Owner
 from .syscall import SYS_BPF, bpf
@@ -66,10 +67,10 @@ def resolve(binary: str) -> str:
 
 def _target(section: str) -> "tuple[str, str, int] | None":
     """(absolute binary, symbol, offset) of `uprobe//path:symbol[+off]`, else None."""
-    kind, sep, rest = section.partition("/")
-    if not sep or kind not in _KINDS:
+    parsed = parse_section(section)
+    if parsed is None or parsed.prefix not in _KINDS:  # variants (uprobe.multi, uprobe.s) are libbpf's
         return None
-    binary, _, symbol = rest.rpartition(":")
+    binary, _, symbol = parsed.target.rpartition(":")
     symbol, _, off = symbol.partition("+")
     if not binary.startswith("/") or not symbol:
         return None

@@ -1,6 +1,8 @@
 """`BPF` methods attaching probes to targets chosen at run time (uprobes, USDT, kprobes)."""
 from __future__ import annotations
 
+from ..kinds.programs import kind_of, section_label
+
 TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
     from typing import Any, Callable, Optional, Union
@@ -20,6 +22,12 @@ def _binary(name: str) -> str:
     return resolve_binary(name)
 
 
+def _kind_name(prog: "Any") -> str:
+    """The registry's kind of a program's section (`uretprobe` for `uretprobe.multi/...` too)."""
+    kind = kind_of(prog.section)
+    return kind.name if kind is not None else ""
+
+
 class ProbeAttachMixin:
     """Expects `self.load()`, `self.programs` (a ProgramsView) and `self._attached`."""
 
@@ -32,7 +40,7 @@ class ProbeAttachMixin:
         self.load()
         prog = self.programs[name]
         if retprobe is None:
-            retprobe = prog.section.startswith("uretprobe")
+            retprobe = _kind_name(prog) == "uretprobe"
         attach_uprobe(prog, _library(binary), symbol, pid, retprobe)
         self._attached = True
         return self
@@ -46,8 +54,8 @@ class ProbeAttachMixin:
 
         self.load()
         prog = self.programs[name]
-        if not prog.section.startswith("usdt"):
-            raise ValueError(f"{prog.name} is a {prog.section.split('/', 1)[0]} program; attach_usdt() "
+        if _kind_name(prog) != "usdt":
+            raise ValueError(f"{prog.name} is a {section_label(prog.section)} program; attach_usdt() "
                              "takes a @usdt program")
         attach_usdt(prog, _binary(binary), provider, probe, pid)
         self._attached = True
@@ -63,7 +71,7 @@ class ProbeAttachMixin:
         self.load()
         prog = self.programs[name]
         if retprobe is None:
-            retprobe = prog.section.startswith("kretprobe")
+            retprobe = _kind_name(prog) == "kretprobe"
         attach_kprobe(prog, function, retprobe)
         self._attached = True
         return self

@@ -13,8 +13,7 @@ from .declarations import Declarations
 from ..errors import SourceFile
 from .expressions import ExprChecker
 from .context import program_kind
-from ...kinds.programs import return_range
-from .tracing import tracepoint_name
+from ...kinds.programs import parse_section, return_range, tracepoint_name
 from .loops import LoopChecker
 from .narrowing import NarrowingChecker, intersect
 from .records import ReservationChecker
@@ -132,6 +131,8 @@ class FunctionChecker(BindingChecker, RawPacketChecker, LoopChecker, NarrowingCh
         self.kind = program_kind(section) if section is not None else None
         self.tracepoint = tracepoint_name(section) if section is not None else None
         self.section = section or ""
+        parsed = parse_section(self.section)
+        self.section_target = parsed.target if parsed is not None else ""  # tp_btf/NAME, fentry/NAME
         # Python's scoping: a global's name assigned without `global` is a local everywhere in
         # the function (reading it before the assignment is Python's UnboundLocalError)
         stored = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}

@@ -11,14 +11,13 @@ from ..typed import FuncCall, GlobalDecl, HelperCall, MapCall, Print, Program
 from .usdt import ARG_FUNCTION, declare_usdt_maps, usdt_arg_function
 from ...spec.types import CTYPES_INTS, IntType, StructType
 from .names import Names
-from ...kinds.programs import section_prefixes
+from ...kinds.programs import section_label, section_prefixes, tracepoint_name
 from .context import program_kind
 from ...kinds.helpers import HELPERS_BY_NAME, allowed_in, helper_of
 from .calls import helper_refused
 from ...kinds.maps import PLAIN_METHODS
 from .context_params import context_params
 from .probes import PROGRAM_DECORATORS, DecoratorReader
-from .tracing import tracepoint_name
 from .stack import STACK_LIMIT, function_stacks, stack_items, walk
 
 TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
@@ -109,7 +108,7 @@ class ModuleChecker:
             known = section_prefixes()
             import difflib  # (only for a misspelt section: it costs start-up time)
 
-            close = difflib.get_close_matches(section.split("/", 1)[0], known, n=3)
+            close = difflib.get_close_matches(section_label(section), known, n=3)
             raise self.src.error(where, f"unknown section '{section}'",
                                  hint=(f"did you mean {', '.join(close)}? " if close else "")
                                  + "sections start with: " + ", ".join(known))

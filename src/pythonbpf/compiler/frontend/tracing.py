@@ -7,20 +7,13 @@ read with `probe_read_kernel/_user` and their `_str` forms, sized by the destina
 from __future__ import annotations
 
 import ast
-from typing import Optional, Tuple
+from typing import Optional
 
 from .. import typed as m
 from ...kinds.registers import RAW_TP_ARGS
 from ...spec.types import I64, U64, ArrayType, IntType, KernelPtrType, RefType, StrType, StructType, ValueType
 
 PROBE_READS = {"probe_read_kernel", "probe_read_user", "probe_read_kernel_str", "probe_read_user_str"}
-
-
-def tracepoint_name(section: str) -> Optional[Tuple[str, str]]:
-    parts = section.split("/")
-    if len(parts) == 3 and parts[0] in ("tracepoint", "tp"):
-        return parts[1], parts[2]
-    return None
 
 
 # C types whose value is narrower than the 8-byte slot syscall tracepoints store it in: the
@@ -60,7 +53,7 @@ class TracingChecker:
         if self.kind in ("fentry", "fexit", "lsm"):
             return self.function_argument(node)
         if self.kind == "iter":
-            if node.attr != "task" or not self.section.startswith("iter/task"):
+            if node.attr != "task" or not self.section_target.startswith("task"):
                 raise self.src.error(node, f"this iterator's context has no '{node.attr}'",
                                      hint="iter/task programs read ctx.task (None at the end)")
             return m.CtxField(KernelPtrType("task_struct"), self.pos(node), 8)
@@ -83,7 +76,7 @@ class TracingChecker:
         """`ctx.prev` in a tp_btf program: the tracepoint's argument, typed from BTF."""
         from ...btf import KernelTypeError
 
-        name = self.section.split("/", 1)[1]
+        name = self.section_target
         params = self.tracepoint_params(name, node)
         names = [p.name for p in params]
         if node.attr not in names:
@@ -104,7 +97,7 @@ class TracingChecker:
         value, in the slot after them."""
         from ...btf import KernelTypeError
 
-        name = self.section.split("/", 1)[1] if "/" in self.section else ""
+        name = self.section_target
         target = f"bpf_lsm_{name}" if self.kind == "lsm" else name
         btf = self.kernel_btf(node)
         try:

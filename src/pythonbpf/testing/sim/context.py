@@ -20,7 +20,7 @@ import platform
 from typing import Any, Dict, List, Optional, Set, Union
 
 from ...kinds.contexts import layout as context_layout
-from ...kinds.programs import PROGRAM_KINDS, kind_named
+from ...kinds.programs import PROGRAM_KINDS, kind_named, parse_section, tracepoint_name
 from ...kinds.registers import ARG_REGISTERS, RAW_TP_ARGS, RETURN_REGISTER
 from ...loader.errors import BPFError
 from ...spec.types import ArrayType
@@ -216,7 +216,7 @@ def raw_tp_context(ctx: Any, memory: AddressSpace) -> Context:
 
 def tp_btf_context(section: str, ctx: Any, memory: AddressSpace) -> Context:
     """Arguments by name (their order and struct types from the kernel's BTF) or by position."""
-    params = btf_params(section.split("/", 1)[1])
+    params = btf_params(parse_section(section).target)
     if isinstance(ctx, dict):
         unknown = set(ctx) - {name for name, _ in params}
         if unknown:
@@ -338,7 +338,7 @@ def build_context(kind: str, section: str, name: str, data: Any, ctx: Any, memor
     if kind == "tracepoint":
         from ...btf import tracepoint_format
 
-        category, event = section.split("/")[1:3]
+        category, event = tracepoint_name(section)
         return tracepoint_context(tracepoint_format(category, event), ctx, memory, tid)
     if kind == "raw_tp":
         return raw_tp_context(ctx, memory)
