@@ -154,6 +154,18 @@ def test_uprobe_counts_exact_calls_and_uretprobe_sees_the_pointer():
             libc.free(ctypes.c_void_p(p))
 
 
+# The task iterator, printing each task's tgid and pid (SECTION: iter/task or iter.s/task).
+TASK_ITERATOR = '''
+@bpf
+@section("SECTION")
+def tasks(ctx):
+    task = ctx.task
+    if not task:
+        return 0
+    print(f"{task.tgid} {task.pid}")
+    return 0
+'''
+
 SWITCH = '''
 from pythonbpf import bpf, bpfglobal, section, Global
 from pythonbpf.types import u64, i32
@@ -171,16 +183,7 @@ def on_switch(ctx):
     if ctx.next.pid == me:
         switched_in += 1
     return 0
-
-@bpf
-@section("iter/task")
-def tasks(ctx):
-    task = ctx.task
-    if not task:
-        return 0
-    print(f"{task.tgid} {task.pid}")
-    return 0
-''' + LICENSE
+''' + TASK_ITERATOR.replace("SECTION", "iter/task") + LICENSE
 
 
 @pytest.mark.kernel
@@ -198,18 +201,8 @@ def test_tp_btf_typed_arguments_and_the_task_iterator():
         assert len(lines) > 10
 
 
-SLEEPABLE_TASKS = '''
-from pythonbpf import bpf, bpfglobal, section
-
-@bpf
-@section("iter.s/task")
-def tasks(ctx):
-    task = ctx.task
-    if not task:
-        return 0
-    print(f"{task.tgid} {task.pid}")
-    return 0
-''' + LICENSE
+SLEEPABLE_TASKS = ("from pythonbpf import bpf, bpfglobal, section\n"
+                   + TASK_ITERATOR.replace("SECTION", "iter.s/task") + LICENSE)
 
 
 @pytest.mark.kernel
