@@ -30,13 +30,14 @@ def compile_source(source: str, filename: str = "<string>",
     if kernel is not None:
         def compile_fn(source: str, filename: str) -> "CompiledObject":
             return _compile_uncached(source, filename, kernel)
+
     def check_fn(source: str, filename: str) -> "Program":
         from .frontend.module import check_source
 
         return check_source(source, filename, kernel)
 
-    compiled = cached_compile(source, filename, compile_fn, CompiledObject, kernel=kernel,
-                              check_fn=check_fn)
+    compiled = cached_compile(source, filename, compile_fn, check_fn, CompiledObject,
+                              kernel=kernel)
     messages = compiled.warnings  # also when served from the cache
     if messages:
         import warnings

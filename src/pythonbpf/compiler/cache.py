@@ -12,9 +12,9 @@ so building for several kernels keeps one entry per kernel instead of overwritin
 
 An entry is one file `<key>.obj`: a magic line, the sizes of the three parts, a checksum of
 them, the kernel identity it was built against (zeros when it does not depend on the kernel),
-then the ELF bytes, the load summary (spec/summary.py) and the object's spec (spec/plain.py). Anything that does not check out is treated as a miss and
-overwritten; writes go to a temporary file that is renamed into place, so a reader never sees
-half an entry. `PYTHONBPF_NO_CACHE=1` turns the cache off; `PYTHONBPF_CACHE_DIR` moves it
+then the ELF bytes, the load summary (spec/summary.py) and the object's spec (spec/plain.py).
+Anything that does not check out is treated as a miss and overwritten; writes go to a temporary
+file that is renamed into place, so a reader never sees half an entry. `PYTHONBPF_NO_CACHE=1` turns the cache off; `PYTHONBPF_CACHE_DIR` moves it
 (objects live in `<dir>/objects`).
 
 Nothing here imports llvmlite or the frontend, and a hit decodes as little as a start needs.
@@ -335,11 +335,12 @@ def store_entry(key: str, spec: ObjectSpec, directory: Optional[str] = None,
 
 def cached_compile(source: str, filename: str,
                    compile_fn: Callable[[str, str], "CompiledObject"],
+                   check_fn: Callable[[str, str], Any],
                    make: Callable[..., "CompiledObject"],
-                   kernel: "Optional[KernelTypes]" = None,
-                   check_fn: "Optional[Callable[[str, str], Any]]" = None) -> "CompiledObject":
+                   kernel: "Optional[KernelTypes]" = None) -> "CompiledObject":
     """`compile_fn(source, filename)`, served from the cache when an entry is valid for
-    `kernel` (what compile_fn compiles against; None: the running kernel's types).
+    `kernel` (what compile_fn compiles against; None: the running kernel's types); `check_fn`
+    is its frontend alone.
 
     A hit is `make(elf=..., summary=..., load_spec=..., load_program=...)`: the spec is decoded
     when first asked for, and the typed program is `check_fn(source, filename)` (the frontend
@@ -366,12 +367,10 @@ def cached_compile(source: str, filename: str,
                 return recompile().spec
 
         def load_program() -> Any:
-            if check_fn is not None:
-                try:
-                    return check_fn(source, filename)
-                except RecursionError:  # a program deeper than this process's frames allow
-                    pass
-            return recompile().program
+            try:
+                return check_fn(source, filename)
+            except RecursionError:  # a program deeper than this process's frames allow
+                return recompile().program
 
         return make(elf=hit.elf, summary=hit.summary, load_spec=load_spec,
                     load_program=load_program)

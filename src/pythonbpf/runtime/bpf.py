@@ -52,11 +52,13 @@ def needs_a_target(section: str) -> bool:
     return (kind is not None and kind.attach in RUN_TIME_TARGETS) or target_at_run_time(section)
 
 
-def _spec_of(program: Any, elf: bytes) -> ObjectSpec:
-    """The spec of a typed program given with its object (the compiler summarises it)."""
-    from ..compiler import object_spec
+def _compiled_of(elf: bytes, spec: Optional[ObjectSpec], program: Any) -> Any:
+    """A CompiledObject for an object given with its spec or its typed program (the compiler
+    makes the spec of a program)."""
+    from ..compiler import CompiledObject, object_spec
 
-    return object_spec(program, elf)
+    return CompiledObject(spec if spec is not None else object_spec(program, elf),
+                          program=program)
 
 
 def _name_of(target: Union[str, Callable[..., Any]]) -> str:
@@ -82,15 +84,15 @@ class BPF(StreamsMixin, NetworkAttachMixin, ProbeAttachMixin):
                  obj: Union[bytes, str, None] = None, consts: Optional[Dict[str, int]] = None,
                  name: Optional[str] = None, pin_root: Optional[str] = None, program: Any = None,
                  spec: Optional[ObjectSpec] = None):
-        self._program = program  # the typed program, when compiled from source (or given with obj)
-        self._compiled: Any = None  # a compile whose spec or program may still be in the cache entry
-        self._spec: Optional[ObjectSpec] = spec
-        self._summary: Any = None  # what loading and attaching read of the spec (spec/summary.py)
+        # The CompiledObject: its spec, load summary and typed program, each read when first
+        # asked for (from the compile cache, the summary alone serves loading and attaching);
+        # None for a compiled object given without either.
+        self._compiled: Any = None
         self._sources: Dict[str, str] = {}
         if obj is not None:
             elf = obj if isinstance(obj, bytes) else open(obj, "rb").read()
-            if spec is None and program is not None:
-                self._spec = _spec_of(program, elf)
+            if spec is not None or program is not None:
+                self._compiled = _compiled_of(elf, spec, program)
             label = name or (os.path.basename(obj) if isinstance(obj, str) else "pythonbpf")
             self._source_recovered = False
         else:
@@ -118,7 +120,7 @@ class BPF(StreamsMixin, NetworkAttachMixin, ProbeAttachMixin):
 
                 raise relocate(exc, recovered) from None  # at the cell or input, not the combined text
             elf = compiled.elf
-            self._compiled = compiled  # the spec is decoded on first read, the program too
+            self._compiled = compiled
             self._sources[filename] = source  # verifier errors point at its lines
             self._source_recovered = recovered is not None  # BPF() found the caller's text itself
             label = name or (os.path.splitext(os.path.basename(path))[0] if path else "pythonbpf")
@@ -145,37 +147,34 @@ class BPF(StreamsMixin, NetworkAttachMixin, ProbeAttachMixin):
         """The typed program (maps, structs, functions), when compiled from source or given
         with `obj`; a compile served from the cache checks the source again (the frontend
         alone) on first use."""
-        if self._program is None and self._compiled is not None:
-            self._program = self._compiled.program
-        return self._program
+        return self._compiled.program if self._compiled is not None else None
 
     @program.setter
     def program(self, value: Any) -> None:
-        self._program, self._compiled, self._summary = value, None, None
-        self._spec = _spec_of(value, self.elf) if value is not None else None
+        self._compiled = _compiled_of(self.elf, None, value) if value is not None else None
 
     @property
     def spec(self) -> Optional[ObjectSpec]:
         """What the compiler said about the object (pythonbpf/spec/objects.py); None for a
         compiled object given alone. From the compile cache it is decoded on first use."""
-        if self._spec is None and self._compiled is not None:
-            self._spec = self._compiled.spec
-        return self._spec
+        return self._compiled.spec if self._compiled is not None else None
 
     @spec.setter
     def spec(self, value: Optional[ObjectSpec]) -> None:
-        self._spec, self._compiled, self._summary = value, None, None
+        """Another spec for the object (the typed program stays, read when asked for), or None:
+        maps typed from the object's BTF, as for a compiled object given alone."""
+        before = self._compiled
+        if value is None:
+            self._compiled = None
+            return
+        from ..compiler import CompiledObject
+
+        self._compiled = CompiledObject(
+            value, load_program=(lambda: before.program) if before is not None else None)
 
     def _load_summary(self) -> Any:
         """Pins and attach options, without decoding a cached spec (spec/summary.py)."""
-        if self._summary is None:
-            if self._compiled is not None:
-                self._summary = self._compiled.summary
-            elif self._spec is not None:
-                from ..spec.summary import LoadSummary
-
-                self._summary = LoadSummary.of(self._spec)
-        return self._summary
+        return self._compiled.summary if self._compiled is not None else None
 
     def _map_types(self, name: str) -> Any:
         """The declared map `name` (its MapSpec: key and value types), None when the object
