@@ -9,13 +9,12 @@ log2()) are found here, once per compile, so that user space never reads the pro
 from __future__ import annotations
 
 from ..kinds.programs import parse_section
-from ..record import fields, is_record
 from ..spec.objects import GlobalSpec, MapSpec, ObjectSpec, ProgramSpec
 from . import typed as m
 
 TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
-    from typing import Any, Dict, Iterator, Set, Tuple
+    from typing import Any, Set
 
 __all__ = ["object_spec", "log2_maps"]
 
@@ -43,37 +42,8 @@ def object_spec(program: m.Program, elf: bytes) -> ObjectSpec:
                       kernel_types)
 
 
-_LEAVES = frozenset({str, int, bool, float, type(None)})
-
-
-def _nodes(value: "Any", children: "Dict[type, Any]") -> "Iterator[Any]":
-    """Every model node under `value` (statements, expressions), depth first. `children`
-    holds each record class's fields worth descending into (all but its type and position),
-    filled as classes are met: one walk over every body runs once per compile."""
-    stack = [value]
-    pop, extend = stack.pop, stack.extend
-    while stack:
-        node = pop()
-        cls = node.__class__
-        if cls in _LEAVES:
-            continue
-        if cls is list or cls is tuple:
-            extend(node)
-            continue
-        names = children.get(cls)
-        if names is None:  # (None for a class not met yet, False for one that is no record)
-            names = children[cls] = tuple(f.name for f in fields(node)
-                                          if f.name not in ("type", "pos")) \
-                if is_record(node) and not isinstance(node, type) else False
-        if names is False:
-            continue
-        yield node
-        extend([getattr(node, name) for name in names])
-
-
-def _uses_log2(expr: "Any", log2_locals: "Set[str]",
-               children: "Dict[type, Any]") -> bool:
-    for node in _nodes(expr, children):
+def _uses_log2(expr: "Any", log2_locals: "Set[str]") -> bool:
+    for node in m.walk(expr):
         if isinstance(node, m.HelperCall) and node.helper == "log2":
             return True
         if isinstance(node, m.LocalRef) and node.name in log2_locals:
@@ -84,12 +54,11 @@ def _uses_log2(expr: "Any", log2_locals: "Set[str]",
 def log2_maps(program: m.Program) -> "Set[str]":
     """Maps whose keys the program computes with log2(), directly or through a local."""
     found: "Set[str]" = set()
-    children: "Dict[type, Any]" = {}
     for fn in program.functions.values():
         if not fn.uses_log2:  # (the frontend notes each log2() call: no walk for the rest)
             continue
         assigns, calls = [], []
-        for node in _nodes(fn.body, children):
+        for node in m.walk(fn.body):
             if isinstance(node, m.Assign) and isinstance(node.target, m.LocalRef):
                 assigns.append(node)
             elif isinstance(node, m.MapCall) and node.args and \
@@ -100,8 +69,7 @@ def log2_maps(program: m.Program) -> "Set[str]":
         log2_locals: "Set[str]" = set()
         for _ in range(2):  # a second pass sees locals assigned from other log2 locals
             for node in assigns:
-                if _uses_log2(node.value, log2_locals, children):
+                if _uses_log2(node.value, log2_locals):
                     log2_locals.add(node.target.name)
-        found.update(node.map for node in calls
-                     if _uses_log2(node.args[0], log2_locals, children))
+        found.update(node.map for node in calls if _uses_log2(node.args[0], log2_locals))
     return found
