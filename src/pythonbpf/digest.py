@@ -1,7 +1,7 @@
 """A blake2b hasher that costs no OpenSSL at start-up.
 
-The compile cache (compiler/cache.py) and the kernel-types identity and BTF index keys
-(btf/kernel.py, btf/index.py) hash on every cached start. `hashlib` would load OpenSSL for that
+The compile cache (compiler/cache.py) hashes on every start (its keys and checksums), the
+kernel-types identity and BTF index keys (btf/kernel.py, btf/index.py) whenever they are read. `hashlib` would load OpenSSL for that
 (~3 ms); its C module `_blake2` is what hashlib's blake2b is and loads alone. It lives here, at
 the package top, because btf/ may not import compiler/ and both need it.
 """

@@ -94,7 +94,7 @@ class Program:
         if kind in ("uprobe", "uretprobe") and self._uprobe_multi:
             from . import uprobemulti
 
-            where = uprobemulti._target(self.section)
+            where = uprobemulti._target(self.parsed)
             if where is not None:
                 multi = uprobemulti.attach(self, where[0], where[1], where[2],
                                            retprobe=kind == "uretprobe")

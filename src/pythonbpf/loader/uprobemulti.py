@@ -25,10 +25,13 @@ import errno
 import os
 
 from ..kinds.constants import BPF_LINK_CREATE
-from ..kinds.programs import parse_section
 from . import libbpf
 from .owner import Owner
 from .syscall import SYS_BPF, bpf
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..kinds.programs import Section
 
 __all__ = ["prepare", "attach", "close_links", "symbol_offset", "UprobeMultiLink"]
 
@@ -65,9 +68,9 @@ def resolve(binary: str) -> str:
     return binary
 
 
-def _target(section: str) -> "tuple[str, str, int] | None":
-    """(absolute binary, symbol, offset) of `uprobe//path:symbol[+off]`, else None."""
-    parsed = parse_section(section)
+def _target(parsed: "Section | None") -> "tuple[str, str, int] | None":
+    """(absolute binary, symbol, offset) of a section `uprobe//path:symbol[+off]` as the
+    loader parsed it, else None."""
     if parsed is None or parsed.prefix not in _KINDS:  # variants (uprobe.multi, uprobe.s) are libbpf's
         return None
     binary, _, symbol = parsed.target.rpartition(":")
@@ -84,7 +87,7 @@ def prepare(programs: "dict[str, object]") -> None:
     """Before load: give uprobe programs (a target in the section, or none: attached at run
     time) the uprobe_multi expected attach type, when this kernel has it."""
     candidates = [p for p in programs.values()
-                  if p.section in _KINDS or _target(p.section) is not None]
+                  if p.section in _KINDS or _target(p.parsed) is not None]
     if not candidates or not _kernel_has_multi():
         return
     setter = libbpf.lib().bpf_program__set_expected_attach_type

@@ -1,7 +1,7 @@
 """`BPF` methods attaching probes to targets chosen at run time (uprobes, USDT, kprobes)."""
 from __future__ import annotations
 
-from ..kinds.programs import kind_of, section_label
+from ..kinds.programs import section_label
 
 TYPE_CHECKING = False  # typing costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
@@ -23,9 +23,9 @@ def _binary(name: str) -> str:
 
 
 def _kind_name(prog: "Any") -> str:
-    """The registry's kind of a program's section (`uretprobe` for `uretprobe.multi/...` too)."""
-    kind = kind_of(prog.section)
-    return kind.name if kind is not None else ""
+    """The registry's kind of a loaded program (`uretprobe` for `uretprobe.multi/...` too),
+    as the loader parsed its section."""
+    return prog.kind.name if prog.kind is not None else ""
 
 
 class ProbeAttachMixin:
